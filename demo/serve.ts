@@ -1,0 +1,45 @@
+/**
+ * Serves the built demo page (`dist/web`) and writes the runtime settings into it, so one build runs
+ * against any ports.
+ *
+ *     node demo/serve.ts   # PORT, HOST, and the DemoConfig fields as RUMKIT_DEMO_CONFIG (JSON)
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import type { DemoConfig } from './web/demoConfig.ts';
+
+const root = join(import.meta.dirname, 'dist/web');
+const types: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+};
+
+export function serveDemo(config: DemoConfig, port: number, host = '127.0.0.1'): Promise<Server> {
+  const configBlock = `<script id="rumkit-config" type="application/json">${JSON.stringify(config).replace(/</g, '\\u003c')}</script>`;
+  const server = createServer(async (req, res) => {
+    // The pathname starts with '/', so normalize() cannot climb above root.
+    const path = normalize(new URL(req.url ?? '/', 'http://localhost').pathname);
+    const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
+    try {
+      let body: Buffer | string = await readFile(file);
+      if (file.endsWith('.html')) body = body.toString('utf8').replace('<!--rumkit-config-->', configBlock);
+      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+    }
+  });
+  return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
+}
+
+if (import.meta.main) {
+  const port = Number(process.env.PORT ?? 3000);
+  const config = JSON.parse(process.env.RUMKIT_DEMO_CONFIG ?? '{}') as DemoConfig;
+  await serveDemo(config, port, process.env.HOST);
+  console.log(`demo page on http://127.0.0.1:${port}/`);
+}

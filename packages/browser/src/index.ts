@@ -1,0 +1,2 @@
+export type { RumkitConfig } from './config.ts';
+export { init, type RumkitAgent } from './init.ts';

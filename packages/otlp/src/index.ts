@@ -1,0 +1,3 @@
+export * from './encodeSpans.ts';
+export * from './sampling.ts';
+export * from './types.ts';
