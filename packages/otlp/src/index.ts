@@ -1,3 +1,4 @@
 export * from './encodeSpans.ts';
+export * from './protobuf.ts';
 export * from './sampling.ts';
 export * from './types.ts';

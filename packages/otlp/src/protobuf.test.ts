@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeTraceRequest,
+  decodeTraceResponse,
+  encodeTraceRequest,
+  encodeTraceResponse,
+  ProtobufError,
+} from './protobuf.ts';
+import type { AnyValue, ExportTraceServiceRequest } from './types.ts';
+
+// Made by the official OpenTelemetry JSON and protobuf serializers from the same spans
+// (../shared/bench/ingest/gen-payloads.mjs).
+const fixture = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url));
+const officialJson = JSON.parse(fixture('small.json').toString()) as ExportTraceServiceRequest;
+const officialProtobuf = new Uint8Array(fixture('small.pb'));
+
+describe('decodeTraceRequest', () => {
+  it('reads what the official protobuf serializer wrote as the official JSON serializer wrote it', () => {
+    expect(normalize(decodeTraceRequest(officialProtobuf))).toEqual(normalize(officialJson));
+  });
+
+  it('decodes a request encoded by the official serializer from live SDK spans', async () => {
+    const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(
+      '@opentelemetry/sdk-trace-base'
+    );
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const span = provider.getTracer('t').startSpan('upload', { attributes: { n: -5, big: 2 ** 40, ok: true } });
+    span.end();
+    const [sdkSpan] = exporter.getFinishedSpans();
+    const bytes = ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans()) as Uint8Array;
+    const decoded = decodeTraceRequest(bytes).resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    expect(decoded?.traceId).toBe(sdkSpan?.spanContext().traceId);
+    expect(decoded?.spanId).toBe(sdkSpan?.spanContext().spanId);
+    expect(decoded?.attributes).toEqual([
+      { key: 'n', value: { intValue: '-5' } },
+      { key: 'big', value: { intValue: String(2 ** 40) } },
+      { key: 'ok', value: { boolValue: true } },
+    ]);
+  });
+
+  it('refuses values nested deeper than the limit instead of overflowing the stack', () => {
+    const deep = nestInKvlists(Uint8Array.of(0x0a, 0x01, 0x40), 10_000); // AnyValue { stringValue: '@' }
+    expect(decodeTraceRequest(nestInKvlists(Uint8Array.of(0x0a, 0x01, 0x40), 3))).toEqual(
+      requestWithAttribute(
+        [1, 2, 3].reduce<AnyValue>((value) => ({ kvlistValue: { values: [{ key: 'k', value }] } }), {
+          stringValue: '@',
+        }),
+        true,
+      ),
+    );
+    expect(() => decodeTraceRequest(deep)).toThrow(ProtobufError);
+    expect(() => decodeTraceRequest(deep)).toThrow(/nest deeper than 32/);
+  });
+
+  it('accepts nesting up to the limit', () => {
+    let value: AnyValue = { intValue: '1' };
+    for (let i = 0; i < 5; i++) value = { arrayValue: { values: [value] } };
+    const request = requestWithAttribute(value);
+    expect(decodeTraceRequest(encodeTraceRequest(request), { maxDepth: 5 })).toEqual(request);
+    expect(() => decodeTraceRequest(encodeTraceRequest(request), { maxDepth: 4 })).toThrow(ProtobufError);
+  });
+
+  it('rejects truncated and malformed input with a ProtobufError', () => {
+    for (let cut = 1; cut < officialProtobuf.length; cut += 37) {
+      expect(() => decodeTraceRequest(officialProtobuf.subarray(0, cut))).toThrow(ProtobufError);
+    }
+    expect(() => decodeTraceRequest(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(/past the end/);
+    expect(() => decodeTraceRequest(new Uint8Array([0x0b]))).toThrow(/wire type 3/);
+  });
+
+  it('throws nothing but ProtobufError on random bytes', () => {
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const bytes = Uint8Array.from({ length: random() % 200 }, () => random() & 0xff);
+      try {
+        decodeTraceRequest(bytes);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ProtobufError);
+      }
+    }
+  });
+});
+
+describe('encodeTraceRequest', () => {
+  it('round-trips the official fixture', () => {
+    const decoded = decodeTraceRequest(officialProtobuf);
+    expect(normalize(decodeTraceRequest(encodeTraceRequest(decoded)))).toEqual(normalize(decoded));
+  });
+
+  it('round-trips every value type, unicode and long strings', () => {
+    const request = requestWithAttribute({
+      kvlistValue: {
+        values: [
+          { key: 'text', value: { stringValue: `héllo ✓ 🎉 ${'x'.repeat(70_000)}` } },
+          { key: 'neg', value: { intValue: '-9223372036854775808' } },
+          { key: 'max', value: { intValue: '9223372036854775807' } },
+          { key: 'pi', value: { doubleValue: Math.PI } },
+          { key: 'no', value: { boolValue: false } },
+          { key: 'raw', value: { bytesValue: 'AAEC/w==' } },
+          { key: 'list', value: { arrayValue: { values: [{ stringValue: 'a' }, { intValue: '2' }] } } },
+        ],
+      },
+    });
+    expect(decodeTraceRequest(encodeTraceRequest(request))).toEqual(request);
+  });
+
+  it('writes 64-bit timestamps exactly, across the whole unsigned range', () => {
+    for (const time of [
+      '0',
+      '1',
+      '4294967295',
+      '4294967296',
+      '9007199254740993',
+      '1732000000123456789',
+      '18446744073709551615',
+    ]) {
+      const request = requestWithAttribute({ boolValue: true });
+      const span = request.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+      if (!span) throw new Error('fixture has no span');
+      span.startTimeUnixNano = time;
+      span.endTimeUnixNano = time;
+      const decoded = decodeTraceRequest(encodeTraceRequest(request)).resourceSpans[0]?.scopeSpans[0]?.spans[0];
+      expect([decoded?.startTimeUnixNano, decoded?.endTimeUnixNano]).toEqual([time, time]);
+    }
+  });
+});
+
+describe('trace responses', () => {
+  it('round-trips a partial success', () => {
+    const response = { partialSuccess: { rejectedSpans: '3', errorMessage: '3 spans ended in the future' } };
+    expect(decodeTraceResponse(encodeTraceResponse(response))).toEqual(response);
+    expect(encodeTraceResponse({ partialSuccess: {} })).toHaveLength(0);
+  });
+});
+
+/**
+ * An attribute whose value is `levels` kvlists deep, built iteratively: the recursive encoder would
+ * overflow the stack itself. Each level is `KeyValue{key:'k', value: AnyValue{kvlist:{values:[inner]}}}`.
+ */
+function nestInKvlists(leafAnyValue: Uint8Array, levels: number): Uint8Array {
+  const varint = (n: number) => {
+    const out: number[] = [];
+    for (; n > 0x7f; n >>>= 7) out.push((n & 0x7f) | 0x80);
+    out.push(n);
+    return out;
+  };
+  const headers: number[][] = [];
+  let innerLength = leafAnyValue.length;
+  for (let i = 0; i < levels; i++) {
+    // AnyValue.kvlist_value(6) > KeyValueList.values(1) > KeyValue{ key(1)='k', value(2)=inner }
+    const keyValueLength = 3 + 1 + varint(innerLength).length + innerLength;
+    const listLength = 1 + varint(keyValueLength).length + keyValueLength;
+    const header = [
+      0x32,
+      ...varint(listLength),
+      0x0a,
+      ...varint(keyValueLength),
+      0x0a,
+      0x01,
+      0x6b,
+      0x12,
+      ...varint(innerLength),
+    ];
+    headers.push(header);
+    innerLength += header.length;
+  }
+  // Span attribute KeyValue{ key='value', value=<outermost AnyValue> } inside the usual envelope.
+  const attribute = [0x0a, 0x05, ...new TextEncoder().encode('value'), 0x12, ...varint(innerLength)];
+  const body = [...headers.reverse().flat(), ...leafAnyValue];
+  const span = [0x4a, ...varint(attribute.length + body.length), ...attribute];
+  const spanBody = [...span, ...body];
+  const scopeSpans = [0x12, ...varint(spanBody.length), ...spanBody];
+  const resourceSpans = [0x12, ...varint(scopeSpans.length), ...scopeSpans];
+  return Uint8Array.from([0x0a, ...varint(resourceSpans.length), ...resourceSpans]);
+}
+
+function requestWithAttribute(value: AnyValue, bare = false): ExportTraceServiceRequest {
+  if (bare) {
+    const span = { traceId: '', spanId: '', name: '', kind: 0 as const, startTimeUnixNano: '0', endTimeUnixNano: '0' };
+    return { resourceSpans: [{ scopeSpans: [{ spans: [{ ...span, attributes: [{ key: 'value', value }] }] }] }] };
+  }
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'test' } }] },
+        scopeSpans: [
+          {
+            scope: { name: 'scope' },
+            spans: [
+              {
+                traceId: '0af7651916cd43dd8448eb211c80319c',
+                spanId: 'b7ad6b7169203331',
+                name: 'span',
+                kind: 1,
+                startTimeUnixNano: '1732000000000000000',
+                endTimeUnixNano: '1732000000123456789',
+                attributes: [{ key: 'value', value }],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Unifies int64 spellings (number or string) and drops empty and zero defaults, which protobuf cannot tell apart. */
+function normalize(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value), (key, v) => {
+    if (key === 'intValue' || key.endsWith('UnixNano')) return String(v);
+    if (Array.isArray(v) && v.length === 0) return undefined;
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) return undefined;
+    if (key === 'status' && !v.code && !v.message) return undefined;
+    if (v === 0 || v === '') return key === 'kind' || key === 'code' ? v : undefined;
+    return v;
+  });
+}
