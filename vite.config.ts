@@ -1,17 +1,11 @@
 /**
- * Vitest for the whole repository: one project per package, each running its tests beside its code.
- * `npm run test:unit` runs them all; `npx vitest run --project worker` runs one.
+ * Vitest for the whole repository: every package brings its own `vitest*.config.ts` (tests live beside
+ * the code they test). `npm run test:unit` runs them all; `npx vitest run --project worker` runs one.
  */
 import { defineConfig } from 'vitest/config';
 
-const sourceConditions = { resolve: { conditions: ['rumkit-source'] } };
-
 export default defineConfig({
   test: {
-    projects: [
-      { ...sourceConditions, test: { name: 'otlp', root: 'packages/otlp', include: ['src/**/*.test.ts'] } },
-      { ...sourceConditions, test: { name: 'browser', root: 'packages/browser', include: ['src/**/*.test.ts'] } },
-      { ...sourceConditions, test: { name: 'worker', root: 'worker', include: ['src/**/*.test.ts'] } },
-    ],
+    projects: ['packages/*/vitest*.config.ts', 'worker/vitest*.config.ts', 'demo/vitest*.config.ts'],
   },
 });

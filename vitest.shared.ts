@@ -1,0 +1,9 @@
+/**
+ * Settings every Vitest project shares: workspace packages resolve to their TypeScript sources through
+ * the `rumkit-source` export condition, so tests never need a build first.
+ */
+import { defineConfig } from 'vitest/config';
+
+export const sharedConfig = defineConfig({
+  resolve: { conditions: ['rumkit-source'] },
+});
