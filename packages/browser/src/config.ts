@@ -1,35 +1,121 @@
-/** The options `init()` accepts, checked once at the boundary so the rest of the agent trusts them. */
+/**
+ * The options `init()` accepts, checked once at the boundary so the rest of the agent trusts them.
+ *
+ *     const settings = validateConfig(input); // a string naming the bad key, or the normalised settings
+ *     if (typeof settings === 'string') console.error(settings);
+ */
+import type { Span } from '@rumkit/otlp';
+import type { Feature } from './xhr/index.ts';
+
+export type UrlPattern = string | RegExp;
+export type AttributeValue = string | number | boolean;
 
 export interface RumkitConfig {
-  /** Base URL of the rumkit edge worker; spans go to `${endpoint}/v1/traces`. */
+  /** Base URL of the rumkit edge worker, e.g. `https://rum.example.com`. */
   endpoint: string;
-  /** The app's public ingest key (it is bound to the page's origin on the edge). */
+  /** The app's public ingest key (the edge binds it to the page's origin). */
   apiKey: string;
+  /** `service.name` of every span, e.g. `shop-web`. */
   serviceName: string;
-  /** Backends that may receive `traceparent`/`tracestate`; every other origin gets none. */
-  propagateTraceHeaderCorsUrls?: Array<string | RegExp>;
+  /** `service.version`, e.g. the release or commit of the page. */
+  serviceVersion?: string;
+  /** `deployment.environment.name`, e.g. `production`. */
+  environment?: string;
+  /** Share of traces kept, 0…1 (default 1). Decided by the trace id, the same way on the edge and the backend. */
+  sampleRate?: number;
+  /**
+   * Backends that receive `traceparent`/`tracestate` on fetch (and XHR). A string matches that URL and every
+   * URL below it (`'https://api.example.com'` matches `https://api.example.com/orders`, not
+   * `https://api.example.com.evil.test`); a RegExp is tested against the full URL. Default: none.
+   */
+  propagateTraceHeaderCorsUrls?: UrlPattern[];
+  /** Requests that get no span at all (same matching). The agent's own requests are always ignored. */
+  ignoreUrls?: UrlPattern[];
+  /** Attributes added to every span, e.g. `{ 'app.tenant': 'acme' }`. */
+  attributes?: Record<string, AttributeValue>;
+  /**
+   * Sees every finished span as OTLP/JSON just before it is queued; return it (changed or not) to send it,
+   * or `null` to drop it. A `beforeSend` that throws drops the span.
+   */
+  beforeSend?: (span: Span) => Span | null | undefined;
+  /** Logs what the agent drops or retries with `console.debug`. */
+  debug?: boolean;
+  /** Path of the traces endpoint below `endpoint` (default `/v1/traces`). */
+  tracesPath?: string;
+  /** `XMLHttpRequest` spans: pass the `xhr` export of `@rumkit/browser/xhr` (script tag: `data-xhr`). */
+  xhr?: Feature;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+/** The validated configuration, with defaults applied and URL patterns compiled. */
+export interface Settings extends RumkitConfig {
+  tracesUrl: string;
+  sampleRate: number;
+  propagateTraceHeaderCorsUrls: RegExp[];
+  ignoreUrls: RegExp[];
+  attributes: Record<string, AttributeValue>;
 }
 
-export function validateConfig(input: unknown): RumkitConfig {
-  if (typeof input !== 'object' || input === null) throw new ConfigError('rumkit: init() needs a config object');
-  const config = input as Record<string, unknown>;
-  for (const key of ['endpoint', 'apiKey', 'serviceName'] as const) {
-    if (typeof config[key] !== 'string' || config[key] === '') {
-      throw new ConfigError(`rumkit: config.${key} must be a non-empty string`);
-    }
-  }
+const optional = (check: (v: unknown) => boolean) => (v: unknown) => v === undefined || check(v);
+const isString = (v: unknown) => typeof v === 'string' && v !== '';
+const isUrl = (v: unknown) => {
+  // URL.canParse is too new for the browsers the agent supports.
   try {
-    new URL(config.endpoint as string);
+    return !!new URL(v as string);
   } catch {
-    throw new ConfigError('rumkit: config.endpoint must be an absolute URL');
+    return false;
   }
-  const urls = config.propagateTraceHeaderCorsUrls;
-  if (urls !== undefined && !(Array.isArray(urls) && urls.every((u) => typeof u === 'string' || u instanceof RegExp))) {
-    throw new ConfigError('rumkit: config.propagateTraceHeaderCorsUrls must be an array of strings or RegExps');
+};
+const isPatternList = (v: unknown) =>
+  Array.isArray(v) && v.every((p) => (typeof p === 'string' && p !== '') || p instanceof RegExp);
+const isType = (type: string) => (v: unknown) => typeof v === type;
+
+const A_STRING = 'be a non-empty string';
+const A_LIST = 'be an array of URL strings or RegExps';
+/** Each key with its check and the message's "must …" part. */
+const RULES: Array<[keyof RumkitConfig, (v: unknown) => boolean, string]> = [
+  ['endpoint', isUrl, 'be an absolute URL'],
+  ['apiKey', isString, A_STRING],
+  ['serviceName', isString, A_STRING],
+  ['serviceVersion', optional(isString), A_STRING],
+  ['environment', optional(isString), A_STRING],
+  ['sampleRate', optional((v) => typeof v === 'number' && v >= 0 && v <= 1), 'be a number from 0 to 1'],
+  ['propagateTraceHeaderCorsUrls', optional(isPatternList), A_LIST],
+  ['ignoreUrls', optional(isPatternList), A_LIST],
+  [
+    'attributes',
+    optional((v) => !!v && Object.values(v).every((a) => ['string', 'number', 'boolean'].includes(typeof a))),
+    'be an object of string, number or boolean values',
+  ],
+  ['beforeSend', optional(isType('function')), 'be a function'],
+  ['debug', optional(isType('boolean')), 'be a boolean'],
+  ['tracesPath', optional((v) => /^\//.test(v as string)), "be a path starting with '/'"],
+  ['xhr', optional((v) => typeof (v as Feature).start === 'function'), "be the xhr export of '@rumkit/browser/xhr'"],
+];
+
+export function validateConfig(input: unknown): Settings | string {
+  const config = Object(input) as RumkitConfig;
+  for (const [key, check, must] of RULES) {
+    if (!check(config[key])) return `rumkit: config.${key} must ${must}`;
   }
-  return config as unknown as RumkitConfig;
+  const endpoint = config.endpoint.replace(/\/+$/, '');
+  return {
+    ...config,
+    endpoint,
+    tracesUrl: endpoint + (config.tracesPath ?? '/v1/traces'),
+    sampleRate: config.sampleRate ?? 1,
+    propagateTraceHeaderCorsUrls: (config.propagateTraceHeaderCorsUrls ?? []).map(urlPattern),
+    // The agent's own requests must never become spans: every export would produce another one.
+    ignoreUrls: [endpoint, ...(config.ignoreUrls ?? [])].map(urlPattern),
+    attributes: config.attributes ?? {},
+  };
+}
+
+/**
+ * A string becomes "this URL or anything below it": a bare prefix would let `https://api.example.com` match
+ * `https://api.example.com.evil.test` and leak trace context to it.
+ */
+export function urlPattern(pattern: UrlPattern): RegExp {
+  if (pattern instanceof RegExp) return pattern;
+  const escaped = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped}${/[/?#]$/.test(pattern) ? '' : '(?:[/?#]|$)'}`);
 }

@@ -1,62 +1,158 @@
 /**
- * Starts the agent: a web tracer provider exporting to the rumkit edge, with document-load and fetch
- * instrumentations.
+ * Starts the agent: validates the configuration, then composes session and page views, the tracer
+ * provider with the consistent sampler, the span processor and transport, and the instrumentations —
+ * fetch and errors at once, document load and web vitals after `load` from a second chunk.
  *
- *     const rum = init({ endpoint: 'https://edge.example.com', apiKey: 'pk_…', serviceName: 'shop-web',
- *                        propagateTraceHeaderCorsUrls: [/^https:\/\/api\.example\.com\//] });
+ *     const rum = createAgent(config, { loadDeferred: importDeferred });
  */
-import type { Tracer } from '@opentelemetry/api';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { DocumentLoadInstrumentation } from '@opentelemetry/instrumentation-document-load';
-import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
+import { type Attributes, type ContextManager, context, propagation, type Tracer, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
-import { validateConfig } from './config.ts';
-import { createExporter } from './exporter.ts';
+import { StackContextManager, TracerProvider } from '@opentelemetry/sdk-trace';
+import { encodeAttributes } from '@rumkit/otlp';
+import type { LoadDeferred } from './chunks.ts';
+import { type AttributeValue, type RumkitConfig, validateConfig } from './config.ts';
+import { captureUncaughtErrors, recordError } from './errors/index.ts';
+import { createFetchInstrumentation } from './fetch/index.ts';
+import { enableInstrumentation } from './instrumentations.ts';
+import { safeStorage } from './lib/storage.ts';
+import { createSpanProcessor } from './processor.ts';
+import { resourceAttributes } from './resource.ts';
+import { consistentSampler } from './sampler.ts';
+import { trackPageViews } from './session/pageView.ts';
+import { createSession } from './session/session.ts';
+import { traceContextPropagator } from './traceContext.ts';
+import { createTransport } from './transport/index.ts';
+import { VERSION } from './version.ts';
+
+export interface RumkitUser {
+  id: string;
+  [key: string]: string;
+}
 
 export interface RumkitAgent {
-  /** Sends every finished span now. */
+  /** Sends every finished span now; resolves once each batch has had its first attempt. */
   flush(): Promise<void>;
+  /** Flushes, then removes every listener and wrapper the agent installed. */
   shutdown(): Promise<void>;
+  /** `user.id` (and `user.<key>` for each other key) on spans started from now on; `null` forgets the user. */
+  setUser(user: RumkitUser | null): void;
+  /** An `exception` event on the active span, or an `exception` span when none is active. */
+  recordError(error: unknown, attributes?: Attributes): void;
+  /** Starts a new page view, or names the route of the one the agent just started for the same URL. */
+  pageView(route?: string): void;
   tracer: Tracer;
 }
 
-export function init(input: unknown): RumkitAgent {
-  const config = validateConfig(input);
-  const provider = new WebTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': config.serviceName }),
+export interface AgentOptions {
+  loadDeferred: LoadDeferred;
+  /** `@rumkit/browser/zone` passes a `ZoneContextManager`; the default follows synchronous calls only. */
+  contextManager?: ContextManager;
+}
+
+const TRACER_NAME = '@rumkit/browser';
+let running: RumkitAgent | undefined;
+
+export function createAgent(config: RumkitConfig, options: AgentOptions): RumkitAgent {
+  if (running) {
+    console.error('rumkit: init() was called twice; the first agent keeps running');
+    return running;
+  }
+  const settings = validateConfig(config);
+  if (typeof settings === 'string') {
+    console.error(settings);
+    return inertAgent();
+  }
+  try {
+    running = startAgent(settings, options);
+    return running;
+  } catch (error) {
+    console.error('rumkit: the agent could not start', error);
+    return inertAgent();
+  }
+}
+
+function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>, options: AgentOptions) {
+  const log = settings.debug
+    ? (message: string, detail?: unknown) => console.debug(`rumkit: ${message}`, detail ?? '')
+    : () => {};
+  const storage = safeStorage();
+  const views = trackPageViews();
+  let user: Record<string, AttributeValue> = {};
+  const resource = resourceAttributes(settings);
+  const transport = createTransport(settings, JSON.stringify({ attributes: encodeAttributes(resource) }), storage, log);
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes(resource),
+    sampler: consistentSampler(settings.sampleRate),
     spanProcessors: [
-      new BatchSpanProcessor(createExporter(config.endpoint, config.apiKey), { scheduledDelayMillis: 1000 }),
+      createSpanProcessor({ settings, session: createSession(storage), views, user: () => user, transport }),
     ],
   });
-  provider.register();
-  const endpointOrigin = new URL(config.endpoint).origin;
-  const unregister = registerInstrumentations({
-    tracerProvider: provider,
-    instrumentations: [
-      new DocumentLoadInstrumentation(),
-      new FetchInstrumentation({
-        propagateTraceHeaderCorsUrls: config.propagateTraceHeaderCorsUrls ?? [],
-        // The agent's own exports must not become spans, or every export would produce another one.
-        ignoreUrls: [new RegExp(`^${endpointOrigin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`)],
-      }),
-    ],
-  });
-  const flush = () => provider.forceFlush();
-  // pagehide is the last event a closing tab reliably fires; the exporter's keepalive fetch outlives it.
-  const flushWhenHidden = (event: Event) => {
-    if (event.type === 'pagehide' || document.visibilityState === 'hidden') void flush();
-  };
-  addEventListener('pagehide', flushWhenHidden);
-  addEventListener('visibilitychange', flushWhenHidden);
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(traceContextPropagator);
+  context.setGlobalContextManager((options.contextManager ?? new StackContextManager()).enable());
+  const tracer = provider.getTracer(TRACER_NAME, VERSION);
+
+  let stopped = false;
+  const disposers = [
+    views.stop,
+    captureUncaughtErrors((error) => recordError(tracer, error)),
+    enableInstrumentation(createFetchInstrumentation(settings), provider),
+  ];
+  if (settings.xhr) disposers.push(settings.xhr.start(settings, provider));
+  afterLoad(() =>
+    options.loadDeferred().then(
+      (deferred) => {
+        if (!stopped) disposers.push(deferred.startDeferred(provider, tracer));
+      },
+      (error) => log('document load and web vitals could not be loaded', error),
+    ),
+  );
+
   return {
-    flush,
+    flush: () => provider.forceFlush(),
     async shutdown() {
-      removeEventListener('pagehide', flushWhenHidden);
-      removeEventListener('visibilitychange', flushWhenHidden);
-      unregister();
+      stopped = true;
+      for (const dispose of disposers) dispose();
       await provider.shutdown();
+      running = undefined;
     },
-    tracer: provider.getTracer('@rumkit/browser'),
+    setUser: guard((next: RumkitUser | null) => {
+      user = {};
+      for (const key in next) if (typeof next[key] === 'string') user[`user.${key}`] = next[key];
+    }),
+    recordError: guard((error: unknown, attributes?: Attributes) => recordError(tracer, error, attributes)),
+    pageView: guard((route?: string) => views.pageView(route)),
+    tracer,
+  };
+}
+
+/** After the page's own `load` handlers, so the document's timing is complete and the page comes first. */
+function afterLoad(run: () => void) {
+  if (document.readyState === 'complete') setTimeout(run);
+  else addEventListener('load', () => setTimeout(run), { once: true });
+}
+
+/** The agent never throws into the page: a failing call is reported on the console instead. */
+function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  return (...args) => {
+    try {
+      fn(...args);
+    } catch (error) {
+      console.error('rumkit:', error);
+    }
+  };
+}
+
+/** What a misconfigured `init()` returns: the same shape, doing nothing. */
+function inertAgent(): RumkitAgent {
+  const resolved = () => Promise.resolve();
+  const nothing = () => {};
+  return {
+    flush: resolved,
+    shutdown: resolved,
+    setUser: nothing,
+    recordError: nothing,
+    pageView: nothing,
+    tracer: trace.getTracer(TRACER_NAME, VERSION),
   };
 }

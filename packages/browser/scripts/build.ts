@@ -1,0 +1,123 @@
+/**
+ * Builds dist/ (declarations come from `tsc -b`):
+ *
+ * - `index.js`, `zone.js` and their chunks: plain ESM with the OpenTelemetry packages already bundled, so an
+ *   app's bundler gets the same small, tree-shaken code whether or not it applies the `module` export
+ *   condition (without it, OpenTelemetry resolves to CommonJS and doubles in size). Not minified: the app
+ *   minifies.
+ * - `rumkit.iife.js` for a script tag, plus `rumkit.deferred.js` and `rumkit.xhr.js`, classic scripts it loads
+ *   from beside itself. Classic scripts cannot share modules the way ESM chunks do, so this takes two passes:
+ *   an ESM split build finds the modules the chunks share with the main script; the main script then exposes
+ *   those shared modules on one global, and each chunk reads them from there instead of carrying a copy.
+ *
+ *     node scripts/build.ts
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { CHUNK_GLOBAL } from '../src/lib/chunkGlobal.ts';
+
+const root = path.resolve(fileURLToPath(import.meta.url), '../..');
+const dist = path.join(root, 'dist');
+
+const common: BuildOptions = {
+  bundle: true,
+  platform: 'browser',
+  target: 'es2020',
+  // `module` selects OpenTelemetry's ESM builds; `rumkit-source` resolves @rumkit/otlp to its sources.
+  conditions: ['module', 'rumkit-source'],
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+export async function buildEsm(): Promise<void> {
+  for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
+    if (file.endsWith('.js') || file.endsWith('.js.map')) rmSync(path.join(dist, file));
+  }
+  await build({
+    ...common,
+    entryPoints: { index: 'src/index.ts', zone: 'src/zone.ts', xhr: 'src/xhr/index.ts' },
+    absWorkingDir: root,
+    format: 'esm',
+    splitting: true,
+    outdir: dist,
+    chunkNames: 'chunks/[name]-[hash]',
+    sourcemap: true,
+  });
+}
+
+export async function buildScriptTag(): Promise<void> {
+  const split = mkdtempSync(path.join(tmpdir(), 'rumkit-iife-'));
+  try {
+    await build({
+      ...common,
+      entryPoints: { rumkit: 'src/script.ts', 'rumkit.deferred': 'src/deferred.ts', 'rumkit.xhr': 'src/xhr/index.ts' },
+      absWorkingDir: root,
+      format: 'esm',
+      splitting: true,
+      minify: true,
+      outdir: split,
+      chunkNames: 'shared-[hash]',
+    });
+    const sharedChunks = readdirSync(split).filter((f) => f.startsWith('shared-'));
+    const exposeShared =
+      sharedChunks.map((f, i) => `import * as m${i} from './${f}';`).join('\n') +
+      `\nglobalThis.${CHUNK_GLOBAL} = { ${sharedChunks.map((f, i) => `'./${f}': m${i}`).join(', ')} };`;
+    await build({
+      ...common,
+      // The shared modules must be on the global before the agent can ask for a chunk that reads them.
+      stdin: { contents: `import './expose.js';\nimport './rumkit.js';`, resolveDir: split },
+      plugins: [virtualModule('expose.js', exposeShared, split)],
+      format: 'iife',
+      minify: true,
+      outfile: path.join(dist, 'rumkit.iife.js'),
+    });
+    for (const name of ['deferred', 'xhr']) {
+      await build({
+        ...common,
+        entryPoints: [path.join(split, `rumkit.${name}.js`)],
+        plugins: [sharedFromGlobal()],
+        format: 'iife',
+        globalName: `${CHUNK_GLOBAL}.${name}`,
+        minify: true,
+        outfile: path.join(dist, `rumkit.${name}.js`),
+      });
+    }
+  } finally {
+    rmSync(split, { recursive: true, force: true });
+  }
+}
+
+function virtualModule(name: string, contents: string, resolveDir: string): Plugin {
+  return {
+    name: 'virtual-module',
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^\\./${name.replace('.', '\\.')}$`) }, () => ({
+        path: name,
+        namespace: 'virtual',
+      }));
+      b.onLoad({ filter: /.*/, namespace: 'virtual' }, () => ({ contents, resolveDir, loader: 'js' }));
+    },
+  };
+}
+
+/** In a chunk, `import { a } from './shared-X.js'` becomes a read of the module the main script exposed. */
+function sharedFromGlobal(): Plugin {
+  return {
+    name: 'shared-from-global',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/shared-/ }, (args) => ({ path: args.path, namespace: 'shared' }));
+      b.onLoad({ filter: /.*/, namespace: 'shared' }, (args) => ({
+        contents: `module.exports = globalThis.${CHUNK_GLOBAL}[${JSON.stringify(args.path)}];`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+if (import.meta.main) {
+  await buildEsm();
+  await buildScriptTag();
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { type RumkitConfig, urlPattern, validateConfig } from './config.ts';
+
+const valid: RumkitConfig = { endpoint: 'https://rum.example.com/', apiKey: 'pk_1', serviceName: 'shop-web' };
+
+describe('validateConfig', () => {
+  it('names the bad key in its message', () => {
+    expect(validateConfig({ ...valid, apiKey: '' })).toBe('rumkit: config.apiKey must be a non-empty string');
+    expect(validateConfig({ ...valid, endpoint: '/relative' })).toBe('rumkit: config.endpoint must be an absolute URL');
+    expect(validateConfig({ ...valid, sampleRate: 1.5 })).toBe(
+      'rumkit: config.sampleRate must be a number from 0 to 1',
+    );
+    expect(validateConfig({ ...valid, sampleRate: '0.5' as unknown as number })).toMatch(/config\.sampleRate/);
+    expect(validateConfig({ ...valid, ignoreUrls: [42 as unknown as string] })).toMatch(/config\.ignoreUrls/);
+    expect(validateConfig({ ...valid, attributes: { a: {} as unknown as string } })).toMatch(/config\.attributes/);
+    expect(validateConfig({ ...valid, tracesPath: 'v1/rum' })).toMatch(/config\.tracesPath/);
+    expect(validateConfig({ ...valid, xhr: true as unknown as RumkitConfig['xhr'] })).toMatch(/config\.xhr/);
+  });
+
+  it('rejects a missing config object', () => {
+    expect(validateConfig(undefined)).toMatch(/config\.endpoint/);
+  });
+
+  it('applies defaults and derives the traces URL without a double slash', () => {
+    const settings = validateConfig(valid);
+    if (typeof settings === 'string') throw new Error(settings);
+    expect(settings.tracesUrl).toBe('https://rum.example.com/v1/traces');
+    expect(settings.sampleRate).toBe(1);
+    expect(settings.attributes).toEqual({});
+    const aliased = validateConfig({ ...valid, tracesPath: '/ingest/t' });
+    expect(typeof aliased !== 'string' && aliased.tracesUrl).toBe('https://rum.example.com/ingest/t');
+  });
+
+  it("always ignores the agent's own endpoint", () => {
+    const settings = validateConfig(valid);
+    if (typeof settings === 'string') throw new Error(settings);
+    expect(settings.ignoreUrls.some((p) => p.test('https://rum.example.com/v1/traces'))).toBe(true);
+  });
+});
+
+describe('urlPattern', () => {
+  it('matches a string as that URL and everything below it, not a look-alike host', () => {
+    const api = urlPattern('https://api.example.com');
+    expect(api.test('https://api.example.com')).toBe(true);
+    expect(api.test('https://api.example.com/orders?id=1')).toBe(true);
+    expect(api.test('https://api.example.com.evil.test/')).toBe(false);
+    expect(api.test('https://api.example.company/')).toBe(false);
+  });
+
+  it('keeps a RegExp as it is', () => {
+    const pattern = /^https:\/\/x\//;
+    expect(urlPattern(pattern)).toBe(pattern);
+  });
+});

@@ -1,0 +1,19 @@
+/**
+ * What the agent loads after the page's `load` event, as a second chunk: document-load spans (the
+ * instrumentation collects from the navigation timing that is complete by then) and web vitals (their
+ * observers read the entries buffered since navigation start). Keeping them out of the first script is
+ * what keeps that script small.
+ *
+ *     const { startDeferred } = await import('./deferred.ts');
+ *     const stop = startDeferred(provider, tracer);
+ */
+import type { Tracer, TracerProvider } from '@opentelemetry/api';
+import { createDocumentLoadInstrumentation } from './documentLoad/index.ts';
+import { enableInstrumentation } from './instrumentations.ts';
+import { observeWebVitals } from './webVitals/index.ts';
+
+export function startDeferred(provider: TracerProvider, tracer: Tracer): () => void {
+  const disable = enableInstrumentation(createDocumentLoadInstrumentation(), provider);
+  observeWebVitals(tracer);
+  return disable;
+}

@@ -1,0 +1,48 @@
+/**
+ * Errors as OpenTelemetry exceptions: an `exception` event (semconv `exception.type`, `exception.message`,
+ * `exception.stacktrace`) on the active span, or on a span named `exception` with status ERROR when no span
+ * is active. Uncaught errors and unhandled promise rejections are recorded the same way.
+ *
+ *     const stop = captureUncaughtErrors((error) => recordError(tracer, error));
+ *     recordError(tracer, new Error('payment failed'), { 'app.order': 'A-17' });
+ */
+import { type Attributes, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+
+export function recordError(tracer: Tracer, error: unknown, attributes?: Attributes): void {
+  const event = { ...exceptionAttributes(error), ...attributes };
+  const active = trace.getActiveSpan();
+  if (active?.isRecording()) {
+    active.addEvent('exception', event);
+    return;
+  }
+  const span = tracer.startSpan('exception');
+  span.addEvent('exception', event);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: String(event['exception.message']) });
+  span.end();
+}
+
+export function exceptionAttributes(error: unknown): Record<string, string> {
+  if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
+    const e = error as Partial<Error>;
+    return {
+      'exception.type': e.name || e.constructor?.name || 'Error',
+      'exception.message': String(e.message),
+      ...(e.stack ? { 'exception.stacktrace': e.stack } : {}),
+    };
+  }
+  // `throw 'text'` and `Promise.reject(42)` carry no type or stack; keep what there is.
+  return { 'exception.type': typeof error, 'exception.message': String(error) };
+}
+
+/** Reports `error` and `unhandledrejection` events until the returned function is called. */
+export function captureUncaughtErrors(report: (error: unknown) => void): () => void {
+  // A script error from another origin arrives without `error`; its message is all there is.
+  const onError = (event: ErrorEvent) => report(event.error ?? event.message);
+  const onRejection = (event: PromiseRejectionEvent) => report(event.reason);
+  addEventListener('error', onError);
+  addEventListener('unhandledrejection', onRejection);
+  return () => {
+    removeEventListener('error', onError);
+    removeEventListener('unhandledrejection', onRejection);
+  };
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { configFromDataset } from './configFromDataset.ts';
+
+describe('configFromDataset', () => {
+  it('converts numbers, lists and booleans and keeps strings', () => {
+    expect(
+      configFromDataset({
+        endpoint: 'https://rum.example.com',
+        apiKey: 'pk_1',
+        sampleRate: '0.25',
+        propagateTraceHeaderCorsUrls: 'https://api.example.com, https://b.example.com',
+        debug: '',
+        xhr: 'false',
+      }),
+    ).toEqual({
+      endpoint: 'https://rum.example.com',
+      apiKey: 'pk_1',
+      sampleRate: 0.25,
+      propagateTraceHeaderCorsUrls: ['https://api.example.com', 'https://b.example.com'],
+      debug: true,
+      xhr: false,
+    });
+  });
+});

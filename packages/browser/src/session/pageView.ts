@@ -1,0 +1,69 @@
+/**
+ * Page views: the current view's random id and route, renewed when the single-page app navigates
+ * (`history.pushState`, `replaceState`, `popstate`) to another path, or when the app says so.
+ *
+ *     const views = trackPageViews();
+ *     views.current.id;          // 'rumkit.page_view.id' of spans started now
+ *     views.pageView('/docs/:id'); // right after an automatic view of the same URL: only names its route
+ */
+import { randomHex } from '../lib/randomHex.ts';
+
+export interface PageView {
+  id: string;
+  /** The route template if the app named one, else the path. */
+  route: string;
+  /** The path the view began on. */
+  path: string;
+  /** Started by the agent on a URL change (or at start-up) and not yet named by the app. */
+  automatic: boolean;
+}
+
+export interface PageViews {
+  readonly current: PageView;
+  pageView(route?: string): void;
+  stop(): void;
+}
+
+export function trackPageViews(): PageViews {
+  const start = (route: string | undefined, automatic: boolean): PageView => ({
+    id: randomHex(8),
+    route: route ?? location.pathname,
+    path: location.pathname,
+    automatic,
+  });
+  let current = start(undefined, true);
+
+  const onUrlChange = () => {
+    if (location.pathname !== current.path) current = start(undefined, true);
+  };
+  const patched = (['pushState', 'replaceState'] as const).map((method) => {
+    const original = history[method];
+    const wrapper = function (this: History, ...args: Parameters<History['pushState']>) {
+      original.apply(this, args);
+      onUrlChange();
+    };
+    history[method] = wrapper;
+    return () => {
+      // Another library may have wrapped ours since; unwrapping then would drop its wrapper too.
+      if (history[method] === wrapper) history[method] = original;
+    };
+  });
+  addEventListener('popstate', onUrlChange);
+
+  return {
+    get current() {
+      return current;
+    },
+    pageView(route) {
+      // A router reports the template ('/docs/:id') just after the URL change the agent already saw.
+      if (route !== undefined && current.automatic && current.path === location.pathname) {
+        current.route = route;
+        current.automatic = false;
+      } else current = start(route, false);
+    },
+    stop() {
+      for (const unpatch of patched) unpatch();
+      removeEventListener('popstate', onUrlChange);
+    },
+  };
+}

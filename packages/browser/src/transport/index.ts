@@ -1,0 +1,235 @@
+/**
+ * Delivers finished spans to the rumkit edge: batches by count, bytes and time; sends each batch as a
+ * `keepalive` fetch while fewer than 9 such requests and under 60 KB are in flight (later batches wait for
+ * room, so every request outlives the page); retries with backoff; at `pagehide` or when the page is hidden,
+ * sends what is left with `navigator.sendBeacon` and stores what cannot go for the next page load.
+ *
+ *     const transport = createTransport(settings, resourceJson, log);
+ *     transport.add(item);        // from the span processor
+ *     await transport.flush();    // everything queued so far has had its first attempt
+ */
+import type { Settings } from '../config.ts';
+import type { SafeStorage } from '../lib/storage.ts';
+import { utf8Length } from '../lib/utf8Length.ts';
+import { batchBody, cutBatches, type SpanItem } from './batch.ts';
+import { createPersistentQueue } from './persistentQueue.ts';
+import { classifyStatus, retryDelayMs } from './retryPolicy.ts';
+
+/** Chromium and Firefox refuse keepalive requests once the bodies in flight exceed 64 KiB. */
+export const KEEPALIVE_BYTES = 60_000;
+export const KEEPALIVE_REQUESTS = 8;
+export const MAX_BATCH_BYTES = 30_000;
+export const MAX_BATCH_SPANS = 100;
+export const BATCH_DELAY_MS = 1_000;
+/** Room in each body for the resource and the scope wrappers around the spans. */
+const ENVELOPE_BYTES = 1_000;
+
+export interface Transport {
+  add(item: SpanItem): void;
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+interface Outgoing {
+  body: string;
+  bytes: number;
+  /** Attempts made so far. */
+  attempts: number;
+}
+
+export function createTransport(
+  settings: Settings,
+  resource: string,
+  storage: SafeStorage,
+  log: (message: string, detail?: unknown) => void,
+): Transport {
+  // Taken before the fetch instrumentation wraps `fetch`, so exports never pass through it.
+  const send = fetch.bind(globalThis);
+  const queue = createPersistentQueue(storage);
+  const itemBudget = MAX_BATCH_BYTES - utf8Length(resource) - ENVELOPE_BYTES;
+  let pending: SpanItem[] = [];
+  let pendingBytes = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let hidden = false;
+  let hiddenDrainScheduled = false;
+  const outbox: Outgoing[] = [];
+  /** Bodies waiting for a retry, with their timers. */
+  const retrying = new Map<Outgoing, ReturnType<typeof setTimeout>>();
+  let inFlight = 0;
+  let inFlightBytes = 0;
+  let idleWaiters: Array<() => void> = [];
+
+  const outgoing = (body: string): Outgoing => ({ body, bytes: utf8Length(body), attempts: 0 });
+  const sentAt = () => Math.round(performance.timeOrigin + performance.now());
+
+  function sendPending() {
+    cutPending();
+    pump();
+  }
+
+  function cutPending() {
+    clearTimeout(timer);
+    timer = undefined;
+    for (const batch of cutBatches(pending, { maxSpans: MAX_BATCH_SPANS, maxBytes: itemBudget })) {
+      outbox.push(outgoing(batchBody(resource, batch)));
+    }
+    pending = [];
+    pendingBytes = 0;
+  }
+
+  function pump() {
+    while (
+      !hidden &&
+      outbox.length &&
+      inFlight < KEEPALIVE_REQUESTS &&
+      inFlightBytes + (outbox[0] as Outgoing).bytes <= KEEPALIVE_BYTES
+    ) {
+      post(outbox.shift() as Outgoing);
+    }
+    if (!outbox.length && !inFlight) {
+      for (const resolve of idleWaiters) resolve();
+      idleWaiters = [];
+    }
+  }
+
+  function post(item: Outgoing) {
+    inFlight++;
+    inFlightBytes += item.bytes;
+    item.attempts++;
+    send(settings.tracesUrl, {
+      method: 'POST',
+      body: item.body,
+      keepalive: true,
+      headers: {
+        'content-type': 'application/json',
+        'x-rumkit-key': settings.apiKey,
+        'x-rumkit-sent-at': String(sentAt()),
+      },
+    })
+      .then(
+        (response) => settle(item, response.status, response.headers.get('retry-after')),
+        () => settle(item, undefined, null),
+      )
+      .finally(() => {
+        inFlight--;
+        inFlightBytes -= item.bytes;
+        pump();
+      });
+  }
+
+  function settle(item: Outgoing, status: number | undefined, retryAfter: string | null) {
+    const outcome = classifyStatus(status);
+    if (outcome === 'sent') return;
+    if (outcome === 'drop') return log(`HTTP ${status}: batch dropped`);
+    const delay = retryDelayMs(item.attempts, retryAfter);
+    if (delay === undefined || hidden) {
+      log('edge unavailable: batch stored for the next page');
+      store([item]);
+      return;
+    }
+    log(`HTTP ${status}: retry in ${Math.round(delay)} ms`);
+    retrying.set(
+      item,
+      setTimeout(() => {
+        retrying.delete(item);
+        outbox.push(item);
+        pump();
+      }, delay),
+    );
+  }
+
+  function store(items: Outgoing[]) {
+    const kept = queue.save(items.map((i) => i.body));
+    if (kept < items.length) log('storage full: batches lost');
+  }
+
+  /** The page may never run again: beacon what was never tried, store what the edge just turned away. */
+  function drainHidden() {
+    hiddenDrainScheduled = false;
+    cutPending();
+    const unsent: Outgoing[] = [];
+    for (const [item, retryTimer] of retrying) {
+      clearTimeout(retryTimer);
+      unsent.push(item);
+    }
+    retrying.clear();
+    const url = `${settings.tracesUrl}?key=${encodeURIComponent(settings.apiKey)}&sent_at=${sentAt()}`;
+    for (const item of outbox.splice(0)) {
+      // Offline, a beacon is accepted and then lost; the quota refusal is the other `false`.
+      if (navigator.onLine === false || !beacon(url, item.body)) unsent.push(item);
+    }
+    store(unsent);
+    for (const resolve of idleWaiters) resolve();
+    idleWaiters = [];
+  }
+
+  function beacon(url: string, body: string): boolean {
+    try {
+      return navigator.sendBeacon(url, body);
+    } catch {
+      return false;
+    }
+  }
+
+  const onVisibility = () => {
+    if (document.visibilityState === 'hidden') {
+      hidden = true;
+      drainHidden();
+    } else {
+      hidden = false;
+      resumeStored();
+    }
+  };
+  const onPageHide = () => {
+    hidden = true;
+    drainHidden();
+  };
+  const onPageShow = (event: PageTransitionEvent) => {
+    // Back from the back/forward cache: the page lives again.
+    if (event.persisted) onVisibility();
+  };
+
+  function resumeStored() {
+    for (const body of queue.take()) {
+      const item = outgoing(body);
+      // Bodies stored by another version of the agent may be larger than any keepalive request may be.
+      if (item.bytes <= KEEPALIVE_BYTES) outbox.push(item);
+    }
+    pump();
+  }
+
+  addEventListener('visibilitychange', onVisibility);
+  addEventListener('pagehide', onPageHide);
+  addEventListener('pageshow', onPageShow);
+  resumeStored();
+
+  return {
+    add(item) {
+      if (item.bytes > itemBudget) return log('span over the batch size: dropped');
+      pending.push(item);
+      pendingBytes += item.bytes;
+      if (hidden) {
+        // Spans ended while hidden (the last web vitals, a fetch finishing) may be the page's last words.
+        if (!hiddenDrainScheduled) queueMicrotask(drainHidden);
+        hiddenDrainScheduled = true;
+      } else if (pending.length >= MAX_BATCH_SPANS || pendingBytes >= itemBudget) sendPending();
+      else timer ??= setTimeout(sendPending, BATCH_DELAY_MS);
+    },
+    flush() {
+      if (hidden) {
+        drainHidden();
+        return Promise.resolve();
+      }
+      cutPending();
+      const idle = new Promise<void>((resolve) => idleWaiters.push(resolve));
+      pump();
+      return idle;
+    },
+    async shutdown() {
+      await this.flush();
+      removeEventListener('visibilitychange', onVisibility);
+      removeEventListener('pagehide', onPageHide);
+      removeEventListener('pageshow', onPageShow);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { classifyStatus, MAX_ATTEMPTS, MAX_DELAY_MS, retryAfterMs, retryDelayMs } from './retryPolicy.ts';
+
+describe('classifyStatus', () => {
+  it('retries network errors, 429, 502, 503 and 504 only', () => {
+    for (const status of [undefined, 429, 502, 503, 504]) expect(classifyStatus(status)).toBe('retry');
+    for (const status of [400, 401, 403, 413, 415, 500]) expect(classifyStatus(status)).toBe('drop');
+    for (const status of [200, 202, 204]) expect(classifyStatus(status)).toBe('sent');
+  });
+});
+
+describe('retryDelayMs', () => {
+  it('doubles the backoff per attempt, jittered between half and all of it', () => {
+    expect(retryDelayMs(1, null, () => 0)).toBe(500);
+    expect(retryDelayMs(1, null, () => 1)).toBe(1000);
+    expect(retryDelayMs(3, null, () => 1)).toBe(4000);
+    expect(retryDelayMs(3, null, () => 0.5)).toBe(3000);
+  });
+
+  it('waits at least as long as Retry-After asks', () => {
+    expect(retryDelayMs(1, '7', () => 1)).toBe(7000);
+    expect(retryDelayMs(1, new Date(20_000).toUTCString(), () => 0, 10_000)).toBe(10_000);
+  });
+
+  it('gives up on this page after the last attempt or when asked to wait too long', () => {
+    expect(retryDelayMs(MAX_ATTEMPTS + 1, null)).toBeUndefined();
+    expect(retryDelayMs(1, String(MAX_DELAY_MS / 1000 + 1))).toBeUndefined();
+  });
+});
+
+describe('retryAfterMs', () => {
+  it('ignores what it cannot read', () => {
+    expect(retryAfterMs('soon', 0)).toBe(0);
+    expect(retryAfterMs(null, 0)).toBe(0);
+    expect(retryAfterMs('-5', 0)).toBe(0);
+  });
+});

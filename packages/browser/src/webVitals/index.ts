@@ -1,0 +1,35 @@
+/**
+ * Core Web Vitals as spans: one span `web_vital.<NAME>` per report of the `web-vitals` attribution build,
+ * whenever the library reports (CLS, INP and LCP also when the page is hidden). Attribute names follow the
+ * semantic conventions' `browser.web_vital.*`; every string or number the attribution carries becomes
+ * `browser.web_vital.attribution.<snake_case name>` (e.g. `…attribution.target`, `…attribution.input_delay`).
+ *
+ *     observeWebVitals(tracer);
+ */
+import type { Tracer } from '@opentelemetry/api';
+import { type MetricWithAttribution, onCLS, onFCP, onINP, onLCP, onTTFB } from 'web-vitals/attribution';
+
+export function observeWebVitals(tracer: Tracer): void {
+  const report = (metric: MetricWithAttribution) => {
+    tracer.startSpan(`web_vital.${metric.name}`, { attributes: webVitalAttributes(metric) }).end();
+  };
+  for (const observe of [onLCP, onINP, onCLS, onFCP, onTTFB]) observe(report);
+}
+
+export function webVitalAttributes(metric: MetricWithAttribution): Record<string, string | number> {
+  const attributes: Record<string, string | number> = {
+    'browser.web_vital.name': metric.name,
+    'browser.web_vital.value': metric.value,
+    'browser.web_vital.rating': metric.rating,
+    'browser.web_vital.delta': metric.delta,
+    'browser.web_vital.id': metric.id,
+    'browser.web_vital.navigation_type': metric.navigationType,
+  };
+  for (const [key, value] of Object.entries(metric.attribution)) {
+    // Entries and other objects are too big for an attribute; the strings and numbers summarise them.
+    if (typeof value === 'string' || typeof value === 'number') {
+      attributes[`browser.web_vital.attribution.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`] = value;
+    }
+  }
+  return attributes;
+}
