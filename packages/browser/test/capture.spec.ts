@@ -1,0 +1,246 @@
+/**
+ * What the agent captures, checked on what reaches a test receiver standing in for the rumkit edge
+ * (test/support/servers.ts): each capture's span, attributes and parent, trace-context propagation, and
+ * the page-view and session attributes every span carries.
+ */
+import { ORIGINS, type ReceivedSpan, esmPage, waitFor } from './support/servers.ts';
+import { expect, flushAgent, test } from './support/fixtures.ts';
+
+const BACKEND_TRACE = '0af7651916cd43dd8448eb211c80319c';
+const BACKEND_SPAN = 'b7ad6b7169203331';
+
+const named = (spans: ReceivedSpan[], name: string) => spans.filter((s) => s.name === name);
+
+test('document load spans are parented to the backend trace from <meta name="traceparent">', async ({
+  page,
+  servers,
+  pageErrors,
+}) => {
+  servers.app.pages.set(
+    '/doc',
+    esmPage({ head: `<meta name="traceparent" content="00-${BACKEND_TRACE}-${BACKEND_SPAN}-01">` }),
+  );
+  await page.goto(`${ORIGINS.app}/doc`);
+  await flushAgent(page);
+  const spans = await waitFor(
+    () => {
+      const s = servers.edge.spans();
+      return named(s, 'documentLoad').length && named(s, 'resourceFetch').length ? s : undefined;
+    },
+    15_000,
+    'documentLoad and resourceFetch spans',
+  );
+  const [load] = named(spans, 'documentLoad');
+  const [fetchSpan] = named(spans, 'documentFetch');
+  expect(load?.traceId).toBe(BACKEND_TRACE);
+  expect(load?.parentSpanId).toBe(BACKEND_SPAN);
+  expect(load?.attributes['url.full']).toBe(`${ORIGINS.app}/doc`);
+  expect(fetchSpan?.parentSpanId).toBe(load?.spanId);
+  const resource = named(spans, 'resourceFetch').find((s) =>
+    String(s.attributes['url.full']).includes('/dist/index.js'),
+  );
+  expect(resource?.parentSpanId).toBe(load?.spanId);
+  expect(pageErrors).toEqual([]);
+});
+
+test('document load spans follow a Server-Timing traceparent when the page has no meta tag', async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set('/timing', esmPage());
+  const header = `traceparent;desc="00-${BACKEND_TRACE}-${BACKEND_SPAN}-01"`;
+  await page.goto(`${ORIGINS.app}/timing?server-timing=${encodeURIComponent(header)}`);
+  await flushAgent(page);
+  const load = await waitFor(() => named(servers.edge.spans(), 'documentLoad')[0], 15_000, 'documentLoad span');
+  expect(load.traceId).toBe(BACKEND_TRACE);
+  expect(load.parentSpanId).toBe(BACKEND_SPAN);
+});
+
+test('fetch spans are CLIENT spans with stable HTTP attributes; traceparent goes only to listed origins', async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/fetch',
+    esmPage({
+      script: `
+        window.fetched = Promise.all([fetch(API + '/orders?id=7', { method: 'POST', body: '{}' }), fetch(THIRD_PARTY + '/widget')]);
+        await window.fetched;`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/fetch`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  await flushAgent(page);
+  const spans = await waitFor(
+    () => {
+      const s = servers.edge.spans().filter((x) => x.name === 'POST' || x.name === 'GET');
+      return s.length >= 2 ? s : undefined;
+    },
+    10_000,
+    'two fetch spans',
+  );
+  const post = spans.find((s) => s.attributes['url.full'] === `${ORIGINS.api}/orders?id=7`);
+  expect(post).toMatchObject({ kind: 3 });
+  expect(post?.attributes).toMatchObject({
+    'http.request.method': 'POST',
+    'http.response.status_code': 200,
+    'server.address': '127.0.0.1',
+  });
+  const apiRequest = servers.api.requests.find((h) => h.traceparent);
+  expect(apiRequest?.traceparent).toBe(`00-${post?.traceId}-${post?.spanId}-01`);
+  expect(apiRequest?.tracestate).toBe('ot=th:0');
+  expect(servers.thirdParty.requests).toHaveLength(1);
+  expect(servers.thirdParty.requests[0]?.traceparent).toBeUndefined();
+  expect(servers.thirdParty.requests[0]?.tracestate).toBeUndefined();
+  // The agent's own exports never become spans.
+  expect(servers.edge.spans().some((s) => String(s.attributes['url.full']).startsWith(ORIGINS.edge))).toBe(false);
+});
+
+test('uncaught errors and rejections become exception spans; recordError adds an event to the active span', async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/errors',
+    esmPage({
+      script: `
+        setTimeout(() => { throw new TypeError('kaboom'); });
+        setTimeout(() => Promise.reject(new RangeError('rejected')));
+        rum.tracer.startActiveSpan('checkout', (span) => {
+          rum.recordError(new Error('card declined'), { 'app.step': 'payment' });
+          span.end();
+        });`,
+    }),
+  );
+  page.on('pageerror', () => {});
+  await page.goto(`${ORIGINS.app}/errors`);
+  await page.waitForTimeout(200);
+  await flushAgent(page);
+  const spans = await waitFor(
+    () => {
+      const s = servers.edge.spans();
+      return named(s, 'exception').length >= 2 && named(s, 'checkout').length ? s : undefined;
+    },
+    10_000,
+    'exception and checkout spans',
+  );
+  const events = named(spans, 'exception').map((s) => ({ status: s.status?.code, event: s.events?.[0] }));
+  const eventAttributes = events.map((e) => plainEvent(e.event?.attributes));
+  expect(events.every((e) => e.status === 2 && e.event?.name === 'exception')).toBe(true);
+  expect(eventAttributes).toContainEqual(
+    expect.objectContaining({ 'exception.type': 'TypeError', 'exception.message': 'kaboom' }),
+  );
+  expect(eventAttributes).toContainEqual(
+    expect.objectContaining({ 'exception.type': 'RangeError', 'exception.message': 'rejected' }),
+  );
+  expect(eventAttributes.every((a) => String(a['exception.stacktrace']).length > 0)).toBe(true);
+  const [checkout] = named(spans, 'checkout');
+  expect(checkout?.events?.map((e) => e.name)).toEqual(['exception']);
+  expect(plainEvent(checkout?.events?.[0]?.attributes)).toMatchObject({
+    'exception.type': 'Error',
+    'exception.message': 'card declined',
+    'app.step': 'payment',
+  });
+});
+
+test('every span carries session, page view and route; SPA navigation starts a new page view', async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/docs/42',
+    esmPage({
+      config: `attributes: { 'app.tenant': 'acme' }`,
+      script: `
+        rum.setUser({ id: 'u-1', name: 'Ada' });
+        rum.tracer.startSpan('first').end();
+        history.pushState({}, '', '/docs/43');
+        rum.pageView('/docs/:id');
+        rum.tracer.startSpan('second').end();
+        history.replaceState({}, '', '/docs/43#section');
+        rum.tracer.startSpan('same-path').end();
+        rum.pageView('/manual');
+        rum.tracer.startSpan('manual').end();
+        rum.setUser(null);
+        rum.tracer.startSpan('anonymous').end();
+        await rum.flush();`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/docs/42`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  const spans = await waitFor(
+    () => {
+      const s = servers.edge.spans();
+      return named(s, 'anonymous').length ? s : undefined;
+    },
+    10_000,
+    'the test spans',
+  );
+  const [first, second, samePath, manual, anonymous] = ['first', 'second', 'same-path', 'manual', 'anonymous'].map(
+    (n) => named(spans, n)[0]?.attributes ?? {},
+  );
+  expect(first).toMatchObject({
+    'rumkit.page.route': '/docs/42',
+    'user.id': 'u-1',
+    'user.name': 'Ada',
+    'app.tenant': 'acme',
+  });
+  expect(String(first?.['rumkit.page_view.id'])).toMatch(/^[0-9a-f]{16}$/);
+  expect(String(first?.['session.id'])).toMatch(/^[0-9a-f]{32}$/);
+  expect(second?.['rumkit.page_view.id']).not.toBe(first?.['rumkit.page_view.id']);
+  expect(second?.['rumkit.page.route']).toBe('/docs/:id');
+  expect(samePath?.['rumkit.page_view.id']).toBe(second?.['rumkit.page_view.id']);
+  expect(manual?.['rumkit.page_view.id']).not.toBe(second?.['rumkit.page_view.id']);
+  expect(manual?.['rumkit.page.route']).toBe('/manual');
+  expect(anonymous?.['user.id']).toBeUndefined();
+  expect(new Set(spans.map((s) => s.attributes['session.id'])).size).toBe(1);
+
+  // A later page load continues the session (kept in localStorage).
+  await page.goto(`${ORIGINS.app}/docs/42`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  await waitFor(() => servers.edge.spans().filter((s) => s.name === 'first').length === 2, 10_000, 'second load');
+  expect(new Set(servers.edge.spans().map((s) => s.attributes['session.id'])).size).toBe(1);
+});
+
+test('the resource names the service, the browser and the SDK', async ({ page, servers }) => {
+  servers.app.pages.set('/resource', esmPage({ script: `rum.tracer.startSpan('x').end(); await rum.flush();` }));
+  await page.goto(`${ORIGINS.app}/resource`);
+  const span = await waitFor(() => named(servers.edge.spans(), 'x')[0], 10_000, 'span x');
+  const userAgent = await page.evaluate(() => navigator.userAgent);
+  expect(span.resource).toMatchObject({
+    'service.name': 'test-web',
+    'service.version': '1.2.3',
+    'deployment.environment.name': 'test',
+    'telemetry.sdk.name': 'opentelemetry',
+    'telemetry.sdk.language': 'webjs',
+    'telemetry.distro.name': 'rumkit',
+    'user_agent.original': userAgent,
+    'browser.language': 'en-US',
+    'browser.mobile': false,
+    'browser.platform': 'Linux',
+  });
+  expect((span.resource['browser.brands'] as string[]).some((b) => b.startsWith('Chromium '))).toBe(true);
+  const [request] = servers.edge.requests;
+  expect(request?.headers['x-rumkit-key']).toBe('pk_test');
+  const sentAt = Number(request?.headers['x-rumkit-sent-at']);
+  expect(Math.abs(sentAt - (request?.at ?? 0))).toBeLessThan(5_000);
+});
+
+test('sampling: a rate of 0 keeps no trace and propagates an unsampled traceparent', async ({ page, servers }) => {
+  servers.app.pages.set(
+    '/unsampled',
+    esmPage({
+      config: 'sampleRate: 0',
+      script: `await fetch(API + '/x'); rum.tracer.startSpan('dropped').end(); await rum.flush();`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/unsampled`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  await page.waitForTimeout(500);
+  expect(servers.edge.spans()).toEqual([]);
+  expect(String(servers.api.requests[0]?.traceparent)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+});
+
+function plainEvent(attributes: ReceivedSpan['events'][number]['attributes']) {
+  return Object.fromEntries((attributes ?? []).map(({ key, value }) => [key, value.stringValue ?? value.intValue]));
+}

@@ -1,0 +1,42 @@
+/**
+ * The Playwright `test` for this package: starts the test servers once per worker, clears what they
+ * recorded before each test, and fails a test when a page throws an error the page itself did not
+ * expect (the agent must never break the host page).
+ *
+ *     import { expect, test } from './support/fixtures.ts';
+ *     test('…', async ({ page, servers }) => { … });
+ */
+import { test as base, expect, type Page } from '@playwright/test';
+import { type Servers, startServers } from './servers.ts';
+
+export const test = base.extend<{ pageErrors: string[] }, { servers: Servers }>({
+  servers: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright's fixture signature needs the first argument.
+    async ({}, use) => {
+      const servers = await startServers();
+      await use(servers);
+      await servers.close();
+    },
+    { scope: 'worker' },
+  ],
+  pageErrors: [
+    async ({ page, servers }, use) => {
+      servers.reset();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await use(errors);
+      // Close the page here, and let its last beacons land, so they cannot reach the next test's receiver.
+      await page.close({ runBeforeUnload: true });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    },
+    { auto: true },
+  ],
+});
+
+/** Waits for the page's agent (`window.rum`, set by esmPage) and flushes it. */
+export async function flushAgent(page: Page): Promise<void> {
+  await page.waitForFunction(() => 'rum' in window);
+  await page.evaluate(() => (window as unknown as { rum: { flush(): Promise<void> } }).rum.flush());
+}
+
+export { expect };
