@@ -3,8 +3,9 @@
  * (test/support/servers.ts): each capture's span, attributes and parent, trace-context propagation, and
  * the page-view and session attributes every span carries.
  */
-import { ORIGINS, type ReceivedSpan, esmPage, waitFor } from './support/servers.ts';
+
 import { expect, flushAgent, test } from './support/fixtures.ts';
+import { esmPage, ORIGINS, type ReceivedSpan, waitFor } from './support/servers.ts';
 
 const BACKEND_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const BACKEND_SPAN = 'b7ad6b7169203331';

@@ -26,7 +26,7 @@ export const test = base.extend<{ pageErrors: string[] }, { servers: Servers }>(
       page.on('pageerror', (error) => errors.push(error.message));
       await use(errors);
       // Close the page here, and let its last beacons land, so they cannot reach the next test's receiver.
-      await page.close({ runBeforeUnload: true });
+      if (!page.isClosed()) await page.close({ runBeforeUnload: true });
       await new Promise((resolve) => setTimeout(resolve, 300));
     },
     { auto: true },

@@ -1,0 +1,63 @@
+/**
+ * Web vitals in a real Chromium: LCP, CLS, FCP and TTFB on load, INP after a real click, each as a
+ * `web_vital.<NAME>` span reaching a test receiver that stands in for the rumkit edge. LCP, CLS and INP are
+ * reported when the page is hidden, so the test navigates away and the last spans leave by beacon.
+ */
+import { expect, test } from './support/fixtures.ts';
+import { esmPage, ORIGINS, type ReceivedSpan, waitFor } from './support/servers.ts';
+
+test('LCP, CLS, FCP and TTFB on load and INP after a click arrive as web_vital spans', async ({ page, servers }) => {
+  servers.app.pages.set(
+    '/vitals',
+    esmPage({
+      head: '<style>#title { font-size: 64px } #shift { height: 200px; background: #ccc }</style>',
+      script: `
+        document.getElementById('button').addEventListener('click', () => {
+          const until = performance.now() + 150; // a slow handler: the interaction has a measurable INP
+          while (performance.now() < until);
+          document.getElementById('status').textContent = 'clicked';
+        });
+        setTimeout(() => {
+          // Content pushed down without user input: a layout shift.
+          document.body.insertAdjacentHTML('afterbegin', '<div id="shift"></div>');
+        }, 200);`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/vitals`);
+  // The document-load span shows the deferred chunk (web vitals) is running.
+  await waitFor(() => servers.edge.spans().some((s) => s.name === 'documentLoad'), 15_000, 'documentLoad span');
+  await page.click('#button');
+  await expect(page.locator('#status')).toHaveText('clicked');
+  // web-vitals processes interactions in an idle callback (at most 1 s later); one still queued when the
+  // page hides is counted after its INP report, so give it that second.
+  await page.waitForTimeout(1_200);
+  await page.goto('about:blank');
+
+  const vitals = await waitFor(
+    () => {
+      const byName = new Map<string, ReceivedSpan>();
+      for (const span of servers.edge.spans()) if (span.name.startsWith('web_vital.')) byName.set(span.name, span);
+      return ['LCP', 'CLS', 'FCP', 'TTFB', 'INP'].every((n) => byName.has(`web_vital.${n}`)) ? byName : undefined;
+    },
+    15_000,
+    'five web vitals',
+  );
+
+  for (const [name, span] of vitals) {
+    expect(span.attributes['browser.web_vital.name']).toBe(name.slice('web_vital.'.length));
+    expect(typeof span.attributes['browser.web_vital.value']).toBe('number');
+    expect(['good', 'needs-improvement', 'poor']).toContain(span.attributes['browser.web_vital.rating']);
+    expect(span.attributes['browser.web_vital.id']).toMatch(/^v\d-/);
+    expect(span.attributes['browser.web_vital.navigation_type']).toBe('navigate');
+    expect(span.attributes['rumkit.page_view.id']).toMatch(/^[0-9a-f]{16}$/);
+  }
+  expect(vitals.get('web_vital.INP')?.attributes).toMatchObject({
+    'browser.web_vital.attribution.interaction_type': 'pointer',
+    'browser.web_vital.attribution.interaction_target': '#button',
+  });
+  expect(Number(vitals.get('web_vital.INP')?.attributes['browser.web_vital.value'])).toBeGreaterThanOrEqual(150);
+  expect(Number(vitals.get('web_vital.CLS')?.attributes['browser.web_vital.value'])).toBeGreaterThan(0);
+  expect(vitals.get('web_vital.CLS')?.attributes['browser.web_vital.attribution.largest_shift_target']).toBeTruthy();
+  expect(vitals.get('web_vital.LCP')?.attributes['browser.web_vital.attribution.target']).toBe('#title');
+  expect(vitals.get('web_vital.INP')?.request.via).toBe('beacon');
+});
