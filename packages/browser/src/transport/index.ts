@@ -106,10 +106,9 @@ export function createTransport(
         'x-rumkit-sent-at': String(sentAt()),
       },
     })
-      .then(
-        (response) => settle(item, response.status, response.headers.get('retry-after')),
-        () => settle(item, undefined, null),
-      )
+      // Reading the answer completes the request: until then Chromium counts it against the keepalive quota.
+      .then((response) => response.text().then(() => settle(item, response.status, response.headers.get('retry-after'))))
+      .catch(() => settle(item, undefined, null))
       .finally(() => {
         inFlight--;
         inFlightBytes -= item.bytes;
@@ -127,7 +126,7 @@ export function createTransport(
       store([item]);
       return;
     }
-    log(`HTTP ${status}: retry in ${Math.round(delay)} ms`);
+    log(`HTTP ${status ?? 'error'}: retry in ${Math.round(delay)} ms`);
     retrying.set(
       item,
       setTimeout(() => {

@@ -1,0 +1,78 @@
+/**
+ * Delivery guarantees, against a test receiver standing in for the rumkit edge: nothing lost or duplicated
+ * over many page loads, every span exactly once through a burst of 503s, and a batch that could not be
+ * sent from an offline page delivered by the next page load.
+ */
+import { expect, flushAgent, test } from './support/fixtures.ts';
+import { esmPage, ORIGINS, waitFor } from './support/servers.ts';
+
+const LOADS = 200;
+
+test(`${LOADS} sequential page loads lose no span and duplicate none`, async ({ page, servers }) => {
+  test.setTimeout(240_000);
+  servers.app.pages.set(
+    '/load',
+    esmPage({ script: `rum.tracer.startSpan('page-' + new URLSearchParams(location.search).get('n')).end();` }),
+  );
+  for (let n = 0; n < LOADS; n++) {
+    // Each load leaves before its batch timer fires: its span must go out at pagehide, by beacon.
+    await page.goto(`${ORIGINS.app}/load?n=${n}`);
+    await expect(page.locator('#status')).toHaveText('ready');
+  }
+  await page.goto('about:blank');
+
+  const markers = () => servers.edge.spans().filter((s) => s.name.startsWith('page-'));
+  await waitFor(() => markers().length >= LOADS, 20_000, `${LOADS} marker spans`);
+  await page.waitForTimeout(500);
+  const names = markers().map((s) => s.name);
+  expect(new Set(names).size).toBe(LOADS);
+  expect(names).toHaveLength(LOADS);
+  // No span of any kind (document loads, web vitals, …) arrived twice.
+  const ids = servers.edge.spans().map((s) => s.spanId);
+  expect(new Set(ids).size).toBe(ids.length);
+});
+
+test('a burst of 503s, then recovery, delivers every span exactly once', async ({ page, servers }) => {
+  servers.edge.fail(3, 503, '1');
+  servers.app.pages.set(
+    '/burst',
+    esmPage({
+      script: `
+        for (let i = 0; i < 30; i++) rum.tracer.startSpan('burst-' + i).end();
+        await rum.flush();`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/burst`);
+  const burst = () => servers.edge.spans().filter((s) => s.name.startsWith('burst-'));
+  await waitFor(() => burst().length >= 30, 20_000, 'the 30 spans after the 503s');
+  await page.waitForTimeout(1_500);
+  expect(servers.edge.refused).toBe(3);
+  expect(new Set(burst().map((s) => s.name)).size).toBe(30);
+  expect(burst()).toHaveLength(30);
+});
+
+test("an offline page's batch is delivered by the next page load, once", async ({ page, context, servers }) => {
+  servers.app.pages.set(
+    '/offline',
+    esmPage({ script: `if (location.search === '?first') rum.tracer.startSpan('made-offline').end();` }),
+  );
+  await page.goto(`${ORIGINS.app}/offline?first`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  await context.setOffline(true);
+  await flushAgent(page); // fails: the batch waits for a retry
+  await context.setOffline(false);
+  // Leaving before the retry: the batch is stored at pagehide, since the edge did not take it.
+  await page.goto(`${ORIGINS.app}/offline?second`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  const span = await waitFor(
+    () => servers.edge.spans().find((s) => s.name === 'made-offline'),
+    10_000,
+    'the offline span',
+  );
+  expect(span.request.via).toBe('fetch');
+  await page.goto(`${ORIGINS.app}/offline?third`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  await flushAgent(page);
+  await page.waitForTimeout(500);
+  expect(servers.edge.spans().filter((s) => s.name === 'made-offline')).toHaveLength(1);
+});
