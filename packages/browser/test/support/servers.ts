@@ -87,6 +87,7 @@ export async function startServers(): Promise<Servers> {
         return send(res, 404, 'text/plain', 'not found');
       }
     }
+    if (url.pathname === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
     if (url.pathname === '/api/ping') return send(res, 200, 'application/json', '{"pong":true}');
     send(res, 404, 'text/plain', 'not found');
   });
