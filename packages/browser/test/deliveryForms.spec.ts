@@ -1,0 +1,139 @@
+/**
+ * The ways an app adds the agent: the script tag (`dist/rumkit.iife.js` configured by its `data-*`
+ * attributes, loading `rumkit.deferred.js` and `rumkit.xhr.js` from beside itself), the async loader
+ * snippet that queues calls made before the agent arrives, and the opt-in entries `@rumkit/browser/xhr`
+ * and `@rumkit/browser/zone`. Spans go to a test receiver standing in for the rumkit edge.
+ */
+import { readFileSync } from 'node:fs';
+import { expect, flushAgent, test } from './support/fixtures.ts';
+import { esmPage, ORIGINS, waitFor } from './support/servers.ts';
+
+const snippet = readFileSync(new URL('../loader/snippet.html', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+
+const XHR_SCRIPT = `
+  const xhrRequest = new XMLHttpRequest();
+  xhrRequest.open('GET', API + '/legacy');
+  xhrRequest.onload = () => { window.xhrDone = true; };
+  xhrRequest.send();`;
+
+test('the script tag starts from its data-* attributes and loads its deferred and XHR chunks', async ({
+  page,
+  servers,
+  pageErrors,
+}) => {
+  servers.app.pages.set(
+    '/tag',
+    `<!doctype html><html><head>
+      <script src="/dist/rumkit.iife.js" data-endpoint="${ORIGINS.edge}" data-api-key="pk_test" data-service-name="tag-web"
+        data-sample-rate="1" data-propagate-trace-header-cors-urls="${ORIGINS.api}" data-xhr></script>
+    </head><body><h1>script tag</h1><script>
+      const API = ${JSON.stringify(ORIGINS.api)};
+      window.fetchDone = fetch(API + '/modern').then(() => true);
+      setTimeout(() => { ${XHR_SCRIPT} }, 500);
+    </script></body></html>`,
+  );
+  await page.goto(`${ORIGINS.app}/tag`);
+  await page.waitForFunction(() => 'xhrDone' in window);
+  await page.evaluate(() => (window as unknown as { rumkit: { flush(): Promise<void> } }).rumkit.flush());
+  const spans = await waitFor(
+    () => {
+      const s = servers.edge.spans();
+      const names = new Set(s.map((x) => x.name));
+      return ['documentLoad', 'web_vital.FCP', 'GET'].every((n) => names.has(n)) &&
+        s.some((x) => x.kind === 3 && x.attributes['url.full'] === `${ORIGINS.api}/legacy`)
+        ? s
+        : undefined;
+    },
+    15_000,
+    'document load, web vital, fetch and XHR spans',
+  );
+  expect(spans.every((s) => s.resource['service.name'] === 'tag-web')).toBe(true);
+  const xhrSpan = spans.find((s) => s.kind === 3 && s.attributes['url.full'] === `${ORIGINS.api}/legacy`);
+  const legacyRequest = servers.api.requests.find((h) => h.traceparent?.includes(xhrSpan?.spanId ?? 'none'));
+  expect(legacyRequest).toBeDefined();
+  expect(pageErrors).toEqual([]);
+});
+
+test('the loader snippet is under 1 KB, is the one in the README, and queues calls made before the agent arrives', async ({
+  page,
+  servers,
+}) => {
+  expect(Buffer.byteLength(snippet)).toBeLessThan(1024);
+  expect(readme).toContain(snippet.trim());
+
+  servers.app.delays.set('/dist/rumkit.iife.js', 700);
+  const configured = snippet
+    .replace('https://cdn.example.com/rumkit/0.1.0/rumkit.iife.js', `${ORIGINS.app}/dist/rumkit.iife.js`)
+    .replace('https://rum.example.com', ORIGINS.edge)
+    .replace('pk_live_123', 'pk_test');
+  servers.app.pages.set(
+    '/snippet',
+    `<!doctype html><html><head>${configured}</head><body><h1>snippet</h1><script>
+      rumkit.setUser({ id: 'early-user' });
+      rumkit.recordError(new Error('before the agent'));
+      setTimeout(() => { throw new Error('uncaught before the agent'); });
+    </script></body></html>`,
+  );
+  page.on('pageerror', () => {});
+  await page.goto(`${ORIGINS.app}/snippet`);
+  await page.waitForFunction(
+    () => typeof (window as unknown as { rumkit: { tracer?: unknown } }).rumkit.tracer === 'object',
+  );
+  await page.evaluate(() => (window as unknown as { rumkit: { flush(): Promise<void> } }).rumkit.flush());
+  const exceptions = await waitFor(
+    () => {
+      const s = servers.edge.spans().filter((x) => x.name === 'exception');
+      return s.length >= 2 ? s : undefined;
+    },
+    10_000,
+    'two exception spans',
+  );
+  const messages = exceptions.map(
+    (s) => s.events[0]?.attributes?.find((a) => a.key === 'exception.message')?.value.stringValue,
+  );
+  expect(messages.sort()).toEqual(['before the agent', 'uncaught before the agent']);
+  expect(exceptions.every((s) => s.attributes['user.id'] === 'early-user')).toBe(true);
+});
+
+test('@rumkit/browser/xhr adds XHR spans to the npm build', async ({ page, servers }) => {
+  servers.app.pages.set(
+    '/xhr',
+    esmPage({ before: `const { xhr } = await import('/dist/xhr.js');`, config: 'xhr', script: XHR_SCRIPT }),
+  );
+  await page.goto(`${ORIGINS.app}/xhr`);
+  await page.waitForFunction(() => 'xhrDone' in window);
+  await flushAgent(page);
+  const span = await waitFor(
+    () => servers.edge.spans().find((s) => s.kind === 3 && s.attributes['url.full'] === `${ORIGINS.api}/legacy`),
+    10_000,
+    'the XHR span',
+  );
+  expect(span.kind).toBe(3);
+  expect(servers.api.requests[0]?.traceparent).toBe(`00-${span.traceId}-${span.spanId}-01`);
+});
+
+for (const entry of ['zone', 'index'] as const) {
+  test(`with the ${entry} entry, an error after a timeout ${entry === 'zone' ? 'joins' : 'does not join'} the span that set it`, async ({
+    page,
+    servers,
+  }) => {
+    servers.app.pages.set(
+      `/${entry}`,
+      esmPage({
+        entry,
+        script: `
+          rum.tracer.startActiveSpan('outer', (span) => {
+            setTimeout(() => { rum.recordError(new Error('later')); span.end(); rum.flush(); }, 10);
+          });`,
+      }),
+    );
+    await page.goto(`${ORIGINS.app}/${entry}`);
+    const outer = await waitFor(() => servers.edge.spans().find((s) => s.name === 'outer'), 10_000, 'the outer span');
+    const joined = outer.events.some((e) => e.name === 'exception');
+    expect(joined).toBe(entry === 'zone');
+    if (entry === 'index') {
+      await waitFor(() => servers.edge.spans().find((s) => s.name === 'exception'), 10_000, 'the exception span');
+    }
+  });
+}
