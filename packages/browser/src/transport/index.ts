@@ -107,7 +107,9 @@ export function createTransport(
       },
     })
       // Reading the answer completes the request: until then Chromium counts it against the keepalive quota.
-      .then((response) => response.text().then(() => settle(item, response.status, response.headers.get('retry-after'))))
+      .then((response) =>
+        response.text().then(() => settle(item, response.status, response.headers.get('retry-after'))),
+      )
       .catch(() => settle(item, undefined, null))
       .finally(() => {
         inFlight--;
