@@ -4,6 +4,7 @@
  * the page-view and session attributes every span carries.
  */
 
+import type { KeyValue } from '@rumkit/otlp';
 import { expect, flushAgent, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, type ReceivedSpan, waitFor } from './support/servers.ts';
 
@@ -242,6 +243,6 @@ test('sampling: a rate of 0 keeps no trace and propagates an unsampled tracepare
   expect(String(servers.api.requests[0]?.traceparent)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
 });
 
-function plainEvent(attributes: ReceivedSpan['events'][number]['attributes']) {
+function plainEvent(attributes: KeyValue[] | undefined) {
   return Object.fromEntries((attributes ?? []).map(({ key, value }) => [key, value.stringValue ?? value.intValue]));
 }

@@ -105,7 +105,7 @@ export async function startServers(): Promise<Servers> {
     if (failures.count > 0) {
       failures.count--;
       failures.refused++;
-      const retryAfter = failures.retryAfter ? { 'retry-after': failures.retryAfter } : {};
+      const retryAfter: Record<string, string> = failures.retryAfter ? { 'retry-after': failures.retryAfter } : {};
       return send(res, failures.status, 'application/json', '{"error":"test failure"}', { ...cors, ...retryAfter });
     }
     requests.push({
@@ -185,11 +185,11 @@ function spansOf(request: EdgeRequest): ReceivedSpan[] {
 }
 
 export function plain(attributes: KeyValue[] | undefined): Attributes {
-  return Object.fromEntries((attributes ?? []).map(({ key, value }) => [key, valueOf(value)]));
+  return Object.fromEntries((attributes ?? []).map(({ key, value }) => [key, anyValue(value)]));
 }
 
-function valueOf(value: AnyValue): string | number | boolean | unknown[] {
-  if (value.arrayValue) return value.arrayValue.values.map(valueOf);
+function anyValue(value: AnyValue): string | number | boolean | unknown[] {
+  if (value.arrayValue) return value.arrayValue.values.map(anyValue);
   return (value.stringValue ?? value.boolValue ?? value.doubleValue ?? Number(value.intValue)) as
     | string
     | number
