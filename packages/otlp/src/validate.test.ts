@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { AnyValue, ExportTraceServiceRequest, Span } from './types.ts';
+import { DEFAULT_VALIDATION_LIMITS, ValidationError, validateTraceRequest } from './validate.ts';
+
+const official = JSON.parse(
+  readFileSync(new URL('./testdata/small.json', import.meta.url), 'utf8'),
+) as ExportTraceServiceRequest;
+const NOW_MS = 1795167011402 + 60_000; // a minute after the fixture's spans were recorded
+const limits = DEFAULT_VALIDATION_LIMITS;
+
+function spanAt(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    name: 'GET',
+    kind: 3,
+    startTimeUnixNano: String(NOW_MS * 1e6),
+    endTimeUnixNano: String(NOW_MS * 1e6 + 5e6),
+    ...overrides,
+  };
+}
+
+function request(spans: unknown[], resourceAttributes: unknown[] = []): unknown {
+  return { resourceSpans: [{ resource: { attributes: resourceAttributes }, scopeSpans: [{ spans }] }] };
+}
+
+function firstSpan(result: { request: ExportTraceServiceRequest }): Span | undefined {
+  return result.request.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+}
+
+describe('validateTraceRequest', () => {
+  it('accepts what the official OpenTelemetry JSON serializer wrote, unchanged in meaning', () => {
+    const result = validateTraceRequest(official, limits, NOW_MS);
+    expect(result.rejectedSpans).toBe(0);
+    expect(result.acceptedSpans).toBe(5);
+    // The serializer writes zero counts, empty lists, status code 0 and small ints as numbers; all mean the same.
+    const strip = (r: ExportTraceServiceRequest) =>
+      JSON.parse(
+        JSON.stringify(r, (k, v) => {
+          if ((k.startsWith('dropped') || k === 'code') && v === 0) return undefined;
+          if (Array.isArray(v) && v.length === 0) return undefined;
+          return k === 'intValue' ? String(v) : v;
+        }),
+      );
+    expect(strip(result.request)).toEqual(strip(official));
+  });
+
+  it('throws a ValidationError naming the problem when the envelope is not OTLP', () => {
+    expect(() => validateTraceRequest([], limits, NOW_MS)).toThrow(ValidationError);
+    expect(() => validateTraceRequest({ resourceSpans: {} }, limits, NOW_MS)).toThrow(/resourceSpans must be an array/);
+  });
+
+  it('drops spans with malformed ids and reports them as rejected with a reason', () => {
+    const result = validateTraceRequest(
+      request([spanAt(), spanAt({ traceId: 'abc' }), spanAt({ spanId: '0000000000000000' })]),
+      limits,
+      NOW_MS,
+    );
+    expect(result.acceptedSpans).toBe(1);
+    expect(result.rejectedSpans).toBe(2);
+    expect(result.errors.join(' ')).toMatch(/traceId is not a non-zero hex id/);
+    expect(result.errors.join(' ')).toMatch(/spanId/);
+  });
+
+  it('lowercases ids and turns numeric timestamps into decimal strings', () => {
+    const span = firstSpan(
+      validateTraceRequest(
+        request([spanAt({ traceId: '0AF7651916CD43DD8448EB211C80319C', startTimeUnixNano: NOW_MS * 1e6 })]),
+        limits,
+        NOW_MS,
+      ),
+    );
+    expect(span?.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(span?.startTimeUnixNano).toBe(BigInt(NOW_MS * 1e6).toString());
+  });
+
+  it('rejects spans more than 60 s in the future or older than the accepted age of the sender clock', () => {
+    const ns = (ms: number) => String(ms * 1e6);
+    const result = validateTraceRequest(
+      request([
+        spanAt({ startTimeUnixNano: ns(NOW_MS + 59_000), endTimeUnixNano: ns(NOW_MS + 59_500) }),
+        spanAt({ startTimeUnixNano: ns(NOW_MS + 61_000), endTimeUnixNano: ns(NOW_MS + 62_000) }),
+        spanAt({ startTimeUnixNano: ns(NOW_MS - limits.maxAgeMs - 1000), endTimeUnixNano: ns(NOW_MS) }),
+        spanAt({ endTimeUnixNano: '1' }),
+      ]),
+      limits,
+      NOW_MS,
+    );
+    expect(result.acceptedSpans).toBe(1);
+    expect(result.errors).toEqual([
+      'a span starts too far in the future',
+      'a span is older than the accepted age',
+      'a span ends before it starts',
+    ]);
+  });
+
+  it('caps the number of spans per request', () => {
+    const result = validateTraceRequest(
+      request([spanAt(), spanAt(), spanAt()]),
+      { ...limits, maxSpans: 2 },
+      NOW_MS,
+    );
+    expect(result.acceptedSpans).toBe(2);
+    expect(result.rejectedSpans).toBe(1);
+  });
+
+  it('cuts over-long values and drops attributes past the count limit, counting them', () => {
+    const attributes = [
+      { key: 'long', value: { stringValue: 'x'.repeat(100) } },
+      { key: 'b', value: { intValue: 2 } },
+      { key: 'c', value: { boolValue: true } },
+    ];
+    const span = firstSpan(
+      validateTraceRequest(
+        request([spanAt({ attributes })]),
+        { ...limits, maxAttributes: 2, maxAttributeValueLength: 10 },
+        NOW_MS,
+      ),
+    );
+    expect(span?.attributes).toEqual([
+      { key: 'long', value: { stringValue: 'xxxxxxxxxx' } },
+      { key: 'b', value: { intValue: '2' } },
+    ]);
+    expect(span?.droppedAttributesCount).toBe(1);
+  });
+
+  it('drops attribute values nested deeper than the limit instead of recursing without bound', () => {
+    let deep: AnyValue = { stringValue: 'leaf' };
+    for (let i = 0; i < 10_000; i++) deep = { kvlistValue: { values: [{ key: 'k', value: deep }] } };
+    const span = firstSpan(
+      validateTraceRequest(
+        request([spanAt({ attributes: [{ key: 'deep', value: deep }, { key: 'ok', value: { intValue: '1' } }] })]),
+        limits,
+        NOW_MS,
+      ),
+    );
+    expect(span?.attributes).toEqual([{ key: 'ok', value: { intValue: '1' } }]);
+    expect(span?.droppedAttributesCount).toBe(1);
+  });
+
+  it('never copies prototype-polluting keys or unknown fields', () => {
+    const hostile = JSON.parse(
+      `{"resourceSpans":[{"__proto__":{"polluted":1},"scopeSpans":[{"spans":[${JSON.stringify(
+        spanAt({ extra: 'field' }),
+      ).replace(/}$/, ',"attributes":[{"key":"__proto__","value":{"stringValue":"x"}},{"key":"constructor","value":{"stringValue":"y"}}]}')}]}]}]}`,
+    );
+    const result = validateTraceRequest(hostile, limits, NOW_MS);
+    const span = firstSpan(result) as unknown as Record<string, unknown>;
+    expect(span.extra).toBeUndefined();
+    expect(span.attributes ?? []).toEqual([]);
+    expect(span.droppedAttributesCount).toBe(2);
+    expect(Object.getPrototypeOf(result.request.resourceSpans[0])).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('rejects a span whose event carries a malformed timestamp', () => {
+    const result = validateTraceRequest(
+      request([spanAt({ events: [{ name: 'e', timeUnixNano: 'soon' }] })]),
+      limits,
+      NOW_MS,
+    );
+    expect(result.rejectedSpans).toBe(1);
+    expect(result.errors[0]).toMatch(/event timeUnixNano/);
+  });
+});

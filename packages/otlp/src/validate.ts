@@ -1,0 +1,360 @@
+/**
+ * Checks an OTLP trace request that arrived from an untrusted sender and returns a clean copy of it.
+ *
+ *     const { request, rejectedSpans, errors } = validateTraceRequest(JSON.parse(body), limits, Date.now());
+ *
+ * The copy is built field by field from what the OTLP/JSON shape allows, so unknown fields, inherited
+ * properties and `__proto__` keys never reach later stages. A malformed envelope (no `resourceSpans` array)
+ * throws a `ValidationError`; a malformed span is dropped and counted, as OTLP/HTTP's partial success
+ * expects, and over-long or over-many attributes are truncated and counted in `droppedAttributesCount`.
+ */
+import type {
+  AnyValue,
+  ExportTraceServiceRequest,
+  InstrumentationScope,
+  KeyValue,
+  Resource,
+  ResourceSpans,
+  ScopeSpans,
+  Span,
+  SpanEvent,
+  SpanLink,
+  Status,
+} from './types.ts';
+
+export interface ValidationLimits {
+  /** Spans accepted from one request; the rest are rejected. */
+  maxSpans: number;
+  /** Attributes kept per resource, scope, span, event or link. */
+  maxAttributes: number;
+  maxAttributeKeyLength: number;
+  /** Longer string values are cut to this many UTF-16 units. */
+  maxAttributeValueLength: number;
+  /** Items kept per array or kvlist value. */
+  maxArrayLength: number;
+  /** Deepest array/kvlist nesting inside one attribute value; deeper attributes are dropped. */
+  maxDepth: number;
+  maxEventsPerSpan: number;
+  maxLinksPerSpan: number;
+  /** Span names and status messages are cut to this length. */
+  maxNameLength: number;
+  /** Spans that start further than this in the future of the sender's clock are rejected. */
+  maxFutureMs: number;
+  /** Spans that started longer ago than this are rejected. */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
+  maxSpans: 1000,
+  maxAttributes: 128,
+  maxAttributeKeyLength: 256,
+  maxAttributeValueLength: 4096,
+  maxArrayLength: 128,
+  maxDepth: 8,
+  maxEventsPerSpan: 128,
+  maxLinksPerSpan: 32,
+  maxNameLength: 1024,
+  maxFutureMs: 60_000,
+  maxAgeMs: 3 * 24 * 3600_000,
+};
+
+export interface ValidationResult {
+  request: ExportTraceServiceRequest;
+  acceptedSpans: number;
+  rejectedSpans: number;
+  /** Up to five distinct reasons, for the partial-success message. */
+  errors: string[];
+}
+
+export class ValidationError extends Error {
+  override name = 'ValidationError';
+}
+
+/** Keys that would reach an object's prototype if a later stage ever indexed an object by attribute key. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const TRACE_ID = /^[0-9a-fA-F]{32}$/;
+const SPAN_ID = /^[0-9a-fA-F]{16}$/;
+const ZERO_ID = /^0+$/;
+const UNSIGNED = /^\d{1,20}$/;
+const SIGNED = /^-?\d{1,19}$/;
+const MAX_ERRORS = 5;
+const TOO_DEEP = Symbol('too deep');
+
+class SpanRejected extends Error {}
+
+/**
+ * @param nowMs the current time on the sender's clock (the edge's clock plus the measured skew), against
+ *   which the future and age limits are applied.
+ */
+export function validateTraceRequest(input: unknown, limits: ValidationLimits, nowMs: number): ValidationResult {
+  if (!isRecord(input)) throw new ValidationError('the body is not an OTLP ExportTraceServiceRequest object');
+  const rawResourceSpans = input.resourceSpans;
+  if (!Array.isArray(rawResourceSpans)) throw new ValidationError('resourceSpans must be an array');
+  const v = new Validator(limits, nowMs);
+  const resourceSpans: ResourceSpans[] = [];
+  for (const raw of rawResourceSpans) {
+    const rs = v.resourceSpans(raw);
+    if (rs) resourceSpans.push(rs);
+  }
+  return { request: { resourceSpans }, acceptedSpans: v.accepted, rejectedSpans: v.rejected, errors: v.errors };
+}
+
+class Validator {
+  accepted = 0;
+  rejected = 0;
+  errors: string[] = [];
+  readonly limits: ValidationLimits;
+  readonly minStartNs: number;
+  readonly maxStartNs: number;
+
+  constructor(limits: ValidationLimits, nowMs: number) {
+    this.limits = limits;
+    // Nanosecond timestamps only need millisecond precision for these bounds; doubles give that.
+    this.minStartNs = (nowMs - limits.maxAgeMs) * 1e6;
+    this.maxStartNs = (nowMs + limits.maxFutureMs) * 1e6;
+  }
+
+  reject(reason: string, count = 1): void {
+    this.rejected += count;
+    if (this.errors.length < MAX_ERRORS && !this.errors.includes(reason)) this.errors.push(reason);
+  }
+
+  resourceSpans(raw: unknown): ResourceSpans | undefined {
+    if (!isRecord(raw)) {
+      this.reject('a resourceSpans entry is not an object');
+      return undefined;
+    }
+    const scopeSpans: ScopeSpans[] = [];
+    if (Array.isArray(raw.scopeSpans)) {
+      for (const rawScopeSpans of raw.scopeSpans) {
+        const ss = this.scopeSpans(rawScopeSpans);
+        if (ss) scopeSpans.push(ss);
+      }
+    }
+    if (scopeSpans.length === 0) return undefined;
+    const out: ResourceSpans = { scopeSpans };
+    if (isRecord(raw.resource)) out.resource = this.resource(raw.resource);
+    if (typeof raw.schemaUrl === 'string' && raw.schemaUrl) out.schemaUrl = this.cut(raw.schemaUrl);
+    return out;
+  }
+
+  resource(raw: Record<string, unknown>): Resource {
+    const out: Resource = { attributes: [] };
+    this.attributesInto(out, raw);
+    return out;
+  }
+
+  scopeSpans(raw: unknown): ScopeSpans | undefined {
+    if (!isRecord(raw)) {
+      this.reject('a scopeSpans entry is not an object');
+      return undefined;
+    }
+    const spans: Span[] = [];
+    if (Array.isArray(raw.spans)) {
+      for (const rawSpan of raw.spans) {
+        if (this.accepted >= this.limits.maxSpans) {
+          this.reject(`more than ${this.limits.maxSpans} spans in one request`);
+          continue;
+        }
+        try {
+          spans.push(this.span(rawSpan));
+          this.accepted++;
+        } catch (error) {
+          if (!(error instanceof SpanRejected)) throw error;
+          this.reject(error.message);
+        }
+      }
+    }
+    if (spans.length === 0) return undefined;
+    const out: ScopeSpans = { spans };
+    if (isRecord(raw.scope)) out.scope = this.scope(raw.scope);
+    if (typeof raw.schemaUrl === 'string' && raw.schemaUrl) out.schemaUrl = this.cut(raw.schemaUrl);
+    return out;
+  }
+
+  scope(raw: Record<string, unknown>): InstrumentationScope {
+    const out: InstrumentationScope = { name: typeof raw.name === 'string' ? this.cut(raw.name) : '' };
+    if (typeof raw.version === 'string' && raw.version) out.version = this.cut(raw.version);
+    if (raw.attributes !== undefined) this.attributesInto(out, raw);
+    return out;
+  }
+
+  span(raw: unknown): Span {
+    if (!isRecord(raw)) throw new SpanRejected('a span is not an object');
+    const traceId = id(raw.traceId, TRACE_ID, 'traceId');
+    const spanId = id(raw.spanId, SPAN_ID, 'spanId');
+    const startTimeUnixNano = timestamp(raw.startTimeUnixNano, 'startTimeUnixNano');
+    const endTimeUnixNano = timestamp(raw.endTimeUnixNano, 'endTimeUnixNano');
+    const start = Number(startTimeUnixNano);
+    if (Number(endTimeUnixNano) < start) throw new SpanRejected('a span ends before it starts');
+    if (start > this.maxStartNs) throw new SpanRejected('a span starts too far in the future');
+    if (start < this.minStartNs) throw new SpanRejected('a span is older than the accepted age');
+    const kind = raw.kind ?? 0;
+    if (!Number.isInteger(kind) || (kind as number) < 0 || (kind as number) > 5) {
+      throw new SpanRejected('span kind is not 0–5');
+    }
+    const out: Span = {
+      traceId,
+      spanId,
+      name: typeof raw.name === 'string' ? this.cut(raw.name) : '',
+      kind: kind as Span['kind'],
+      startTimeUnixNano,
+      endTimeUnixNano,
+    };
+    if (raw.parentSpanId !== undefined && raw.parentSpanId !== '') {
+      out.parentSpanId = id(raw.parentSpanId, SPAN_ID, 'parentSpanId');
+    }
+    if (typeof raw.traceState === 'string' && raw.traceState) out.traceState = raw.traceState.slice(0, 512);
+    const flags = uint32(raw.flags);
+    if (flags) out.flags = flags;
+    if (raw.attributes !== undefined) this.attributesInto(out, raw);
+    if (Array.isArray(raw.events)) {
+      const events = raw.events.slice(0, this.limits.maxEventsPerSpan).map((e) => this.event(e));
+      if (events.length) out.events = events;
+      const dropped = raw.events.length - events.length + (uint32(raw.droppedEventsCount) ?? 0);
+      if (dropped) out.droppedEventsCount = dropped;
+    } else if (uint32(raw.droppedEventsCount)) out.droppedEventsCount = uint32(raw.droppedEventsCount);
+    if (Array.isArray(raw.links)) {
+      const links = raw.links.slice(0, this.limits.maxLinksPerSpan).map((l) => this.link(l));
+      if (links.length) out.links = links;
+      const dropped = raw.links.length - links.length + (uint32(raw.droppedLinksCount) ?? 0);
+      if (dropped) out.droppedLinksCount = dropped;
+    } else if (uint32(raw.droppedLinksCount)) out.droppedLinksCount = uint32(raw.droppedLinksCount);
+    if (isRecord(raw.status)) out.status = this.status(raw.status);
+    return out;
+  }
+
+  event(raw: unknown): SpanEvent {
+    if (!isRecord(raw)) throw new SpanRejected('a span event is not an object');
+    const out: SpanEvent = {
+      timeUnixNano: timestamp(raw.timeUnixNano, 'event timeUnixNano'),
+      name: typeof raw.name === 'string' ? this.cut(raw.name) : '',
+    };
+    if (raw.attributes !== undefined) this.attributesInto(out, raw);
+    return out;
+  }
+
+  link(raw: unknown): SpanLink {
+    if (!isRecord(raw)) throw new SpanRejected('a span link is not an object');
+    const out: SpanLink = {
+      traceId: id(raw.traceId, TRACE_ID, 'link traceId'),
+      spanId: id(raw.spanId, SPAN_ID, 'link spanId'),
+    };
+    if (typeof raw.traceState === 'string' && raw.traceState) out.traceState = raw.traceState.slice(0, 512);
+    const flags = uint32(raw.flags);
+    if (flags) out.flags = flags;
+    if (raw.attributes !== undefined) this.attributesInto(out, raw);
+    return out;
+  }
+
+  status(raw: Record<string, unknown>): Status {
+    const out: Status = {};
+    const code = raw.code;
+    if (code === 1 || code === 2) out.code = code;
+    if (typeof raw.message === 'string' && raw.message) out.message = this.cut(raw.message);
+    return out;
+  }
+
+  /** Copies `raw.attributes` into `target.attributes`, adding what it leaves out to `droppedAttributesCount`. */
+  attributesInto(
+    target: { attributes?: KeyValue[]; droppedAttributesCount?: number },
+    raw: Record<string, unknown>,
+  ): void {
+    const list = Array.isArray(raw.attributes) ? raw.attributes : [];
+    const attributes = this.topLevelKeyValues(list);
+    const dropped = list.length - attributes.length + (uint32(raw.droppedAttributesCount) ?? 0);
+    if (attributes.length || target.attributes) target.attributes = attributes;
+    if (dropped) target.droppedAttributesCount = dropped;
+  }
+
+  /** The clean attributes of a list; `TOO_DEEP` (below the top level) makes the enclosing attribute go. */
+  keyValues(list: unknown[], depth: number, max: number): KeyValue[] | typeof TOO_DEEP {
+    const out: KeyValue[] = [];
+    for (const raw of list) {
+      if (out.length >= max) break;
+      if (!isRecord(raw)) continue;
+      const { key } = raw;
+      if (typeof key !== 'string' || !key || key.length > this.limits.maxAttributeKeyLength) continue;
+      if (FORBIDDEN_KEYS.has(key)) continue;
+      const value = this.anyValue(raw.value, depth);
+      if (value === TOO_DEEP) return TOO_DEEP;
+      if (value) out.push({ key, value });
+    }
+    return out;
+  }
+
+  topLevelKeyValues(list: unknown[]): KeyValue[] {
+    const out: KeyValue[] = [];
+    for (const raw of list) {
+      if (out.length >= this.limits.maxAttributes) break;
+      // One attribute at a time, so that a too-deep value costs only its own attribute.
+      const kv = this.keyValues([raw], 0, 1);
+      if (kv !== TOO_DEEP && kv[0]) out.push(kv[0]);
+    }
+    return out;
+  }
+
+  /** A clean copy of an attribute value; undefined when malformed, `TOO_DEEP` when it nests too deep. */
+  anyValue(raw: unknown, depth: number): AnyValue | undefined | typeof TOO_DEEP {
+    if (raw === undefined || raw === null) return {};
+    if (!isRecord(raw)) return undefined;
+    if (typeof raw.stringValue === 'string') return { stringValue: this.cut(raw.stringValue, true) };
+    if (typeof raw.boolValue === 'boolean') return { boolValue: raw.boolValue };
+    if (raw.intValue !== undefined) {
+      const { intValue } = raw;
+      if (typeof intValue === 'number' && Number.isSafeInteger(intValue)) return { intValue: String(intValue) };
+      if (typeof intValue === 'string' && SIGNED.test(intValue)) return { intValue };
+      return undefined;
+    }
+    if (typeof raw.doubleValue === 'number') return { doubleValue: raw.doubleValue };
+    if (typeof raw.bytesValue === 'string') {
+      return raw.bytesValue.length <= this.limits.maxAttributeValueLength ? { bytesValue: raw.bytesValue } : undefined;
+    }
+    if (raw.arrayValue === undefined && raw.kvlistValue === undefined) return {};
+    if (depth >= this.limits.maxDepth) return TOO_DEEP;
+    if (isRecord(raw.arrayValue)) {
+      const items = Array.isArray(raw.arrayValue.values) ? raw.arrayValue.values : [];
+      const values: AnyValue[] = [];
+      for (const item of items.slice(0, this.limits.maxArrayLength)) {
+        const value = this.anyValue(item, depth + 1);
+        if (value === TOO_DEEP) return TOO_DEEP;
+        if (value) values.push(value);
+      }
+      return { arrayValue: { values } };
+    }
+    if (isRecord(raw.kvlistValue)) {
+      const items = Array.isArray(raw.kvlistValue.values) ? raw.kvlistValue.values : [];
+      const values = this.keyValues(items, depth + 1, this.limits.maxArrayLength);
+      return values === TOO_DEEP ? TOO_DEEP : { kvlistValue: { values } };
+    }
+    return {};
+  }
+
+  cut(value: string, isAttribute = false): string {
+    const max = isAttribute ? this.limits.maxAttributeValueLength : this.limits.maxNameLength;
+    return value.length > max ? value.slice(0, max) : value;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function id(value: unknown, shape: RegExp, field: string): string {
+  if (typeof value !== 'string' || !shape.test(value) || ZERO_ID.test(value)) {
+    throw new SpanRejected(`${field} is not a non-zero hex id of the right length`);
+  }
+  return value.toLowerCase();
+}
+
+/** OTLP/JSON allows int64 nanoseconds as a decimal string or a number. */
+function timestamp(value: unknown, field: string): string {
+  if (typeof value === 'string' && UNSIGNED.test(value)) return value;
+  // Numbers this large have already lost their last digits in JSON.parse; accept them as they are.
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return BigInt(value).toString();
+  throw new SpanRejected(`${field} is not an unsigned nanosecond timestamp`);
+}
+
+function uint32(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff ? value : undefined;
+}
