@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configFromEnv, hashKey, parseConfig } from './config.ts';
+
+const minimal = {
+  tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: hashKey('k') }] }],
+  upstream: { url: 'http://127.0.0.1:4318/' },
+};
+
+describe('parseConfig', () => {
+  it('fills every optional setting with its default', () => {
+    const config = parseConfig(minimal);
+    expect(config.upstream.url).toBe('http://127.0.0.1:4318');
+    expect(config.upstream.protocol).toBe('protobuf');
+    expect(config.limits.maxBodyBytes).toBe(512 * 1024);
+    expect(config.tenants[0]?.sampleRate).toBe(1);
+    expect(config.scrub.enabled).toBe(true);
+    expect(config.server.tracesAlias).toBe('/t');
+  });
+
+  it('names the bad key in the error', () => {
+    const bad = { ...minimal, tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: 'plaintext' }] }] };
+    expect(() => parseConfig(bad)).toThrow(ConfigError);
+    expect(() => parseConfig(bad)).toThrow(/^tenants\[0\]\.keys\[0\]\.keyHash: expected sha256:/);
+    expect(() => parseConfig({ ...minimal, limits: { maxBodyBytes: 0 } })).toThrow(/^limits\.maxBodyBytes: /);
+    expect(() => parseConfig({ ...minimal, upstrem: {} })).toThrow(/^upstrem: is not a known setting/);
+    expect(() => parseConfig({ ...minimal, upstream: { url: 'ftp://x' } })).toThrow(/^upstream\.url: expected an http/);
+    expect(() =>
+      parseConfig({ ...minimal, tenants: [{ id: 's', keys: [{ id: 'w', keyHash: hashKey('k'), origins: ['https://a.b/path'] }] }] }),
+    ).toThrow(/^tenants\[0\]\.keys\[0\]\.origins\[0\]: expected an origin/);
+  });
+
+  it('refuses a key listed under two tenants, which would let it write into either', () => {
+    const twice = {
+      ...minimal,
+      tenants: [
+        { id: 'a', keys: [{ id: 'a-web', keyHash: hashKey('same') }] },
+        { id: 'b', keys: [{ id: 'b-web', keyHash: hashKey('same') }] },
+      ],
+    };
+    expect(() => parseConfig(twice)).toThrow(/^tenants\[1\]\.keys\[0\]\.keyHash: the key is used twice/);
+  });
+
+  it('substitutes ${NAME} from the environment and names a missing variable', () => {
+    const withToken = { ...minimal, upstream: { url: 'http://c:4318', bearerToken: '${COLLECTOR_TOKEN}' } };
+    expect(parseConfig(withToken, { COLLECTOR_TOKEN: 's3cret' }).upstream.bearerToken).toBe('s3cret');
+    expect(() => parseConfig(withToken, {})).toThrow(/^upstream\.bearerToken: \$\{COLLECTOR_TOKEN\} is not set/);
+  });
+
+  it('rejects a scrub rule with an invalid regular expression', () => {
+    expect(() => parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern: '(' }] } })).toThrow(
+      /^scrub\.rules\[0\]\.pattern: expected a valid JavaScript regular expression/,
+    );
+  });
+});
+
+describe('configFromEnv', () => {
+  it('builds one tenant whose key is stored hashed', () => {
+    const config = configFromEnv({
+      RUMKIT_API_KEY: 'dev-key',
+      RUMKIT_ALLOWED_ORIGINS: 'http://127.0.0.1:5173, http://localhost:5173',
+      RUMKIT_UPSTREAM_URL: 'http://127.0.0.1:4318',
+    });
+    expect(config.tenants[0]?.keys[0]?.keyHash).toBe(hashKey('dev-key'));
+    expect(JSON.stringify(config)).not.toContain('dev-key');
+    expect(config.tenants[0]?.keys[0]?.origins).toEqual(['http://127.0.0.1:5173', 'http://localhost:5173']);
+  });
+
+  it('names a missing variable', () => {
+    expect(() => configFromEnv({ RUMKIT_API_KEY: 'k' })).toThrow(/RUMKIT_UPSTREAM_URL is required/);
+  });
+});
