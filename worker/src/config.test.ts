@@ -25,7 +25,10 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ ...minimal, upstrem: {} })).toThrow(/^upstrem: is not a known setting/);
     expect(() => parseConfig({ ...minimal, upstream: { url: 'ftp://x' } })).toThrow(/^upstream\.url: expected an http/);
     expect(() =>
-      parseConfig({ ...minimal, tenants: [{ id: 's', keys: [{ id: 'w', keyHash: hashKey('k'), origins: ['https://a.b/path'] }] }] }),
+      parseConfig({
+        ...minimal,
+        tenants: [{ id: 's', keys: [{ id: 'w', keyHash: hashKey('k'), origins: ['https://a.b/path'] }] }],
+      }),
     ).toThrow(/^tenants\[0\]\.keys\[0\]\.origins\[0\]: expected an origin/);
   });
 

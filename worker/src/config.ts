@@ -164,10 +164,7 @@ const ConfigSchema = v.strictObject({
       }),
       {},
     ),
-    circuitBreaker: v.optional(
-      v.strictObject({ failureThreshold: positiveInt(5), openSeconds: nonNegative(5) }),
-      {},
-    ),
+    circuitBreaker: v.optional(v.strictObject({ failureThreshold: positiveInt(5), openSeconds: nonNegative(5) }), {}),
   }),
   queue: v.optional(
     v.strictObject({

@@ -15,7 +15,8 @@ const config = testConfig({
   ],
 });
 const keys = indexKeys(config.tenants);
-const auth = (key: string | undefined, origin?: string, token?: string) => authenticate(keys, { key, origin, token }, NOW);
+const auth = (key: string | undefined, origin?: string, token?: string) =>
+  authenticate(keys, { key, origin, token }, NOW);
 
 describe('authenticate', () => {
   it('resolves a key to its own tenant only', () => {

@@ -44,7 +44,11 @@ export function indexKeys(tenants: readonly TenantConfig[]): IndexedKey[] {
   );
 }
 
-export function authenticate(keys: readonly IndexedKey[], credentials: Credentials, nowMs: number): Authenticated | Rejection {
+export function authenticate(
+  keys: readonly IndexedKey[],
+  credentials: Credentials,
+  nowMs: number,
+): Authenticated | Rejection {
   if (!credentials.key) return reject('unauthorized', `no ingest key: send it in the ${KEY_HEADER} header or ?key=`);
   const presented = createHash('sha256').update(credentials.key).digest();
   let found: IndexedKey | undefined;

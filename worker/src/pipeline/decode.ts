@@ -1,0 +1,125 @@
+/**
+ * Decode: turns the request body into an OTLP request object, whatever the sender chose.
+ *
+ *     const body = await readBodyCapped(request.body, contentLength, limits.maxBodyBytes);
+ *     const decoded = decodeBody(body, { contentType, contentEncoding }, limits);
+ *
+ * Bodies are OTLP/JSON (`application/json`), OTLP protobuf (`application/x-protobuf`) or OTLP/JSON sent
+ * as `text/plain` by `sendBeacon`, each optionally gzip-compressed. Both sizes are capped while the bytes
+ * arrive: the body is read chunk by chunk and abandoned as soon as it passes the limit, whatever
+ * Content-Length said (chunked bodies have none), and gunzip stops producing output at its own limit, so a
+ * gzip bomb costs no more memory than the limit.
+ */
+import { decodeTraceRequest, ProtobufError } from '@rumkit/otlp';
+import { gunzipSync } from 'node:zlib';
+import { type Rejection, reject } from './rejection.ts';
+
+export type WireFormat = 'json' | 'protobuf';
+
+export interface DecodeLimits {
+  maxBodyBytes: number;
+  maxDecompressedBytes: number;
+  maxDepth: number;
+}
+
+export interface DecodedBody {
+  /** Still unchecked: the validate stage makes it an OTLP request. */
+  request: unknown;
+  format: WireFormat;
+}
+
+/** Reads a body stream up to `maxBytes`, stopping (and cancelling the stream) as soon as it is larger. */
+export async function readBodyCapped(
+  body: ReadableStream<Uint8Array> | null,
+  contentLength: string | undefined,
+  maxBytes: number,
+): Promise<Uint8Array | Rejection> {
+  // A declared length over the limit is refused before reading; a smaller one is not trusted.
+  if (contentLength !== undefined && Number(contentLength) > maxBytes) return tooLarge(maxBytes);
+  if (!body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      return tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+export function decodeBody(
+  bytes: Uint8Array,
+  headers: { contentType: string | undefined; contentEncoding: string | undefined },
+  limits: DecodeLimits,
+): DecodedBody | Rejection {
+  const format = wireFormat(headers.contentType);
+  if (!format) {
+    return reject(
+      'unsupported_media_type',
+      `content-type ${headers.contentType ?? '(none)'} is not one of application/json, application/x-protobuf, text/plain`,
+    );
+  }
+  const encoding = headers.contentEncoding?.trim().toLowerCase() || 'identity';
+  let plain = bytes;
+  if (encoding === 'gzip') {
+    const inflated = gunzipCapped(bytes, limits.maxDecompressedBytes);
+    if (inflated instanceof Uint8Array) plain = inflated;
+    else return inflated;
+  } else if (encoding !== 'identity') {
+    return reject('unsupported_media_type', `content-encoding ${encoding} is not supported; use gzip or none`);
+  } else if (bytes.byteLength > limits.maxDecompressedBytes) {
+    return tooLarge(limits.maxDecompressedBytes);
+  }
+  if (format === 'protobuf') {
+    try {
+      return { request: decodeTraceRequest(plain, { maxDepth: limits.maxDepth }), format };
+    } catch (error) {
+      if (error instanceof ProtobufError) return reject('invalid', `the protobuf body is malformed: ${error.message}`);
+      throw error;
+    }
+  }
+  try {
+    // V8's JSON.parse does not recurse on the native stack, so deep nesting cannot overflow it; depth is
+    // bounded later by the validate stage.
+    return { request: JSON.parse(utf8.decode(plain)), format };
+  } catch {
+    return reject('invalid', 'the body is not valid OTLP/JSON (JSON.parse failed)');
+  }
+}
+
+const utf8 = new TextDecoder();
+
+function wireFormat(contentType: string | undefined): WireFormat | undefined {
+  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
+  if (mediaType === 'application/json' || mediaType === 'text/plain') return 'json';
+  if (mediaType === 'application/x-protobuf' || mediaType === 'application/protobuf') return 'protobuf';
+  return undefined;
+}
+
+function gunzipCapped(bytes: Uint8Array, maxBytes: number): Uint8Array | Rejection {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: maxBytes });
+  } catch (error) {
+    // Node says ERR_BUFFER_TOO_LARGE, workerd "Memory limit exceeded"; both mean the output hit the cap.
+    const { code, message } = error as { code?: string; message?: string };
+    if (code === 'ERR_BUFFER_TOO_LARGE' || /limit exceeded|too large/i.test(message ?? '')) return tooLarge(maxBytes);
+    return reject('invalid', 'the body is not valid gzip');
+  }
+}
+
+function tooLarge(maxBytes: number): Rejection {
+  return reject('too_large', `the body is larger than ${maxBytes} bytes`);
+}
