@@ -10,8 +10,9 @@
  * Content-Length said (chunked bodies have none), and gunzip stops producing output at its own limit, so a
  * gzip bomb costs no more memory than the limit.
  */
-import { decodeTraceRequest, ProtobufError } from '@rumkit/otlp';
+
 import { gunzipSync } from 'node:zlib';
+import { decodeTraceRequest, ProtobufError } from '@rumkit/otlp';
 import { type Rejection, reject } from './rejection.ts';
 
 export type WireFormat = 'json' | 'protobuf';
