@@ -38,6 +38,11 @@ interface PatternRule {
   replacement?: string;
   /** Whether a match really is what the rule means (a Luhn check for card numbers). */
   check?: (match: string) => boolean;
+  /**
+   * A cheap test that the text can contain a match at all; the combined expression is built only from the
+   * rules whose gate passes, which spares most strings most alternatives.
+   */
+  gate?: (text: string, hasDigit: boolean) => boolean;
   /** Splits a match into kept prefix, secret and kept suffix (`Bearer ` + token). */
   split?: (match: string) => [string, string, string];
 }
@@ -49,6 +54,7 @@ const SENSITIVE_WORDS =
 /** Query parameters that carry personal data in practice, besides the sensitive words. */
 const SENSITIVE_PARAMS = `${SENSITIVE_WORDS}|code|e-?mail|phone|tel|mobile|sig|card`;
 
+const DIGIT = /\d/;
 const IPV4_OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const HEX4 = '[0-9a-fA-F]{1,4}';
 
@@ -56,12 +62,19 @@ const HEX4 = '[0-9a-fA-F]{1,4}';
 export const BUILTIN_RULES: readonly PatternRule[] = [
   {
     name: 'pem_key',
+    gate: (t) => t.includes('-----BEGIN'),
     pattern: '-----BEGIN[A-Z ]{0,30}PRIVATE KEY-----(?:[\\s\\S]*?-----END[A-Z ]{0,30}PRIVATE KEY-----|[\\s\\S]*)',
     method: 'replace',
   },
-  { name: 'jwt', pattern: '(?<![\\w-])eyJ[\\w-]{2,}\\.eyJ[\\w-]{2,}\\.[\\w-]*', method: 'replace' },
+  {
+    name: 'jwt',
+    gate: (t) => t.includes('eyJ'),
+    pattern: '(?<![\\w-])eyJ[\\w-]{2,}\\.eyJ[\\w-]{2,}\\.[\\w-]*',
+    method: 'replace',
+  },
   {
     name: 'bearer_token',
+    gate: (t) => t.includes('earer') || t.includes('asic') || t.includes('oken'),
     pattern: '(?<![\\w-])(?:[Bb]earer|[Bb]asic|[Tt]oken)\\s+[\\w.~+/=-]{8,}',
     method: 'replace',
     replacement: '[Filtered]',
@@ -69,6 +82,7 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'url_password',
+    gate: (t) => t.includes('://'),
     pattern: ':\\/\\/[^\\s/?#@:]{1,256}:[^\\s/?#@]{1,256}@',
     method: 'replace',
     replacement: '[Filtered]',
@@ -79,6 +93,7 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'sensitive_param',
+    gate: (t) => t.includes('='),
     pattern: `[?&#;][\\w.-]{0,40}?(?i:${SENSITIVE_PARAMS})(?:[_.-][\\w.-]{0,40})?=[^&#\\s]+`,
     method: 'replace',
     replacement: '[Filtered]',
@@ -89,23 +104,34 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'email',
-    pattern: '[\\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}(?![\\w-])',
+    gate: (t) => t.includes('@') || t.includes('%40'),
+    // Starts only where a word starts, so the bounded local part is scanned once per word, not per letter.
+    pattern: '(?<![\\w.%+-])[\\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}(?![\\w-])',
     method: 'replace',
   },
   {
     name: 'iban',
+    gate: (_, hasDigit) => hasDigit,
     pattern: '(?<!\\w)[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?!\\w)',
     method: 'replace',
     check: ibanIsValid,
   },
-  { name: 'creditcard', pattern: '(?<![\\w-])(?:\\d[ -]?){12,18}\\d(?![\\w-])', method: 'mask', check: luhnIsValid },
+  {
+    name: 'creditcard',
+    gate: (_, hasDigit) => hasDigit,
+    pattern: '(?<![\\w-])(?:\\d[ -]?){12,18}\\d(?![\\w-])',
+    method: 'mask',
+    check: luhnIsValid,
+  },
   {
     name: 'ssn',
+    gate: (t, hasDigit) => hasDigit && t.includes('-'),
     pattern: '(?<![\\w-])(?!000|666|9\\d\\d)\\d{3}-(?!00)\\d{2}-(?!0000)\\d{4}(?![\\w-])',
     method: 'replace',
   },
   {
     name: 'ipv6',
+    gate: (t) => t.includes('::') || colonCount(t) >= 7,
     pattern:
       `(?<![\\w:])(?:(?:${HEX4}:){7}${HEX4}|(?:${HEX4}(?::${HEX4}){0,6})?::(?:${HEX4}(?::${HEX4}){0,6})?)` +
       '(?![\\w:])',
@@ -116,6 +142,7 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'ipv4',
+    gate: (t, hasDigit) => hasDigit && t.includes('.'),
     // Not after `Product/`: that is a version (`Chrome/142.0.0.0`), as in user agents.
     pattern: `(?<![\\w.-]|[A-Za-z]\\/)(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET}(?![\\w-]|\\.\\d)`,
     method: 'replace',
@@ -123,6 +150,7 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'phone',
+    gate: (_, hasDigit) => hasDigit,
     pattern:
       '(?<![\\w+])\\+[1-9]\\d{0,2}[ .-]?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,4}(?:[ .-]?\\d{1,4}){1,4}(?![\\w-])' +
       '|(?<![\\w-])\\(?\\d{3}\\)?[ .-]\\d{3}[ .-]\\d{4}(?![\\w-])',
@@ -204,10 +232,20 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     if (key.endsWith('*')) safePrefixes.push(key.slice(0, -1).toLowerCase());
     else safeExact.add(key.toLowerCase());
   }
-  const combined = patternRules.length
-    ? new RegExp(patternRules.map((r, i) => `(?<r${i}>${r.pattern})`).join('|'), 'g')
-    : undefined;
+  // One combined expression per set of rules whose gates pass, keyed by that set as a bit mask.
+  const combinedByMask = new Map<number, { regex: RegExp; rules: PatternRule[] }>();
+  const combinedFor = (mask: number) => {
+    let combined = combinedByMask.get(mask);
+    if (!combined) {
+      const rules = patternRules.filter((_, i) => mask & (1 << i));
+      combined = { regex: new RegExp(rules.map((r, i) => `(?<r${i}>${r.pattern})`).join('|'), 'g'), rules };
+      combinedByMask.set(mask, combined);
+    }
+    return combined;
+  };
+  if (patternRules.length > 31) throw new ConfigError('scrub.rules: at most 19 pattern rules are supported');
   const verdicts = new Map<string, KeyVerdict>();
+  let activeRules: PatternRule[] = [];
 
   let counts: RedactionCounts = {};
   const count = (name: string) => {
@@ -233,9 +271,9 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
   const replacer = (match: string, ...args: unknown[]): string => {
     const groups = args[args.length - 1] as Record<string, string | undefined>;
     let rule: PatternRule | undefined;
-    for (let i = 0; i < patternRules.length; i++) {
+    for (let i = 0; i < activeRules.length; i++) {
       if (groups[`r${i}`] !== undefined) {
-        rule = patternRules[i];
+        rule = activeRules[i];
         break;
       }
     }
@@ -246,7 +284,19 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     return prefix + redact(rule, secret) + suffix;
   };
 
-  const scrubText = (text: string): string => (combined && text ? text.replace(combined, replacer) : text);
+  const scrubText = (text: string): string => {
+    if (!text) return text;
+    const hasDigit = DIGIT.test(text);
+    let mask = 0;
+    for (let i = 0; i < patternRules.length; i++) {
+      const gate = (patternRules[i] as PatternRule).gate;
+      if (!gate || gate(text, hasDigit)) mask |= 1 << i;
+    }
+    if (mask === 0) return text;
+    const combined = combinedFor(mask);
+    activeRules = combined.rules;
+    return text.replace(combined.regex, replacer);
+  };
 
   const verdictFor = (key: string): KeyVerdict => {
     let verdict = verdicts.get(key);
@@ -320,6 +370,12 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
 /** The text a whole-value redaction hashes or masks; structured values are hashed as their JSON. */
 function stringOf(value: AnyValue): string {
   return value.stringValue ?? JSON.stringify(value);
+}
+
+function colonCount(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf(':'); i !== -1 && count < 7; i = text.indexOf(':', i + 1)) count++;
+  return count;
 }
 
 function splitAt(match: string, separator: RegExp): [string, string, string] {
