@@ -1,0 +1,78 @@
+import { type ExportTraceServiceRequest, isTraceSampled, type Span, thresholdForRate } from '@rumkit/otlp';
+import { describe, expect, it } from 'vitest';
+import { sample } from './sample.ts';
+
+function traceId(i: number): string {
+  // Spread the low 56 bits (the randomness) evenly over the test's traces.
+  const random = Math.floor(((i * 0.6180339887) % 1) * 2 ** 52) * 16;
+  return `${'0'.repeat(18)}${random.toString(16).padStart(14, '0')}`;
+}
+
+function batchOf(spans: Partial<Span>[]): ExportTraceServiceRequest {
+  return {
+    resourceSpans: [
+      {
+        scopeSpans: [
+          {
+            spans: spans.map((s, i) => ({
+              traceId: traceId(0),
+              spanId: (i + 1).toString(16).padStart(16, '0'),
+              name: 's',
+              kind: 1,
+              startTimeUnixNano: '1',
+              endTimeUnixNano: '2',
+              ...s,
+            })),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+const spansOf = (b: ExportTraceServiceRequest) =>
+  b.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
+
+describe('sample', () => {
+  it('keeps about the configured share of traces, every span of a trace alike', () => {
+    const threshold = thresholdForRate(0.25);
+    const spans = Array.from({ length: 4000 }, (_, i) => ({ traceId: traceId(Math.floor(i / 4)) }));
+    const batch = batchOf(spans);
+    const result = sample(batch, threshold);
+    expect(result.kept + result.sampledOut).toBe(4000);
+    expect(result.kept / 4000).toBeGreaterThan(0.22);
+    expect(result.kept / 4000).toBeLessThan(0.28);
+    const keptPerTrace = new Map<string, number>();
+    for (const span of spansOf(batch)) keptPerTrace.set(span.traceId, (keptPerTrace.get(span.traceId) ?? 0) + 1);
+    expect(new Set(keptPerTrace.values())).toEqual(new Set([4]));
+  });
+
+  it('decides as the browser and backend do, from the trace id alone, and writes ot=th', () => {
+    const threshold = thresholdForRate(0.25);
+    const ids = Array.from({ length: 200 }, (_, i) => traceId(i));
+    const batch = batchOf(ids.map((id) => ({ traceId: id, traceState: 'vendor=x' })));
+    sample(batch, threshold);
+    expect(spansOf(batch).map((s) => s.traceId)).toEqual(ids.filter((id) => isTraceSampled(id, threshold)));
+    expect(new Set(spansOf(batch).map((s) => s.traceState))).toEqual(new Set(['ot=th:c,vendor=x']));
+  });
+
+  it('honours a decision the browser already made, whatever the edge rate', () => {
+    const never = thresholdForRate(0);
+    const batch = batchOf([
+      { traceState: 'ot=th:c', flags: 0x101 }, // kept by the browser's 25 % sampler
+      { flags: 0x100 }, // the browser's flags say "not sampled"
+      { flags: 0x101 }, // sampled by a parent, no threshold: undecided here
+    ]);
+    expect(sample(batch, never)).toEqual({ kept: 1, sampledOut: 2 });
+    expect(spansOf(batch)[0]?.traceState).toBe('ot=th:c');
+  });
+
+  it('keeps everything at rate 1 without touching tracestate, and removes emptied scopes', () => {
+    const all = batchOf([{}, {}]);
+    expect(sample(all, thresholdForRate(1))).toEqual({ kept: 2, sampledOut: 0 });
+    expect(spansOf(all)[0]?.traceState).toBeUndefined();
+    const none = batchOf([{}, {}]);
+    sample(none, thresholdForRate(0));
+    expect(none.resourceSpans).toEqual([]);
+  });
+});
