@@ -1,0 +1,133 @@
+import type { ExportTraceServiceRequest, KeyValue, Span } from '@rumkit/otlp';
+import { describe, expect, it } from 'vitest';
+import { createEdgeMetrics } from '../telemetry/edgeMetrics.ts';
+import { MetricsRegistry } from '../telemetry/registry.ts';
+import { typicalBatch } from '../testing/config.ts';
+import { endpointOf, measure } from './measure.ts';
+
+const kv = (key: string, value: string | number): KeyValue => ({
+  key,
+  value:
+    typeof value === 'string'
+      ? { stringValue: value }
+      : Number.isInteger(value)
+        ? { intValue: String(value) }
+        : { doubleValue: value },
+});
+
+function span(name: string, kind: number, attributes: KeyValue[], extra: Partial<Span> = {}): Span {
+  return {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    name,
+    kind: kind as Span['kind'],
+    startTimeUnixNano: '1000000000',
+    endTimeUnixNano: '1250000000',
+    attributes: [kv('rumkit.page.route', '/products/:id'), ...attributes],
+    ...extra,
+  };
+}
+
+function batch(spans: Span[]): ExportTraceServiceRequest {
+  return { resourceSpans: [{ resource: { attributes: [kv('service.name', 'shop-web')] }, scopeSpans: [{ spans }] }] };
+}
+
+function measured(request: ExportTraceServiceRequest): string {
+  const registry = new MetricsRegistry({ maxSeriesPerMetric: 100, startTimeMs: 0 });
+  measure(request, 'shop', createEdgeMetrics(registry));
+  return registry.renderPrometheus();
+}
+
+describe('measure', () => {
+  it('turns web-vital spans into histograms in seconds (CLS unitless) and ratings', () => {
+    const text = measured(
+      batch([
+        span('web_vital.LCP', 1, [
+          kv('browser.web_vital.name', 'LCP'),
+          kv('browser.web_vital.value', 2300.5),
+          kv('browser.web_vital.rating', 'good'),
+        ]),
+        span('web_vital.CLS', 1, [
+          kv('browser.web_vital.name', 'CLS'),
+          kv('browser.web_vital.value', 0.3),
+          kv('browser.web_vital.rating', 'poor'),
+        ]),
+      ]),
+    );
+    const labels = 'tenant="shop",service="shop-web",route="/products/:id"';
+    expect(text).toContain(`rumkit_web_vital_lcp_seconds_bucket{${labels},le="2.5"} 1`);
+    expect(text).toContain(`rumkit_web_vital_lcp_seconds_bucket{${labels},le="2"} 0`);
+    expect(text).toContain(`rumkit_web_vital_lcp_seconds_sum{${labels}} 2.3005`);
+    expect(text).toContain(`rumkit_web_vital_cls_bucket{${labels},le="0.5"} 1`);
+    expect(text).toContain(`rumkit_web_vital_cls_bucket{${labels},le="0.25"} 0`);
+    expect(text).toContain(`rumkit_web_vital_ratings_total{${labels},metric="lcp",rating="good"} 1`);
+    expect(text).toContain(`rumkit_web_vital_ratings_total{${labels},metric="cls",rating="poor"} 1`);
+  });
+
+  it('measures fetch spans by endpoint and status class, counting network errors as error', () => {
+    const text = measured(
+      batch([
+        span('GET', 3, [
+          kv('http.request.method', 'GET'),
+          kv('url.full', 'https://api.example.com/users/42/orders?x=1'),
+          kv('http.response.status_code', 404),
+        ]),
+        span('POST', 3, [kv('http.request.method', 'POST'), kv('url.full', 'https://api.example.com/upload')]),
+      ]),
+    );
+    expect(text).toContain(
+      'rumkit_fetch_duration_seconds_count{tenant="shop",service="shop-web",endpoint="GET api.example.com/users/:id/orders",status_class="4xx"} 1',
+    );
+    expect(text).toContain(
+      'rumkit_fetch_duration_seconds_sum{tenant="shop",service="shop-web",endpoint="POST api.example.com/upload",status_class="error"} 0.25',
+    );
+  });
+
+  it('counts JS errors by type and page views', () => {
+    const text = measured(
+      batch([
+        span('documentLoad', 1, []),
+        span('click', 1, [], {
+          events: [
+            { name: 'exception', timeUnixNano: '1', attributes: [kv('exception.type', 'TypeError')] },
+            { name: 'exception', timeUnixNano: '2', attributes: [kv('exception.type', 'TypeError')] },
+            { name: 'other', timeUnixNano: '3' },
+          ],
+        }),
+      ]),
+    );
+    expect(text).toContain(
+      'rumkit_js_errors_total{tenant="shop",service="shop-web",route="/products/:id",type="TypeError"} 2',
+    );
+    expect(text).toContain('rumkit_page_views_total{tenant="shop",service="shop-web",route="/products/:id"} 1');
+  });
+
+  it('reads the typical agent batch: 5 vitals, 25 fetches, 1 page view', () => {
+    const text = measured(typicalBatch());
+    const total = (prefix: string) =>
+      [...text.matchAll(new RegExp(`^${prefix}(?:\\{[^}]*\\})? (\\d+)$`, 'gm'))].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
+    expect(total('rumkit_web_vital_(?:lcp|inp|fcp|ttfb)_seconds_count') + total('rumkit_web_vital_cls_count')).toBe(5);
+    expect(total('rumkit_fetch_duration_seconds_count')).toBe(25);
+    expect(total('rumkit_page_views_total')).toBe(1);
+  });
+});
+
+describe('endpointOf', () => {
+  it.each([
+    ['GET', 'https://api.example.com/v2/cart', undefined, 'GET api.example.com/v2/cart'],
+    [
+      'get',
+      'https://API.example.com/items/0af76519-16cd-43dd-8448-eb211c80319c',
+      undefined,
+      'GET api.example.com/items/:id',
+    ],
+    ['GET', 'https://x.example/a/deadbeefcafe/b', 'cdn.example', 'GET cdn.example/a/:id/b'],
+    ['GET', 'https://x.example/users/[email]/orders', undefined, 'GET x.example/users/:id/orders'],
+    ['GET', undefined, undefined, 'GET unknown/'],
+  ])('%s %s → %s', (method, url, server, expected) => {
+    expect(endpointOf(method, url, server)).toBe(expected);
+  });
+});

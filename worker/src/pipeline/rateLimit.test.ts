@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { createRateLimiter } from './rateLimit.ts';
+
+describe('createRateLimiter', () => {
+  it('allows a burst, then one request per refilled token, and says how long to wait', () => {
+    const limiter = createRateLimiter({ ratePerSecond: 2, burst: 3 }, 10);
+    expect([0, 0, 0].map(() => limiter.take('a', 0))).toEqual([0, 0, 0]);
+    expect(limiter.take('a', 0)).toBe(1);
+    expect(limiter.take('a', 500)).toBe(0); // one token back after half a second at 2/s
+    expect(limiter.take('a', 500)).toBeGreaterThan(0);
+  });
+
+  it('keeps separate buckets per id', () => {
+    const limiter = createRateLimiter({ ratePerSecond: 1, burst: 1 }, 10);
+    expect(limiter.take('a', 0)).toBe(0);
+    expect(limiter.take('b', 0)).toBe(0);
+    expect(limiter.take('a', 0)).toBeGreaterThan(0);
+  });
+
+  it('gives an attacker cycling through addresses recycled empty buckets, not fresh ones', () => {
+    const limiter = createRateLimiter({ ratePerSecond: 1, burst: 5 }, 100);
+    let allowed = 0;
+    for (let i = 0; i < 10_000; i++) if (limiter.take(`10.0.${i >> 8}.${i & 255}`, 0) === 0) allowed++;
+    // With fresh buckets for each new address all 10,000 would pass; recycled ones pass only the first
+    // 100 buckets' bursts.
+    expect(allowed).toBe(500);
+  });
+
+  it('lets an address evicted after a long idle start full again', () => {
+    const limiter = createRateLimiter({ ratePerSecond: 1, burst: 2 }, 1);
+    limiter.take('a', 0);
+    limiter.take('a', 0);
+    expect(limiter.take('b', 10_000)).toBe(0); // got a's bucket, refilled over 10 s
+    expect(limiter.take('b', 10_000)).toBe(0);
+  });
+});

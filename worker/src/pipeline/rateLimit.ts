@@ -1,0 +1,48 @@
+/**
+ * Rate limit: token buckets per ingest key and per client address, checked right after auth.
+ *
+ *     const limiter = createRateLimiter({ ratePerSecond: 20, burst: 60 }, 50_000);
+ *     const wait = limiter.take(clientIp, Date.now());   // 0 when allowed, else seconds to wait
+ *
+ * Buckets live in a bounded LRU. When it is full, the least recently used bucket is handed, as it is, to
+ * the newcomer instead of a fresh full one: an attacker cycling through addresses to get fresh buckets
+ * gets recycled empty ones, while an address that was idle long enough to be evicted has refilled anyway.
+ */
+export interface BucketConfig {
+  ratePerSecond: number;
+  burst: number;
+}
+
+export interface RateLimiter {
+  /** Takes one token; returns 0 when it was there, else the seconds until one will be (for Retry-After). */
+  take(id: string, nowMs: number): number;
+}
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+export function createRateLimiter({ ratePerSecond, burst }: BucketConfig, maxBuckets: number): RateLimiter {
+  const buckets = new Map<string, Bucket>();
+  return {
+    take(id, nowMs) {
+      let bucket = buckets.get(id);
+      if (bucket) buckets.delete(id);
+      else if (buckets.size >= maxBuckets) {
+        const [oldestId, oldest] = buckets.entries().next().value as [string, Bucket];
+        buckets.delete(oldestId);
+        bucket = oldest;
+      } else bucket = { tokens: burst, updatedMs: nowMs };
+      // Map iteration follows insertion order, so re-inserting keeps the least recently used first.
+      buckets.set(id, bucket);
+      bucket.tokens = Math.min(burst, bucket.tokens + ((nowMs - bucket.updatedMs) / 1000) * ratePerSecond);
+      bucket.updatedMs = nowMs;
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1;
+        return 0;
+      }
+      return ratePerSecond > 0 ? Math.max(1, Math.ceil((1 - bucket.tokens) / ratePerSecond)) : 60;
+    },
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * A small metrics registry that renders both Prometheus text (Node's `/metrics`) and OTLP/JSON metrics
+ * (exported to the collector from both runtimes), from the same cumulative counters and histograms.
+ *
+ *     const registry = new MetricsRegistry({ maxSeriesPerMetric: 2000, startTimeMs: Date.now() });
+ *     const requests = registry.counter({ name: 'rumkit.edge.requests', unit: '{request}', … });
+ *     requests.add({ tenant: 'shop', outcome: 'accepted' });
+ *
+ * Metric names are given in OTLP form (dots, a UCUM unit); the Prometheus name is what the collector's
+ * prometheusremotewrite exporter makes of them — dots to underscores, the unit's suffix (`_seconds`,
+ * `_bytes`) unless the name already has it, `_total` on counters, units in braces dropped — so `/metrics`
+ * and the remote-written series carry the same names. Each metric holds at most `maxSeriesPerMetric` label
+ * sets; more are folded into one series whose labels other than `tenant` read `other`, so a sender
+ * inventing routes or error types cannot grow memory without bound.
+ */
+
+export interface MetricDefinition<L extends string> {
+  /** OTLP name, such as `rumkit.edge.request.duration`. */
+  name: string;
+  /** UCUM unit: `s`, `By`, `1`, or an annotation in braces such as `{request}`. */
+  unit: string;
+  help: string;
+  labels: readonly L[];
+}
+
+export interface HistogramDefinition<L extends string> extends MetricDefinition<L> {
+  buckets: readonly number[];
+}
+
+type Labels<L extends string> = Record<L, string>;
+
+interface Series {
+  labels: string[];
+  value: number;
+  /** Histograms: count per bucket (non-cumulative, one more than the bounds), and the sum. */
+  bucketCounts?: number[];
+  sum?: number;
+}
+
+type Kind = 'counter' | 'histogram' | 'gauge';
+
+interface Metric {
+  kind: Kind;
+  definition: MetricDefinition<string>;
+  promName: string;
+  series: Map<string, Series>;
+  buckets?: readonly number[];
+  read?: () => number;
+}
+
+export interface Counter<L extends string> {
+  add(labels: Labels<L>, value?: number): void;
+}
+
+export interface Histogram<L extends string> {
+  observe(labels: Labels<L>, value: number): void;
+}
+
+const UNIT_SUFFIXES: Record<string, string> = { s: 'seconds', ms: 'milliseconds', By: 'bytes' };
+
+/** The name the collector's prometheusremotewrite exporter gives an OTLP metric. */
+export function prometheusName(name: string, unit: string, kind: Kind): string {
+  const tokens = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const suffix = UNIT_SUFFIXES[unit];
+  if (suffix && !tokens.includes(suffix)) tokens.push(suffix);
+  if (kind === 'counter' && tokens[tokens.length - 1] !== 'total') tokens.push('total');
+  return tokens.join('_');
+}
+
+export class MetricsRegistry {
+  readonly #metrics: Metric[] = [];
+  readonly #maxSeries: number;
+  readonly #startTimeMs: number;
+
+  constructor(options: { maxSeriesPerMetric: number; startTimeMs: number }) {
+    this.#maxSeries = options.maxSeriesPerMetric;
+    this.#startTimeMs = options.startTimeMs;
+  }
+
+  counter<L extends string>(definition: MetricDefinition<L>): Counter<L> {
+    const metric = this.#register('counter', definition);
+    return {
+      add: (labels, value = 1) => {
+        this.#series(metric, labels).value += value;
+      },
+    };
+  }
+
+  histogram<L extends string>(definition: HistogramDefinition<L>): Histogram<L> {
+    const metric = this.#register('histogram', definition);
+    metric.buckets = definition.buckets;
+    return {
+      observe: (labels, value) => {
+        const series = this.#series(metric, labels);
+        let i = 0;
+        while (i < definition.buckets.length && value > (definition.buckets[i] as number)) i++;
+        (series.bucketCounts as number[])[i]++;
+        series.value++;
+        series.sum = (series.sum as number) + value;
+      },
+    };
+  }
+
+  /** A gauge read when rendered or exported (queue depth, circuit state). */
+  gauge(definition: MetricDefinition<never>, read: () => number): void {
+    this.#register('gauge', definition).read = read;
+  }
+
+  renderPrometheus(): string {
+    const lines: string[] = [];
+    for (const metric of this.#metrics) {
+      const { promName, definition } = metric;
+      lines.push(`# HELP ${promName} ${definition.help}`, `# TYPE ${promName} ${metric.kind}`);
+      if (metric.read) lines.push(`${promName} ${formatNumber(metric.read())}`);
+      for (const series of metric.series.values()) {
+        const labels = definition.labels.map((name, i) => `${name}="${escapeLabel(series.labels[i] as string)}"`);
+        if (metric.kind !== 'histogram') {
+          lines.push(`${promName}${braces(labels)} ${formatNumber(series.value)}`);
+          continue;
+        }
+        let cumulative = 0;
+        (metric.buckets as number[]).forEach((bound, i) => {
+          cumulative += (series.bucketCounts as number[])[i] as number;
+          lines.push(`${promName}_bucket${braces([...labels, `le="${formatNumber(bound)}"`])} ${cumulative}`);
+        });
+        lines.push(`${promName}_bucket${braces([...labels, 'le="+Inf"'])} ${series.value}`);
+        lines.push(`${promName}_sum${braces(labels)} ${formatNumber(series.sum as number)}`);
+        lines.push(`${promName}_count${braces(labels)} ${series.value}`);
+      }
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** Every metric as one OTLP/JSON ExportMetricsServiceRequest, cumulative since the registry started. */
+  toOtlp(resourceAttributes: Record<string, string>, nowMs: number): unknown {
+    const startTimeUnixNano = `${this.#startTimeMs}000000`;
+    const timeUnixNano = `${nowMs}000000`;
+    const metrics = this.#metrics.map((metric) => {
+      const { definition } = metric;
+      const attributes = (series: Series) =>
+        definition.labels.map((key, i) => ({ key, value: { stringValue: series.labels[i] } }));
+      const base = { name: definition.name, unit: definition.unit, description: definition.help };
+      if (metric.kind === 'gauge') {
+        return { ...base, gauge: { dataPoints: [{ timeUnixNano, asDouble: metric.read?.() ?? 0 }] } };
+      }
+      const series = [...metric.series.values()];
+      if (metric.kind === 'counter') {
+        const dataPoints = series.map((s) => ({
+          attributes: attributes(s),
+          startTimeUnixNano,
+          timeUnixNano,
+          asDouble: s.value,
+        }));
+        return { ...base, sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints } };
+      }
+      const dataPoints = series.map((s) => ({
+        attributes: attributes(s),
+        startTimeUnixNano,
+        timeUnixNano,
+        count: String(s.value),
+        sum: s.sum,
+        bucketCounts: (s.bucketCounts as number[]).map(String),
+        explicitBounds: metric.buckets,
+      }));
+      return { ...base, histogram: { aggregationTemporality: 2, dataPoints } };
+    });
+    return {
+      resourceMetrics: [
+        {
+          resource: {
+            attributes: Object.entries(resourceAttributes).map(([key, v]) => ({ key, value: { stringValue: v } })),
+          },
+          scopeMetrics: [{ scope: { name: '@rumkit/edge' }, metrics }],
+        },
+      ],
+    };
+  }
+
+  #register(kind: Kind, definition: MetricDefinition<string>): Metric {
+    const metric: Metric = {
+      kind,
+      definition,
+      promName: prometheusName(definition.name, definition.unit, kind),
+      series: new Map(),
+    };
+    this.#metrics.push(metric);
+    return metric;
+  }
+
+  #series(metric: Metric, labels: Record<string, string>): Series {
+    let values = metric.definition.labels.map((name) => labels[name] ?? '');
+    let key = values.join('\u0000');
+    let series = metric.series.get(key);
+    if (series) return series;
+    if (metric.series.size >= this.#maxSeries) {
+      values = metric.definition.labels.map((name) => (name === 'tenant' ? (labels[name] ?? '') : 'other'));
+      key = values.join('\u0000');
+      series = metric.series.get(key);
+      if (series) return series;
+    }
+    series = { labels: values, value: 0 };
+    if (metric.kind === 'histogram') {
+      series.bucketCounts = new Array((metric.buckets?.length ?? 0) + 1).fill(0);
+      series.sum = 0;
+    }
+    metric.series.set(key, series);
+    return series;
+  }
+}
+
+function braces(labels: string[]): string {
+  return labels.length ? `{${labels.join(',')}}` : '';
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function formatNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : value > 0 ? '+Inf' : value < 0 ? '-Inf' : 'NaN';
+}
