@@ -1,18 +1,231 @@
-/** Sends an accepted batch to the configured collector as OTLP/HTTP JSON. */
-import type { ExportTraceServiceRequest } from '@rumkit/otlp';
+/**
+ * Forward: sends accepted batches to the configured collector over OTLP/HTTP, with retries, backoff and
+ * a circuit breaker, the way the OpenTelemetry Collector's exporters retry.
+ *
+ *     const payload = encodeForUpstream(batch, tenant.id, 'protobuf');
+ *     const result = await forwardWithRetry(payload, { transport, breaker, sleep, now, random }, config.upstream);
+ *
+ * The destination is always `<upstream.url>/v1/traces` from the configuration, never anything taken from
+ * the request. Each export carries the tenant as `X-Scope-OrgID` (Tempo's multi-tenancy header) and the
+ * collector's bearer token. Only network errors, timeouts, 429, 502, 503 and 504 are retried, with
+ * exponential backoff and full jitter, or after the upstream's `Retry-After` when it sends one; other
+ * answers are final. Consecutive failures open the circuit breaker, which then fails exports at once until
+ * a single probe gets through. What happens to a batch that still could not be delivered is the caller's
+ * choice: Node's queue keeps it (in memory or in the spool), Cloudflare's Queue retries the message.
+ *
+ * The transport is the runtime's: `node:http` with keep-alive on Node, `fetch` on Workers.
+ */
+import { type ExportTraceServiceRequest, encodeTraceRequest } from '@rumkit/otlp';
+import type { EdgeConfig } from '../config.ts';
 
-export interface ForwardResult {
-  ok: boolean;
-  status: number;
+export type UpstreamConfig = EdgeConfig['upstream'];
+
+export interface UpstreamPayload {
+  tenant: string;
+  body: Uint8Array;
+  contentType: 'application/x-protobuf' | 'application/json';
+  spans: number;
 }
 
-export async function forward(upstreamUrl: string, batch: ExportTraceServiceRequest): Promise<ForwardResult> {
-  const response = await fetch(`${upstreamUrl}/v1/traces`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(batch),
-    signal: AbortSignal.timeout(10_000),
-  });
-  await response.body?.cancel();
-  return { ok: response.ok, status: response.status };
+export interface TransportResponse {
+  status: number;
+  retryAfter: string | undefined;
+}
+
+/** POSTs a body; rejects on network errors and on the timeout. */
+export type Transport = (
+  url: string,
+  body: Uint8Array,
+  headers: Record<string, string>,
+  timeoutMs: number,
+) => Promise<TransportResponse>;
+
+export type ExportResult =
+  | { kind: 'delivered' }
+  /** Not delivered yet; worth another try after `afterMs`. */
+  | { kind: 'retry'; afterMs: number; reason: string }
+  /** The upstream refused the batch for good (400, 401, 413, …). */
+  | { kind: 'failed'; reason: string };
+
+export interface ForwardDeps {
+  transport: Transport;
+  breaker: CircuitBreaker;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+  random: () => number;
+  /** Called with the duration of each attempt, for rumkit_edge_forward_duration_seconds. */
+  onAttempt?: (seconds: number) => void;
+}
+
+const RETRYABLE = new Set([429, 502, 503, 504]);
+const utf8 = new TextEncoder();
+
+export function encodeForUpstream(
+  request: ExportTraceServiceRequest,
+  tenant: string,
+  protocol: UpstreamConfig['protocol'],
+): UpstreamPayload {
+  let spans = 0;
+  for (const rs of request.resourceSpans) for (const ss of rs.scopeSpans) spans += ss.spans.length;
+  return protocol === 'json'
+    ? { tenant, spans, contentType: 'application/json', body: utf8.encode(JSON.stringify(request)) }
+    : { tenant, spans, contentType: 'application/x-protobuf', body: encodeTraceRequest(request) };
+}
+
+/**
+ * Splits a batch into payloads of at most `maxBytes` each (Cloudflare Queue messages hold 128 KB), by
+ * halving its span list until every part fits; a single span too large on its own is sent as it is.
+ */
+export function encodeInParts(
+  request: ExportTraceServiceRequest,
+  tenant: string,
+  protocol: UpstreamConfig['protocol'],
+  maxBytes: number,
+): UpstreamPayload[] {
+  const whole = encodeForUpstream(request, tenant, protocol);
+  if (whole.body.byteLength <= maxBytes || whole.spans <= 1) return [whole];
+  const [first, second] = halve(request, Math.ceil(whole.spans / 2));
+  return [...encodeInParts(first, tenant, protocol, maxBytes), ...encodeInParts(second, tenant, protocol, maxBytes)];
+}
+
+/** The first `count` spans and the rest, each with its resource and scope. */
+function halve(
+  request: ExportTraceServiceRequest,
+  count: number,
+): [ExportTraceServiceRequest, ExportTraceServiceRequest] {
+  const first: ExportTraceServiceRequest = { resourceSpans: [] };
+  const second: ExportTraceServiceRequest = { resourceSpans: [] };
+  let taken = 0;
+  for (const rs of request.resourceSpans) {
+    for (const ss of rs.scopeSpans) {
+      const head = ss.spans.slice(0, Math.max(0, count - taken));
+      const tail = ss.spans.slice(head.length);
+      taken += head.length;
+      if (head.length) first.resourceSpans.push({ ...rs, scopeSpans: [{ ...ss, spans: head }] });
+      if (tail.length) second.resourceSpans.push({ ...rs, scopeSpans: [{ ...ss, spans: tail }] });
+    }
+  }
+  return [first, second];
+}
+
+export function upstreamHeaders(config: UpstreamConfig, payload: UpstreamPayload): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': payload.contentType };
+  if (config.scopeOrgId) headers['x-scope-orgid'] = payload.tenant;
+  if (config.bearerToken) headers.authorization = `Bearer ${config.bearerToken}`;
+  return headers;
+}
+
+/** One export attempt, classified. */
+export async function exportOnce(
+  transport: Transport,
+  config: UpstreamConfig,
+  payload: UpstreamPayload,
+  path = '/v1/traces',
+): Promise<ExportResult> {
+  let response: TransportResponse;
+  try {
+    response = await transport(
+      `${config.url}${path}`,
+      payload.body,
+      upstreamHeaders(config, payload),
+      config.timeoutMs,
+    );
+  } catch (error) {
+    return { kind: 'retry', afterMs: 0, reason: `upstream unreachable: ${(error as Error).message}` };
+  }
+  if (response.status >= 200 && response.status < 300) return { kind: 'delivered' };
+  const reason = `upstream answered ${response.status}`;
+  if (RETRYABLE.has(response.status))
+    return { kind: 'retry', afterMs: parseRetryAfter(response.retryAfter) ?? 0, reason };
+  return { kind: 'failed', reason };
+}
+
+export async function forwardWithRetry(
+  payload: UpstreamPayload,
+  deps: ForwardDeps,
+  config: UpstreamConfig,
+): Promise<ExportResult> {
+  let last: ExportResult = { kind: 'retry', afterMs: 0, reason: 'not attempted' };
+  for (let attempt = 0; attempt < config.retry.maxAttempts; attempt++) {
+    const waitMs = deps.breaker.msUntilAllowed(deps.now());
+    if (waitMs > 0) return { kind: 'retry', afterMs: waitMs, reason: 'circuit open: the upstream is failing' };
+    const started = deps.now();
+    last = await exportOnce(deps.transport, config, payload);
+    deps.onAttempt?.((deps.now() - started) / 1000);
+    if (last.kind !== 'retry') {
+      // A refusal is an answer: the upstream is up, so it counts as a success for the breaker.
+      deps.breaker.onSuccess();
+      return last;
+    }
+    deps.breaker.onFailure(deps.now());
+    if (attempt + 1 < config.retry.maxAttempts) {
+      await deps.sleep(backoffMs(attempt, last.afterMs, config.retry, deps.random));
+    }
+  }
+  return last;
+}
+
+/** Exponential backoff with full jitter, or the upstream's Retry-After when it asked for longer. */
+export function backoffMs(
+  attempt: number,
+  retryAfterMs: number,
+  retry: UpstreamConfig['retry'],
+  random: () => number,
+): number {
+  const ceiling = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** attempt);
+  return Math.max(retryAfterMs, Math.round(random() * ceiling));
+}
+
+/** `Retry-After` as seconds or an HTTP date, in ms; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, nowMs = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+export type CircuitState = 'closed' | 'half_open' | 'open';
+
+/**
+ * Opens after `failureThreshold` consecutive failures; after `openSeconds` lets one probe through
+ * (half-open); the probe's success closes it, its failure opens it again.
+ */
+export class CircuitBreaker {
+  #failures = 0;
+  #openedAt: number | undefined;
+  #probing = false;
+  readonly #threshold: number;
+  readonly #openMs: number;
+
+  constructor(config: UpstreamConfig['circuitBreaker']) {
+    this.#threshold = config.failureThreshold;
+    this.#openMs = config.openSeconds * 1000;
+  }
+
+  state(nowMs: number): CircuitState {
+    if (this.#openedAt === undefined) return 'closed';
+    return nowMs - this.#openedAt >= this.#openMs ? 'half_open' : 'open';
+  }
+
+  /** 0 when an attempt may go now (and, when half-open, claims the one probe); else ms to wait. */
+  msUntilAllowed(nowMs: number): number {
+    if (this.#openedAt === undefined) return 0;
+    const remaining = this.#openedAt + this.#openMs - nowMs;
+    if (remaining > 0) return remaining;
+    if (this.#probing) return Math.max(100, this.#openMs / 10);
+    this.#probing = true;
+    return 0;
+  }
+
+  onSuccess(): void {
+    this.#failures = 0;
+    this.#openedAt = undefined;
+    this.#probing = false;
+  }
+
+  onFailure(nowMs: number): void {
+    this.#failures++;
+    this.#probing = false;
+    if (this.#openedAt !== undefined || this.#failures >= this.#threshold) this.#openedAt = nowMs;
+  }
 }

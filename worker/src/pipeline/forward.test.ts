@@ -1,0 +1,180 @@
+import { decodeTraceRequest } from '@rumkit/otlp';
+import { describe, expect, it } from 'vitest';
+import { testConfig, typicalBatch } from '../testing/config.ts';
+import {
+  backoffMs,
+  CircuitBreaker,
+  encodeForUpstream,
+  encodeInParts,
+  exportOnce,
+  forwardWithRetry,
+  parseRetryAfter,
+  type Transport,
+  type TransportResponse,
+} from './forward.ts';
+
+const upstream = testConfig({
+  upstream: {
+    url: 'http://collector:4318',
+    bearerToken: 'collector-token',
+    retry: { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 1000 },
+  },
+}).upstream;
+const payload = encodeForUpstream(typicalBatch(), 'shop', 'protobuf');
+
+/** A transport answering from a script, recording each call. */
+function scripted(answers: Array<TransportResponse | Error>) {
+  const calls: Array<{ url: string; headers: Record<string, string> }> = [];
+  const transport: Transport = async (url, _body, headers) => {
+    calls.push({ url, headers });
+    const answer = answers.shift() ?? { status: 200, retryAfter: undefined };
+    if (answer instanceof Error) throw answer;
+    return answer;
+  };
+  return { transport, calls };
+}
+
+function deps(transport: Transport, breaker = new CircuitBreaker({ failureThreshold: 5, openSeconds: 10 })) {
+  const slept: number[] = [];
+  let now = 0;
+  return {
+    slept,
+    deps: {
+      transport,
+      breaker,
+      sleep: async (ms: number) => {
+        slept.push(ms);
+        now += ms;
+      },
+      now: () => now,
+      random: () => 0.5,
+    },
+  };
+}
+
+const ok = { status: 200, retryAfter: undefined };
+const status = (code: number, retryAfter?: string) => ({ status: code, retryAfter });
+
+describe('encodeForUpstream', () => {
+  it('encodes protobuf by default, JSON as an option, counting spans', () => {
+    expect(payload).toMatchObject({ tenant: 'shop', spans: 50, contentType: 'application/x-protobuf' });
+    expect(decodeTraceRequest(payload.body)).toEqual(
+      decodeTraceRequest(encodeForUpstream(decodeTraceRequest(payload.body), 's', 'protobuf').body),
+    );
+    const json = encodeForUpstream(typicalBatch(), 'shop', 'json');
+    expect(JSON.parse(new TextDecoder().decode(json.body))).toEqual(typicalBatch());
+  });
+
+  it('splits a batch into parts under a size limit without losing or repeating spans', () => {
+    const parts = encodeInParts(typicalBatch(), 'shop', 'protobuf', 8 * 1024);
+    expect(parts.length).toBeGreaterThan(3);
+    for (const part of parts) expect(part.body.byteLength).toBeLessThanOrEqual(8 * 1024);
+    const spanIds = parts.flatMap((p) =>
+      decodeTraceRequest(p.body).resourceSpans.flatMap((rs) =>
+        rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.spanId)),
+      ),
+    );
+    expect(spanIds).toEqual(
+      typicalBatch().resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.spanId))),
+    );
+  });
+});
+
+describe('exportOnce', () => {
+  it('posts to the configured upstream only, with the tenant as X-Scope-OrgID and the bearer token', async () => {
+    const { transport, calls } = scripted([ok]);
+    expect(await exportOnce(transport, upstream, payload)).toEqual({ kind: 'delivered' });
+    expect(calls).toEqual([
+      {
+        url: 'http://collector:4318/v1/traces',
+        headers: {
+          'content-type': 'application/x-protobuf',
+          'x-scope-orgid': 'shop',
+          authorization: 'Bearer collector-token',
+        },
+      },
+    ]);
+  });
+
+  it.each([
+    [status(429, '7'), { kind: 'retry', afterMs: 7000 }],
+    [status(502), { kind: 'retry', afterMs: 0 }],
+    [status(503), { kind: 'retry' }],
+    [status(504), { kind: 'retry' }],
+    [new Error('ECONNREFUSED'), { kind: 'retry', reason: 'upstream unreachable: ECONNREFUSED' }],
+    [status(400), { kind: 'failed', reason: 'upstream answered 400' }],
+    [status(401), { kind: 'failed' }],
+    [status(500), { kind: 'failed' }],
+  ])('classifies %o', async (answer, expected) => {
+    expect(await exportOnce(scripted([answer]).transport, upstream, payload)).toMatchObject(expected);
+  });
+});
+
+describe('forwardWithRetry', () => {
+  it('retries a 503 with backoff and delivers', async () => {
+    const { transport, calls } = scripted([status(503), new Error('reset'), ok]);
+    const { deps: d, slept } = deps(transport);
+    expect(await forwardWithRetry(payload, d, upstream)).toEqual({ kind: 'delivered' });
+    expect(calls).toHaveLength(3);
+    expect(slept).toEqual([50, 100]); // half (the jitter) of 100 ms, then of 200 ms
+  });
+
+  it('does not retry what the upstream refused for good', async () => {
+    const { transport, calls } = scripted([status(400)]);
+    expect(await forwardWithRetry(payload, deps(transport).deps, upstream)).toMatchObject({ kind: 'failed' });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('waits as long as Retry-After asks, and gives up after the configured attempts', async () => {
+    const { transport, calls } = scripted([status(429, '3'), status(429, '3'), status(429, '3')]);
+    const { deps: d, slept } = deps(transport);
+    expect(await forwardWithRetry(payload, d, upstream)).toMatchObject({ kind: 'retry', afterMs: 3000 });
+    expect(calls).toHaveLength(3);
+    expect(slept).toEqual([3000, 3000]);
+  });
+
+  it('fails fast while the circuit is open, probes once when half-open, and closes on success', async () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 2, openSeconds: 10 });
+    const { transport, calls } = scripted([new Error('down'), new Error('down'), ok]);
+    const d = { ...deps(transport, breaker).deps, sleep: async () => {} };
+    let now = 0;
+    d.now = () => now;
+    const once = { ...upstream, retry: { ...upstream.retry, maxAttempts: 1 } };
+    await forwardWithRetry(payload, d, once);
+    await forwardWithRetry(payload, d, once);
+    expect(breaker.state(now)).toBe('open');
+    expect(await forwardWithRetry(payload, d, once)).toMatchObject({
+      kind: 'retry',
+      afterMs: 10_000,
+      reason: /circuit open/,
+    });
+    expect(calls).toHaveLength(2);
+    now = 10_000;
+    expect(breaker.state(now)).toBe('half_open');
+    expect(await forwardWithRetry(payload, d, once)).toEqual({ kind: 'delivered' });
+    expect(breaker.state(now)).toBe('closed');
+  });
+
+  it('lets only one probe through while half-open', () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, openSeconds: 1 });
+    breaker.onFailure(0);
+    expect(breaker.msUntilAllowed(1000)).toBe(0);
+    expect(breaker.msUntilAllowed(1000)).toBeGreaterThan(0);
+    breaker.onFailure(1000);
+    expect(breaker.state(1500)).toBe('open');
+  });
+});
+
+describe('backoff', () => {
+  it('grows exponentially up to the cap, jittered below it', () => {
+    const retry = upstream.retry;
+    expect([0, 1, 2, 3, 4, 5].map((a) => backoffMs(a, 0, retry, () => 1))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(backoffMs(3, 0, retry, () => 0)).toBe(0);
+  });
+
+  it('reads Retry-After as seconds or a date', () => {
+    expect(parseRetryAfter('5')).toBe(5000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4000)).toBe(6000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});
