@@ -1,46 +1,198 @@
 /**
- * The edge worker as a Hono app, independent of the runtime it runs on.
+ * The edge worker as a Hono app, independent of the runtime it runs on: the routes, and the ingest
+ * pipeline `auth → decode → validate → scrub → sample → enrich → forward` wired in one place.
  *
- *     const app = createApp(configFromEnv(process.env));
+ *     const app = createApp(config, runtime);         // runtime: see node.ts and cloudflare.ts
  *     serve({ fetch: app.fetch, port: 4318 });
+ *
+ * The runtime supplies what differs between Node and Workers: where accepted batches go (a queue with a
+ * disk spool, or a Cloudflare Queue), the client's address and location, upstream health, and the
+ * optional Rate Limiting binding.
  */
-import type { ExportTraceServiceRequest } from '@rumkit/otlp';
-import { Hono } from 'hono';
+import { encodeTraceResponse, thresholdForRate } from '@rumkit/otlp';
+import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { EdgeConfig } from './config.ts';
-import { authenticate, KEY_HEADER } from './pipeline/auth.ts';
-import { forward } from './pipeline/forward.ts';
+import { createLogger, type Logger } from './log.ts';
+import { authenticate, indexKeys, KEY_HEADER, TOKEN_HEADER } from './pipeline/auth.ts';
+import { decodeBody, readBodyCapped } from './pipeline/decode.ts';
+import { createEnricher, type Geo, measureClockSkew } from './pipeline/enrich.ts';
+import { encodeInParts, type UpstreamPayload } from './pipeline/forward.ts';
+import { measure } from './pipeline/measure.ts';
+import { createRateLimiter } from './pipeline/rateLimit.ts';
+import { isRejection, type Rejection, reject } from './pipeline/rejection.ts';
+import { sample } from './pipeline/sample.ts';
+import { createScrubber } from './pipeline/scrub.ts';
+import { partialSuccessMessage, validate, validationLimits } from './pipeline/validate.ts';
+import { createTelemetry, type Telemetry } from './telemetry/telemetry.ts';
 
-export function createApp(config: EdgeConfig): Hono {
-  const allowedOrigins = new Set(config.keys.flatMap((k) => k.origins));
-  const app = new Hono();
+export const SENT_AT_HEADER = 'x-rumkit-sent-at';
 
-  app.use(
-    '/v1/*',
-    cors({
-      origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
-      allowMethods: ['POST', 'OPTIONS'],
-      allowHeaders: ['content-type', 'content-encoding', KEY_HEADER],
-      exposeHeaders: ['retry-after'],
-      maxAge: 7200,
-    }),
-  );
+export interface Runtime {
+  /** Takes accepted batches for delivery; a 503 rejection when past capacity, never a silent drop. */
+  deliver(payloads: UpstreamPayload[], c: Context): Promise<Rejection | undefined>;
+  /** Whether `deliver` can take more now, checked before reading a body. */
+  hasCapacity(): boolean;
+  /** Largest payload `deliver` takes (Cloudflare Queue messages are capped); bigger batches are split. */
+  maxPayloadBytes: number;
+  /** The client's address (for rate limiting only: it is never forwarded) and coarse location. */
+  client(c: Context): { ip: string | undefined; geo: Geo | undefined };
+  /** Upstream reachability for /health. */
+  upstreamHealth(): Promise<{ reachable: boolean; circuit: string }>;
+  /** An extra abuse guard (Cloudflare's Rate Limiting binding); false means refuse. */
+  abuseGuard?(id: string): Promise<boolean>;
+  /** Serve Prometheus text at /metrics (Node). */
+  metricsRoute: boolean;
+  /** Called after each ingest request; Cloudflare schedules its metrics export here. */
+  afterIngest?(c: Context): void;
+  now?(): number;
+}
 
-  app.post('/v1/traces', async (c) => {
-    const auth = authenticate(config.keys, c.req.header(KEY_HEADER) ?? c.req.query('key'), c.req.header('origin'));
-    if (!auth.ok) return c.json({ error: auth.reason }, auth.status);
-    let batch: ExportTraceServiceRequest;
-    try {
-      batch = await c.req.json();
-    } catch {
-      return c.json({ error: 'body is not OTLP/JSON' }, 400);
-    }
-    if (!Array.isArray(batch?.resourceSpans)) return c.json({ error: 'resourceSpans must be an array' }, 400);
-    const result = await forward(config.upstreamUrl, batch);
-    if (!result.ok) return c.json({ error: 'upstream unavailable' }, 503, { 'retry-after': '5' });
-    return c.json({ partialSuccess: {} });
+export function createApp(
+  config: EdgeConfig,
+  runtime: Runtime,
+  telemetry: Telemetry = createTelemetry(config, Date.now()),
+  log: Logger = createLogger(config.log.level),
+): Hono {
+  const now = runtime.now ?? Date.now;
+  const { metrics } = telemetry;
+  const keys = indexKeys(config.tenants);
+  const scrubbers = new Map(config.tenants.map((t) => [t.id, createScrubber(config.scrub, t.scrubRules)]));
+  const thresholds = new Map(config.tenants.map((t) => [t.id, thresholdForRate(t.sampleRate)]));
+  const keyLimiter = createRateLimiter(config.rateLimit.perKey, config.rateLimit.maxTrackedClients);
+  const ipLimiter = createRateLimiter(config.rateLimit.perIp, config.rateLimit.maxTrackedClients);
+  const limits = validationLimits(config.limits);
+  const enricher = createEnricher(config.enrich);
+  const tracesPaths = ['/v1/traces', config.server.tracesAlias];
+
+  const credentials = (c: Context) => ({
+    key: c.req.header(KEY_HEADER) ?? c.req.query('key'),
+    origin: c.req.header('origin'),
+    token: c.req.header(TOKEN_HEADER) ?? c.req.query('token'),
   });
 
-  app.get('/health', (c) => c.json({ status: 'ok' }));
+  /** Auth, rate limits and capacity: everything decided before the body is read. */
+  const admit = async (c: Context, nowMs: number) => {
+    const auth = authenticate(keys, credentials(c), nowMs);
+    if (isRejection(auth)) return auth;
+    const { ip, geo } = runtime.client(c);
+    const wait = keyLimiter.take(auth.key.id, nowMs) || (ip ? ipLimiter.take(ip, nowMs) : 0);
+    if (wait) return reject('rate_limited', 'too many requests for this key or address', wait);
+    if (runtime.abuseGuard && !(await runtime.abuseGuard(ip ?? auth.key.id))) {
+      return reject('rate_limited', 'too many requests (abuse guard)', 60);
+    }
+    if (!runtime.hasCapacity()) return reject('queue_overflow', 'the edge is at capacity; retry later', 5);
+    return { ...auth, geo };
+  };
+
+  /** Decode and validate: the request body as a clean OTLP batch on the sender's clock. */
+  const readBatch = async (c: Context, receivedAtMs: number, skewMs: number | undefined) => {
+    const body = await readBodyCapped(c.req.raw.body, c.req.header('content-length'), config.limits.maxBodyBytes);
+    if (isRejection(body)) return body;
+    const headers = { contentType: c.req.header('content-type'), contentEncoding: c.req.header('content-encoding') };
+    const decoded = decodeBody(body, headers, config.limits);
+    if (isRejection(decoded)) return decoded;
+    const checked = validate(decoded.request, limits, receivedAtMs - (skewMs ?? 0));
+    return isRejection(checked) ? checked : { ...checked, format: decoded.format };
+  };
+
+  const fail = (c: Context, rejection: Rejection) => {
+    if (rejection.retryAfter) c.header('retry-after', String(rejection.retryAfter));
+    return c.json({ error: rejection.outcome, message: rejection.message }, rejection.status);
+  };
+
+  const ingest = async (c: Context) => {
+    const receivedAtMs = now();
+    const requestId = c.req.header('x-request-id')?.slice(0, 64) ?? crypto.randomUUID();
+    let tenant = 'unknown';
+    const finish = (status: number, outcome: string, fields: Record<string, number> = {}) => {
+      metrics.requests.add({ tenant, outcome });
+      metrics.requestDuration.observe({ tenant }, (now() - receivedAtMs) / 1000);
+      log[status < 300 ? 'debug' : 'info']('ingest', { requestId, tenant, status, outcome, ...fields });
+      runtime.afterIngest?.(c);
+    };
+    const refuse = (rejection: Rejection) => {
+      finish(rejection.status, rejection.outcome);
+      return fail(c, rejection);
+    };
+
+    const admitted = await admit(c, receivedAtMs); // auth, rate limits
+    if (isRejection(admitted)) return refuse(admitted);
+    tenant = admitted.tenant.id;
+    const skewMs = measureClockSkew(c.req.header(SENT_AT_HEADER) ?? c.req.query('sent_at'), receivedAtMs);
+    const checked = await readBatch(c, receivedAtMs, skewMs); // decode, validate
+    if (isRejection(checked)) return refuse(checked);
+    const batch = checked.request;
+    metrics.spans.add({ tenant, outcome: 'received' }, checked.acceptedSpans + checked.rejectedSpans);
+    metrics.spans.add({ tenant, outcome: 'accepted' }, checked.acceptedSpans);
+    if (checked.rejectedSpans) metrics.spans.add({ tenant, outcome: 'rejected' }, checked.rejectedSpans);
+    const redactions = scrubbers.get(tenant)?.scrub(batch) ?? {}; // scrub
+    for (const [rule, count] of Object.entries(redactions)) metrics.redactions.add({ tenant, rule }, count);
+    measure(batch, tenant, metrics); // RUM metrics from every accepted span
+    const { kept, sampledOut } = sample(batch, thresholds.get(tenant) as string); // sample
+    if (sampledOut) metrics.spans.add({ tenant, outcome: 'sampled_out' }, sampledOut);
+    enricher.enrich(batch, { skewMs, userAgent: c.req.header('user-agent'), geo: admitted.geo }); // enrich
+    if (kept > 0) {
+      const payloads = encodeInParts(batch, tenant, config.upstream.protocol, runtime.maxPayloadBytes);
+      const refused = await runtime.deliver(payloads, c); // forward
+      if (refused) return refuse(refused);
+    }
+
+    finish(200, 'accepted', { spans: checked.acceptedSpans, rejected: checked.rejectedSpans, kept });
+    const partialSuccess = checked.rejectedSpans
+      ? { rejectedSpans: String(checked.rejectedSpans), errorMessage: partialSuccessMessage(checked) }
+      : {};
+    if (checked.format === 'protobuf') {
+      return c.body(encodeTraceResponse({ partialSuccess }) as Uint8Array<ArrayBuffer>, 200, {
+        'content-type': 'application/x-protobuf',
+      });
+    }
+    return c.json({ partialSuccess });
+  };
+
+  const app = new Hono();
+  const allowedOrigins = new Set(config.tenants.flatMap((t) => t.keys.flatMap((k) => k.origins)));
+  const corsHeaders = cors({
+    origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
+    allowMethods: ['POST', 'GET', 'OPTIONS'],
+    allowHeaders: ['content-type', 'content-encoding', KEY_HEADER, TOKEN_HEADER, SENT_AT_HEADER],
+    exposeHeaders: ['retry-after'],
+    maxAge: 7200,
+  });
+  for (const path of [...tracesPaths, '/v1/config', '/v1/scrub/dry-run']) app.use(path, corsHeaders);
+  for (const path of tracesPaths) app.post(path, ingest);
+
+  app.get('/v1/config', (c) => {
+    const auth = authenticate(keys, credentials(c), now());
+    if (isRejection(auth)) return fail(c, auth);
+    c.header('cache-control', 'public, max-age=300');
+    return c.json({
+      sampleRate: auth.tenant.sampleRate,
+      maxBatchBytes: config.limits.maxBodyBytes,
+      maxSpansPerBatch: config.limits.maxSpansPerBatch,
+    });
+  });
+
+  // What a payload would become: decoded, validated and scrubbed, then shown instead of forwarded.
+  app.post('/v1/scrub/dry-run', async (c) => {
+    const admitted = await admit(c, now());
+    if (isRejection(admitted)) return fail(c, admitted);
+    const checked = await readBatch(c, now(), undefined);
+    if (isRejection(checked)) return fail(c, checked);
+    const redactions = scrubbers.get(admitted.tenant.id)?.scrub(checked.request) ?? {};
+    return c.json({ request: checked.request, redactions, rejectedSpans: checked.rejectedSpans });
+  });
+
+  app.get('/health', async (c) => c.json({ status: 'ok', upstream: await runtime.upstreamHealth() }));
+  if (runtime.metricsRoute) {
+    app.get('/metrics', (c) =>
+      c.body(telemetry.registry.renderPrometheus(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
+    );
+  }
+  app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((error, c) => {
+    log.error('unhandled', { message: error.message });
+    return c.json({ error: 'internal', message: 'internal error' }, 500);
+  });
   return app;
 }

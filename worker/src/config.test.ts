@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} is the configuration's own substitution syntax.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configFromEnv, hashKey, parseConfig } from './config.ts';
 
@@ -70,5 +71,17 @@ describe('configFromEnv', () => {
 
   it('names a missing variable', () => {
     expect(() => configFromEnv({ RUMKIT_API_KEY: 'k' })).toThrow(/RUMKIT_UPSTREAM_URL is required/);
+  });
+});
+
+describe('numbers from the environment', () => {
+  it('reads numeric strings, as ${PORT} substitutes to', () => {
+    const config = parseConfig(
+      { ...minimal, server: { port: '${PORT}' }, limits: { maxBodyBytes: '1024' } },
+      { PORT: '18080' },
+    );
+    expect(config.server.port).toBe(18080);
+    expect(config.limits.maxBodyBytes).toBe(1024);
+    expect(() => parseConfig({ ...minimal, server: { port: 'eighty' } })).toThrow(/^server\.port: expected a number/);
   });
 });

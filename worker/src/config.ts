@@ -25,9 +25,14 @@ const origin = v.pipe(
   ),
 );
 
-const positiveInt = (fallback: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), fallback);
-const nonNegative = (fallback: number) => v.optional(v.pipe(v.number(), v.minValue(0)), fallback);
-const rate = (fallback: number) => v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1)), fallback);
+/** A number, or a string spelling one (what `${PORT}` substitutes to). */
+const numeric = v.union(
+  [v.number(), v.pipe(v.string(), v.regex(/^-?\d+(?:\.\d+)?$/), v.transform(Number))],
+  'expected a number',
+);
+const positiveInt = (fallback: number) => v.optional(v.pipe(numeric, v.integer(), v.minValue(1)), fallback);
+const nonNegative = (fallback: number) => v.optional(v.pipe(numeric, v.minValue(0)), fallback);
+const rate = (fallback: number) => v.optional(v.pipe(numeric, v.minValue(0), v.maxValue(1)), fallback);
 const secret = v.pipe(v.string(), v.minLength(16, 'expected at least 16 characters'));
 
 const KeySchema = v.strictObject({
@@ -99,7 +104,7 @@ const ConfigSchema = v.strictObject({
   server: v.optional(
     v.strictObject({
       host: v.optional(v.string(), '127.0.0.1'),
-      port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 4318),
+      port: v.optional(v.pipe(numeric, v.integer(), v.minValue(0), v.maxValue(65535)), 4318),
       /** A neutral second path for POST /v1/traces, since filter lists block well-known ones. */
       tracesAlias: v.optional(v.pipe(v.string(), v.regex(/^\/[\w/.-]*$/, 'expected a path such as /t')), '/t'),
       /** Header set by a trusted reverse proxy that carries the client address (Node only). */

@@ -1,25 +1,193 @@
+#!/usr/bin/env node
 /**
- * The edge worker on Node: `node worker/src/node.ts` with the configuration in the environment
- * (`PORT`, `HOST`, and the keys listed in config.ts).
+ * The edge worker on Node.
+ *
+ *     rumkit-edge --config rumkit.yaml      # the configuration file (YAML or JSON), ${VARS} substituted
+ *     rumkit-edge                           # one key from RUMKIT_API_KEY, RUMKIT_ALLOWED_ORIGINS, RUMKIT_UPSTREAM_URL
+ *     rumkit-edge hash-key <key>            # the keyHash to put in the configuration
+ *
+ * Only runtime glue lives here: the configuration source, the HTTP server (@hono/node-server), the
+ * forward queue with its disk spool, the keep-alive HTTP transport, the periodic OTLP metrics export,
+ * `/metrics`, and a graceful stop on SIGTERM/SIGINT that spools whatever is still queued.
  */
-import { serve } from '@hono/node-server';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { type HttpBindings, serve } from '@hono/node-server';
+import YAML from 'yaml';
+import { ForwardQueue } from './adapter/node/forwardQueue.ts';
+import { createHttpTransport } from './adapter/node/httpTransport.ts';
 import { createApp } from './app.ts';
-import { ConfigError, configFromEnv } from './config.ts';
+import { ConfigError, configFromEnv, type EdgeConfig, hashKey, parseConfig } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { CircuitBreaker, forwardWithRetry } from './pipeline/forward.ts';
+import { reject } from './pipeline/rejection.ts';
+import { registerForwardGauges } from './telemetry/edgeMetrics.ts';
+import { createTelemetry, exportMetrics } from './telemetry/telemetry.ts';
 
-export function startNodeServer(env: Record<string, string | undefined> = process.env) {
-  const app = createApp(configFromEnv(env));
-  return serve({ fetch: app.fetch, port: Number(env.PORT ?? 4318), hostname: env.HOST ?? '127.0.0.1' });
+const CIRCUIT_STATES = { closed: 0, half_open: 1, open: 2 } as const;
+
+export interface NodeServer {
+  /** `http://host:port` the server listens on. */
+  url: string;
+  queue: ForwardQueue;
+  close(): Promise<void>;
+}
+
+/** Reads `--config <file>` (YAML or JSON), or else the single-key environment variables. */
+export function loadConfig(argv: readonly string[], env: Record<string, string | undefined>): EdgeConfig {
+  const at = argv.indexOf('--config');
+  if (at === -1) return configFromEnv(env);
+  const file = argv[at + 1];
+  if (!file) throw new ConfigError('--config needs a file name');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`--config ${file}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid YAML: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, env);
+}
+
+export async function startNodeServer(
+  config: EdgeConfig,
+  log: Logger = createLogger(config.log.level),
+): Promise<NodeServer> {
+  const telemetry = createTelemetry(config, Date.now());
+  const { metrics } = telemetry;
+  const transport = createHttpTransport();
+  const breaker = new CircuitBreaker(config.upstream.circuitBreaker);
+  let upstreamUp = 1;
+  const queue = ForwardQueue.open(config.queue, {
+    now: Date.now,
+    send: async (payload) => {
+      const result = await forwardWithRetry(
+        payload,
+        {
+          transport,
+          breaker,
+          now: Date.now,
+          random: Math.random,
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+          onAttempt: (seconds) => metrics.forwardDuration.observe({ tenant: payload.tenant }, seconds),
+        },
+        config.upstream,
+      );
+      upstreamUp = result.kind === 'retry' ? 0 : 1;
+      return result;
+    },
+    onDone: (payload, outcome, reason) => {
+      metrics.spans.add({ tenant: payload.tenant, outcome }, payload.spans);
+      if (outcome !== 'forwarded')
+        log.warn('batch not delivered', { tenant: payload.tenant, outcome, reason, spans: payload.spans });
+    },
+  });
+  registerForwardGauges(telemetry.registry, {
+    queueDepth: () => queue.depth,
+    queueBytes: () => queue.bytes,
+    upstreamUp: () => upstreamUp,
+    circuitState: () => CIRCUIT_STATES[breaker.state(Date.now())],
+  });
+
+  const app = createApp(
+    config,
+    {
+      async deliver(payloads) {
+        for (const payload of payloads) {
+          if (!queue.enqueue(payload)) return reject('queue_overflow', 'the forward queue is full; retry later', 5);
+        }
+        return undefined;
+      },
+      hasCapacity: () => queue.hasCapacity(),
+      maxPayloadBytes: Number.POSITIVE_INFINITY,
+      client(c) {
+        const header = config.server.clientIpHeader;
+        const forwarded = header ? c.req.header(header)?.split(',')[0]?.trim() : undefined;
+        const { incoming } = c.env as HttpBindings;
+        const { geoHeaders } = config.enrich;
+        const geo = {
+          country: geoHeaders.country ? c.req.header(geoHeaders.country) : undefined,
+          region: geoHeaders.region ? c.req.header(geoHeaders.region) : undefined,
+        };
+        return { ip: forwarded ?? incoming.socket.remoteAddress, geo };
+      },
+      upstreamHealth: async () => ({
+        reachable: await probe(config.upstream.url, 1000),
+        circuit: breaker.state(Date.now()),
+      }),
+      metricsRoute: true,
+    },
+    telemetry,
+    log,
+  );
+
+  const exportTimer =
+    config.metrics.exportIntervalSeconds > 0
+      ? setInterval(() => {
+          exportMetrics(telemetry, transport, config.upstream, Date.now()).then((result) => {
+            if (result.kind !== 'delivered') log.warn('metrics export failed', { reason: result.reason });
+          });
+        }, config.metrics.exportIntervalSeconds * 1000)
+      : undefined;
+  exportTimer?.unref();
+
+  const server = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.server.host}:${port}`;
+  log.info('listening', { url, upstream: config.upstream.url, tenants: config.tenants.length });
+  return {
+    url,
+    queue,
+    async close() {
+      clearInterval(exportTimer);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queue.close();
+      if (config.metrics.exportIntervalSeconds > 0)
+        await exportMetrics(telemetry, transport, config.upstream, Date.now());
+      transport.close();
+    },
+  };
+}
+
+/** Whether anything answers HTTP at `url` within the timeout (any status counts: it is up). */
+async function probe(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'hash-key') {
+    if (!argv[1]) throw new ConfigError('usage: rumkit-edge hash-key <key>');
+    console.log(hashKey(argv[1]));
+    return;
+  }
+  const config = loadConfig(argv, process.env);
+  const server = await startNodeServer(config);
+  const stop = () => {
+    server.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 if (import.meta.main) {
-  try {
-    const server = startNodeServer();
-    const stop = () => server.close(() => process.exit(0));
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  } catch (error) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`rumkit-edge: ${error.message}`);
     process.exit(1);
-  }
+  });
 }

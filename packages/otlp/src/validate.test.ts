@@ -96,11 +96,7 @@ describe('validateTraceRequest', () => {
   });
 
   it('caps the number of spans per request', () => {
-    const result = validateTraceRequest(
-      request([spanAt(), spanAt(), spanAt()]),
-      { ...limits, maxSpans: 2 },
-      NOW_MS,
-    );
+    const result = validateTraceRequest(request([spanAt(), spanAt(), spanAt()]), { ...limits, maxSpans: 2 }, NOW_MS);
     expect(result.acceptedSpans).toBe(2);
     expect(result.rejectedSpans).toBe(1);
   });
@@ -130,7 +126,14 @@ describe('validateTraceRequest', () => {
     for (let i = 0; i < 10_000; i++) deep = { kvlistValue: { values: [{ key: 'k', value: deep }] } };
     const span = firstSpan(
       validateTraceRequest(
-        request([spanAt({ attributes: [{ key: 'deep', value: deep }, { key: 'ok', value: { intValue: '1' } }] })]),
+        request([
+          spanAt({
+            attributes: [
+              { key: 'deep', value: deep },
+              { key: 'ok', value: { intValue: '1' } },
+            ],
+          }),
+        ]),
         limits,
         NOW_MS,
       ),
@@ -143,7 +146,10 @@ describe('validateTraceRequest', () => {
     const hostile = JSON.parse(
       `{"resourceSpans":[{"__proto__":{"polluted":1},"scopeSpans":[{"spans":[${JSON.stringify(
         spanAt({ extra: 'field' }),
-      ).replace(/}$/, ',"attributes":[{"key":"__proto__","value":{"stringValue":"x"}},{"key":"constructor","value":{"stringValue":"y"}}]}')}]}]}]}`,
+      ).replace(
+        /}$/,
+        ',"attributes":[{"key":"__proto__","value":{"stringValue":"x"}},{"key":"constructor","value":{"stringValue":"y"}}]}',
+      )}]}]}]}`,
     );
     const result = validateTraceRequest(hostile, limits, NOW_MS);
     const span = firstSpan(result) as unknown as Record<string, unknown>;

@@ -1,4 +1,4 @@
-import type { ExportTraceServiceRequest, KeyValue } from '@rumkit/otlp';
+import type { ExportTraceServiceRequest } from '@rumkit/otlp';
 import { describe, expect, it } from 'vitest';
 import { testConfig, typicalBatch } from '../testing/config.ts';
 import { createEnricher, measureClockSkew } from './enrich.ts';
@@ -6,7 +6,7 @@ import { createEnricher, measureClockSkew } from './enrich.ts';
 const enricher = createEnricher(testConfig().enrich);
 const resourceOf = (b: ExportTraceServiceRequest) =>
   Object.fromEntries(
-    (b.resourceSpans[0]?.resource?.attributes as KeyValue[]).map((kv) => [kv.key, Object.values(kv.value)[0]]),
+    (b.resourceSpans[0]?.resource?.attributes ?? []).map((kv) => [kv.key, Object.values(kv.value)[0]]),
   );
 const firstSpan = (b: ExportTraceServiceRequest) => b.resourceSpans[0]?.scopeSpans[0]?.spans[0];
 

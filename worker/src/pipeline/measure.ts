@@ -93,17 +93,17 @@ function statusClass(code: number | undefined): string {
   return code !== undefined && code >= 200 && code < 600 ? `${Math.floor(code / 100)}xx` : 'error';
 }
 
-function valueOf(attributes: readonly KeyValue[], key: string): AnyValue | undefined {
+function attributeValue(attributes: readonly KeyValue[], key: string): AnyValue | undefined {
   for (const kv of attributes) if (kv.key === key) return kv.value;
   return undefined;
 }
 
 function stringAttr(attributes: readonly KeyValue[], key: string): string | undefined {
-  return valueOf(attributes, key)?.stringValue;
+  return attributeValue(attributes, key)?.stringValue;
 }
 
 function numberAttr(attributes: readonly KeyValue[], key: string): number | undefined {
-  const value = valueOf(attributes, key);
+  const value = attributeValue(attributes, key);
   if (value?.doubleValue !== undefined) return value.doubleValue;
   if (value?.intValue !== undefined) return Number(value.intValue);
   return undefined;

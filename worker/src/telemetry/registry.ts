@@ -94,7 +94,8 @@ export class MetricsRegistry {
         const series = this.#series(metric, labels);
         let i = 0;
         while (i < definition.buckets.length && value > (definition.buckets[i] as number)) i++;
-        (series.bucketCounts as number[])[i]++;
+        const counts = series.bucketCounts as number[];
+        counts[i] = (counts[i] as number) + 1;
         series.value++;
         series.sum = (series.sum as number) + value;
       },

@@ -1,0 +1,131 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ExportResult, UpstreamPayload } from '../../pipeline/forward.ts';
+import { ForwardQueue } from './forwardQueue.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function spoolDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rumkit-spool-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const payload = (n: number): UpstreamPayload => ({
+  tenant: 'shop',
+  spans: n,
+  contentType: 'application/x-protobuf',
+  body: Uint8Array.of(n, n, n),
+});
+const options = (overrides: Record<string, unknown> = {}) => ({
+  maxMemoryBatches: 2,
+  maxSpoolBytes: 1024,
+  maxRetrySeconds: 3600,
+  concurrency: 1,
+  ...overrides,
+});
+
+/** A queue whose upstream answers with `answer()` and records what it delivered and how. */
+function harness(queueOptions: ReturnType<typeof options>, answer: () => ExportResult = () => ({ kind: 'delivered' })) {
+  const sent: number[] = [];
+  const done: Array<[number, string]> = [];
+  const queue = ForwardQueue.open(queueOptions, {
+    send: async (p) => {
+      sent.push(p.spans);
+      return answer();
+    },
+    onDone: (p, outcome) => done.push([p.spans, outcome]),
+    now: Date.now,
+  });
+  return { queue, sent, done };
+}
+
+describe('ForwardQueue', () => {
+  it('delivers every batch once and reports it forwarded', async () => {
+    const { queue, done } = harness(options());
+    expect(queue.enqueue(payload(1))).toBe(true);
+    expect(queue.enqueue(payload(2))).toBe(true);
+    await vi.waitFor(() =>
+      expect(done).toEqual([
+        [1, 'forwarded'],
+        [2, 'forwarded'],
+      ]),
+    );
+    expect(queue.depth).toBe(0);
+  });
+
+  it('says no past its memory when it has no spool, so the app can answer 503', () => {
+    const { queue } = harness(options(), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    expect([1, 2, 3].map((n) => queue.enqueue(payload(n)))).toEqual([true, true, false]);
+    expect(queue.hasCapacity()).toBe(false);
+    void queue.close(0);
+  });
+
+  it('overflows into the spool, and a restarted queue delivers the spooled batches exactly once', async () => {
+    const dir = spoolDir();
+    const down = harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    for (const n of [1, 2, 3, 4]) expect(down.queue.enqueue(payload(n))).toBe(true);
+    expect(readdirSync(dir)).toHaveLength(2);
+    expect(down.queue.depth).toBe(4);
+    await down.queue.close(100);
+    expect(readdirSync(dir)).toHaveLength(4);
+
+    const up = harness(options({ spoolDir: dir }));
+    await vi.waitFor(() => expect(up.done.map(([n]) => n).sort()).toEqual([1, 2, 3, 4]));
+    expect(up.sent.sort()).toEqual([1, 2, 3, 4]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('says no when the spool is full too', () => {
+    const { queue } = harness(options({ spoolDir: spoolDir(), maxSpoolBytes: 6 }), () => ({
+      kind: 'retry',
+      afterMs: 60_000,
+      reason: 'down',
+    }));
+    expect([1, 2, 3, 4, 5].map((n) => queue.enqueue(payload(n)))).toEqual([true, true, true, true, false]);
+    void queue.close(0);
+  });
+
+  it('retries a batch until delivered, and drops only a final refusal', async () => {
+    const attempts = new Map<number, number>();
+    const sent: number[] = [];
+    const done: Array<[number, string]> = [];
+    const queue = ForwardQueue.open(options(), {
+      send: async (p) => {
+        sent.push(p.spans);
+        const attempt = (attempts.get(p.spans) ?? 0) + 1;
+        attempts.set(p.spans, attempt);
+        if (p.spans === 2) return { kind: 'failed', reason: 'upstream answered 400' };
+        return attempt === 1 ? { kind: 'retry', afterMs: 0, reason: 'down' } : { kind: 'delivered' };
+      },
+      onDone: (p, outcome) => done.push([p.spans, outcome]),
+      now: Date.now,
+    });
+    queue.enqueue(payload(1));
+    queue.enqueue(payload(2));
+    await vi.waitFor(() => expect(done).toHaveLength(2), { timeout: 4000 });
+    expect(done).toEqual(
+      expect.arrayContaining([
+        [1, 'forwarded'],
+        [2, 'forward_failed'],
+      ]),
+    );
+    expect(sent.filter((n) => n === 1)).toHaveLength(2);
+    expect(sent.filter((n) => n === 2)).toHaveLength(1);
+  });
+
+  it('drops and reports a batch still undeliverable after maxRetrySeconds', async () => {
+    const { queue, done } = harness(options({ maxRetrySeconds: 1 }), () => ({
+      kind: 'retry',
+      afterMs: 0,
+      reason: 'down',
+    }));
+    queue.enqueue(payload(1));
+    await vi.waitFor(() => expect(done).toEqual([[1, 'dropped']]), { timeout: 4000 });
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * Node's durable path to the collector: a bounded in-memory queue that overflows into an on-disk spool,
+ * drained by a few concurrent senders that retry until the batch is delivered, refused, or too old.
+ *
+ *     const queue = await ForwardQueue.open(config.queue, { send, onDone, now: Date.now });
+ *     if (!queue.enqueue(payload)) → answer 503 + Retry-After
+ *     await queue.close();   // on SIGTERM: waits for exports in flight, spools what is left
+ *
+ * A request is answered 200 only once its batch is in the queue, so the worker loses nothing it accepted
+ * while the collector is down: batches wait in memory, then in the spool (one file per batch, written to a
+ * temporary name and renamed, so a crash never leaves half a batch), and are sent once the collector
+ * answers again. Spooled batches survive a restart: `open` picks them up. A batch leaves the queue exactly
+ * once — on delivery (`forwarded`), on a final refusal (`forward_failed`) or after `maxRetrySeconds`
+ * (`dropped`) — and its spool file with it. Past both capacities `enqueue` says no, and the app answers
+ * 503, never dropping silently.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EdgeConfig } from '../../config.ts';
+import type { ExportResult, UpstreamPayload } from '../../pipeline/forward.ts';
+
+export type DeliveryOutcome = 'forwarded' | 'forward_failed' | 'dropped';
+
+export interface ForwardQueueHooks {
+  send(payload: UpstreamPayload): Promise<ExportResult>;
+  onDone(payload: UpstreamPayload, outcome: DeliveryOutcome, reason?: string): void;
+  now(): number;
+}
+
+interface Item {
+  payload: UpstreamPayload;
+  firstAttemptAt: number;
+  nextAttemptAt: number;
+  inFlight: boolean;
+  /** Spool file holding this batch, removed once the batch leaves the queue. */
+  file?: string;
+}
+
+interface Spooled {
+  file: string;
+  bytes: number;
+}
+
+/** The gap between attempts of one batch, at least: the breaker's own wait can be longer. */
+const MIN_RETRY_GAP_MS = 1000;
+const SPOOL_NAME = /^(\d{13})-(\d{6})\.([\w-]{1,64})\.(\d+)\.(pb|json)$/;
+
+export class ForwardQueue {
+  readonly #options: EdgeConfig['queue'];
+  readonly #hooks: ForwardQueueHooks;
+  readonly #memory: Item[] = [];
+  readonly #spooled: Spooled[] = [];
+  #memoryBytes = 0;
+  #spoolBytes = 0;
+  #inFlight = 0;
+  #sequence = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closing = false;
+  #idle: (() => void) | undefined;
+
+  private constructor(options: EdgeConfig['queue'], hooks: ForwardQueueHooks) {
+    this.#options = options;
+    this.#hooks = hooks;
+  }
+
+  /** Opens the queue, taking over batches a previous process left in the spool. */
+  static open(options: EdgeConfig['queue'], hooks: ForwardQueueHooks): ForwardQueue {
+    const queue = new ForwardQueue(options, hooks);
+    if (options.spoolDir) {
+      mkdirSync(options.spoolDir, { recursive: true });
+      for (const file of readdirSync(options.spoolDir)
+        .filter((f) => SPOOL_NAME.test(f))
+        .sort()) {
+        const bytes = statSync(join(options.spoolDir, file)).size;
+        queue.#spooled.push({ file, bytes });
+        queue.#spoolBytes += bytes;
+      }
+    }
+    queue.#pump();
+    return queue;
+  }
+
+  get depth(): number {
+    return this.#memory.length + this.#spooled.length;
+  }
+
+  get bytes(): number {
+    return this.#memoryBytes + this.#spoolBytes;
+  }
+
+  hasCapacity(): boolean {
+    if (this.#closing) return false;
+    if (this.#memory.length < this.#options.maxMemoryBatches) return true;
+    return this.#options.spoolDir !== undefined && this.#spoolBytes < this.#options.maxSpoolBytes;
+  }
+
+  /** Takes a batch; false when memory and spool are both full (or the queue is closing). */
+  enqueue(payload: UpstreamPayload): boolean {
+    if (this.#closing) return false;
+    const now = this.#hooks.now();
+    if (this.#memory.length < this.#options.maxMemoryBatches) {
+      this.#memory.push({ payload, firstAttemptAt: now, nextAttemptAt: now, inFlight: false });
+      this.#memoryBytes += payload.body.byteLength;
+    } else if (this.#options.spoolDir && this.#spoolBytes + payload.body.byteLength <= this.#options.maxSpoolBytes) {
+      this.#spool(payload, now);
+    } else {
+      return false;
+    }
+    this.#pump();
+    return true;
+  }
+
+  /** Stops taking batches, waits up to `timeoutMs` for exports in flight, and spools what is left. */
+  async close(timeoutMs = 5000): Promise<void> {
+    this.#closing = true;
+    clearTimeout(this.#timer);
+    if (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        this.#idle = resolve;
+        setTimeout(resolve, timeoutMs).unref();
+      });
+    }
+    if (!this.#options.spoolDir) return;
+    // Batches still in flight are spooled too; if their export completes after all, their file goes.
+    for (const item of this.#memory) item.file ??= this.#spool(item.payload, item.firstAttemptAt);
+  }
+
+  #spool(payload: UpstreamPayload, now: number): string {
+    const dir = this.#options.spoolDir as string;
+    const sequence = String(this.#sequence++ % 1_000_000).padStart(6, '0');
+    const extension = payload.contentType === 'application/json' ? 'json' : 'pb';
+    const file = `${now}-${sequence}.${payload.tenant}.${payload.spans}.${extension}`;
+    writeFileSync(join(dir, `${file}.tmp`), payload.body);
+    renameSync(join(dir, `${file}.tmp`), join(dir, file));
+    this.#spooled.push({ file, bytes: payload.body.byteLength });
+    this.#spoolBytes += payload.body.byteLength;
+    return file;
+  }
+
+  /** Moves the oldest spooled batches into memory while there is room. */
+  #refill(): void {
+    const dir = this.#options.spoolDir;
+    while (dir && this.#spooled.length && this.#memory.length < this.#options.maxMemoryBatches) {
+      const { file, bytes } = this.#spooled.shift() as Spooled;
+      this.#spoolBytes -= bytes;
+      const [, at, , tenant, spans, extension] = SPOOL_NAME.exec(file) as unknown as string[];
+      const payload: UpstreamPayload = {
+        tenant: tenant as string,
+        spans: Number(spans),
+        contentType: extension === 'json' ? 'application/json' : 'application/x-protobuf',
+        body: new Uint8Array(readFileSync(join(dir, file))),
+      };
+      this.#memory.push({ payload, firstAttemptAt: Number(at), nextAttemptAt: 0, inFlight: false, file });
+      this.#memoryBytes += bytes;
+    }
+  }
+
+  #pump(): void {
+    if (this.#closing) return;
+    this.#refill();
+    const now = this.#hooks.now();
+    let nextWake = Number.POSITIVE_INFINITY;
+    for (const item of this.#memory) {
+      if (this.#inFlight >= this.#options.concurrency) break;
+      if (item.inFlight) continue;
+      if (item.nextAttemptAt > now) {
+        nextWake = Math.min(nextWake, item.nextAttemptAt);
+        continue;
+      }
+      this.#send(item);
+    }
+    clearTimeout(this.#timer);
+    if (nextWake !== Number.POSITIVE_INFINITY && this.#inFlight < this.#options.concurrency) {
+      this.#timer = setTimeout(() => this.#pump(), Math.max(10, nextWake - now));
+    }
+  }
+
+  #send(item: Item): void {
+    item.inFlight = true;
+    this.#inFlight++;
+    this.#hooks
+      .send(item.payload)
+      .catch((error: Error): ExportResult => ({ kind: 'retry', afterMs: 0, reason: error.message }))
+      .then((result) => {
+        item.inFlight = false;
+        this.#inFlight--;
+        const now = this.#hooks.now();
+        if (result.kind === 'delivered') this.#remove(item, 'forwarded');
+        else if (result.kind === 'failed') this.#remove(item, 'forward_failed', result.reason);
+        else if (now - item.firstAttemptAt > this.#options.maxRetrySeconds * 1000)
+          this.#remove(item, 'dropped', result.reason);
+        else item.nextAttemptAt = now + Math.max(MIN_RETRY_GAP_MS, result.afterMs);
+        if (this.#inFlight === 0) this.#idle?.();
+        this.#pump();
+      });
+  }
+
+  #remove(item: Item, outcome: DeliveryOutcome, reason?: string): void {
+    this.#memory.splice(this.#memory.indexOf(item), 1);
+    this.#memoryBytes -= item.payload.body.byteLength;
+    if (item.file) unlinkSync(join(this.#options.spoolDir as string, item.file));
+    this.#hooks.onDone(item.payload, outcome, reason);
+  }
+}

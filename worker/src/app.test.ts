@@ -1,0 +1,230 @@
+import { gzipSync } from 'node:zlib';
+import { decodeTraceRequest, decodeTraceResponse, type ExportTraceServiceRequest } from '@rumkit/otlp';
+import { describe, expect, it } from 'vitest';
+import { createApp } from './app.ts';
+import { createLogger } from './log.ts';
+import {
+  BLOG_KEY,
+  BLOG_ORIGIN,
+  FIXTURE_NOW_MS,
+  fixtureBytes,
+  SHOP_KEY,
+  SHOP_ORIGIN,
+  testConfig,
+  typicalBatch,
+} from './testing/config.ts';
+import { memoryRuntime } from './testing/runtime.ts';
+
+const silent = createLogger('error', () => {});
+const json = fixtureBytes('typical.json');
+
+function setup(
+  configOverrides: Record<string, unknown> = {},
+  runtimeOverrides: Parameters<typeof memoryRuntime>[0] = {},
+) {
+  const { runtime, delivered } = memoryRuntime(runtimeOverrides);
+  const app = createApp(testConfig(configOverrides), runtime, undefined, silent);
+  const post = (headers: Record<string, string>, body: RequestInit['body'] = json, path = '/v1/traces') =>
+    // duplex: streamed request bodies need it (fetch's RequestInit type does not know it yet).
+    app.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+  return { app, delivered, post };
+}
+
+const spansIn = (request: ExportTraceServiceRequest) =>
+  request.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
+
+describe('POST /v1/traces', () => {
+  it('accepts an OTLP/JSON batch and forwards it as protobuf with every span', async () => {
+    const { post, delivered } = setup();
+    const res = await post({ 'x-rumkit-key': SHOP_KEY, origin: SHOP_ORIGIN });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ partialSuccess: {} });
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]).toMatchObject({ tenant: 'shop', spans: 50, contentType: 'application/x-protobuf' });
+    expect(spansIn(decodeTraceRequest(delivered[0]?.body as Uint8Array))).toHaveLength(50);
+  });
+
+  it('takes sendBeacon bodies: text/plain, key and sent_at in the query, on the neutral alias path', async () => {
+    const { app, delivered } = setup();
+    const res = await app.request(`/t?key=${SHOP_KEY}&sent_at=${FIXTURE_NOW_MS}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin: SHOP_ORIGIN },
+      body: json,
+    });
+    expect(res.status).toBe(200);
+    expect(delivered[0]?.spans).toBe(50);
+  });
+
+  it('answers a protobuf request in protobuf, with partial success for rejected spans', async () => {
+    const { post } = setup({ limits: { maxSpansPerBatch: 45 } });
+    const res = await post(
+      { 'x-rumkit-key': SHOP_KEY, 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' },
+      gzipSync(fixtureBytes('typical.pb')),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-protobuf');
+    expect(decodeTraceResponse(new Uint8Array(await res.arrayBuffer()))).toEqual({
+      partialSuccess: { rejectedSpans: '5', errorMessage: '5 spans rejected: more than 45 spans in one request' },
+    });
+  });
+
+  it.each([
+    [{}, 401, 'unauthorized'],
+    [{ 'x-rumkit-key': 'nope' }, 401, 'unauthorized'],
+    [{ 'x-rumkit-key': SHOP_KEY, origin: 'https://evil.example' }, 403, 'origin_denied'],
+    [{ 'x-rumkit-key': SHOP_KEY, 'content-type': 'application/xml' }, 415, 'unsupported_media_type'],
+    [{ 'x-rumkit-key': SHOP_KEY, 'content-encoding': 'br' }, 415, 'unsupported_media_type'],
+  ])('refuses %o with %i and a JSON error naming the problem', async (headers, status, error) => {
+    const res = await setup().post(headers);
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as { error: string; message: string };
+    expect(body.error).toBe(error);
+    expect(body.message.length).toBeGreaterThan(10);
+  });
+
+  it('answers 400 to a body that is not OTLP and 413 to one over the limit', async () => {
+    const { post } = setup({ limits: { maxBodyBytes: 1000 } });
+    expect((await post({ 'x-rumkit-key': SHOP_KEY }, '{"resourceSpans":3}')).status).toBe(400);
+    const res = await post({ 'x-rumkit-key': SHOP_KEY });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: 'too_large', message: 'the body is larger than 1000 bytes' });
+  });
+
+  it('refuses a chunked body (no Content-Length) once it passes the limit', async () => {
+    const { post } = setup({ limits: { maxBodyBytes: 16 * 1024 } });
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        if (pulled > 1000) controller.close();
+        else controller.enqueue(new Uint8Array(4096).fill(32));
+      },
+    });
+    const res = await post({ 'x-rumkit-key': SHOP_KEY }, body);
+    expect(res.status).toBe(413);
+    expect(pulled).toBeLessThan(20);
+  });
+
+  it('refuses a gzip bomb with 413', async () => {
+    const { post } = setup();
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, ' '));
+    const res = await post({ 'x-rumkit-key': SHOP_KEY, 'content-encoding': 'gzip' }, bomb);
+    expect(res.status).toBe(413);
+  });
+
+  it('keeps tenants apart: a key writes into its own tenant whatever the request claims', async () => {
+    const { post, delivered } = setup();
+    await post({ 'x-rumkit-key': BLOG_KEY, origin: BLOG_ORIGIN, 'x-scope-orgid': 'shop' });
+    await post({ 'x-rumkit-key': SHOP_KEY, origin: SHOP_ORIGIN, 'x-scope-orgid': 'blog' });
+    expect(delivered.map((p) => p.tenant)).toEqual(['blog', 'shop']);
+    expect((await post({ 'x-rumkit-key': BLOG_KEY, origin: SHOP_ORIGIN })).status).toBe(403);
+  });
+
+  it('never forwards the client address', async () => {
+    const { post, delivered } = setup();
+    await post({ 'x-rumkit-key': SHOP_KEY, 'x-test-client-ip': '198.51.100.77', 'x-forwarded-for': '198.51.100.77' });
+    expect(Buffer.from(delivered[0]?.body as Uint8Array).toString('latin1')).not.toContain('198.51.100.77');
+  });
+
+  it('samples per tenant, trace-consistently, and tells the agent the rate', async () => {
+    const tenants = testConfig().tenants.map((t) => ({ ...t, sampleRate: t.id === 'shop' ? 0 : 1 }));
+    const { post, delivered, app } = setup({ tenants });
+    expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(200);
+    expect(delivered).toHaveLength(0);
+    await post({ 'x-rumkit-key': BLOG_KEY });
+    expect(delivered).toHaveLength(1);
+    const config = await app.request(`/v1/config?key=${SHOP_KEY}`, { headers: { origin: SHOP_ORIGIN } });
+    expect(await config.json()).toEqual({ sampleRate: 0, maxBatchBytes: 512 * 1024, maxSpansPerBatch: 1000 });
+    expect(config.headers.get('cache-control')).toBe('public, max-age=300');
+    expect(config.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
+    expect((await app.request('/v1/config?key=nope')).status).toBe(401);
+  });
+
+  it('answers 429 with Retry-After past the per-key rate', async () => {
+    const { post } = setup({ rateLimit: { perKey: { ratePerSecond: 1, burst: 2 } } });
+    expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(200);
+    expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(200);
+    const res = await post({ 'x-rumkit-key': SHOP_KEY });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('1');
+  });
+
+  it('answers 503 with Retry-After past the delivery capacity, never dropping silently', async () => {
+    const { post } = setup({}, { capacity: 1 });
+    expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(200);
+    const res = await post({ 'x-rumkit-key': SHOP_KEY });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(await res.json()).toMatchObject({ error: 'queue_overflow' });
+  });
+
+  it('consults the runtime’s abuse guard', async () => {
+    const { post } = setup({}, { abuseGuard: async () => false });
+    expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(429);
+  });
+});
+
+describe('CORS', () => {
+  it('answers the preflight for allowed origins with the agreed headers', async () => {
+    const { app } = setup();
+    const res = await app.request('/v1/traces', {
+      method: 'OPTIONS',
+      headers: { origin: SHOP_ORIGIN, 'access-control-request-method': 'POST' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
+    expect(res.headers.get('access-control-max-age')).toBe('7200');
+    expect(res.headers.get('access-control-allow-headers')).toBe(
+      'content-type,content-encoding,x-rumkit-key,x-rumkit-token,x-rumkit-sent-at',
+    );
+    expect(res.headers.get('access-control-expose-headers')).toBe('retry-after');
+    expect(res.headers.get('vary')).toContain('Origin');
+  });
+
+  it('echoes no origin it does not know', async () => {
+    const res = await setup().app.request('/t', { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('puts CORS headers on errors too, so the agent can read them', async () => {
+    const res = await setup({ limits: { maxBodyBytes: 10 } }).post({ 'x-rumkit-key': SHOP_KEY, origin: SHOP_ORIGIN });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
+    expect(res.headers.get('vary')).toBe('Origin');
+  });
+});
+
+describe('other routes', () => {
+  it('shows what the scrubber would make of a payload without forwarding it', async () => {
+    const { post, delivered } = setup();
+    const res = await post({ 'x-rumkit-key': SHOP_KEY }, json, '/v1/scrub/dry-run');
+    const body = (await res.json()) as { request: ExportTraceServiceRequest; redactions: Record<string, number> };
+    expect(res.status).toBe(200);
+    expect(delivered).toHaveLength(0);
+    expect(body.redactions.sensitive_param).toBeGreaterThan(0);
+    expect(JSON.stringify(body.request)).not.toEqual(JSON.stringify(typicalBatch()));
+  });
+
+  it('reports health with the upstream state', async () => {
+    const res = await setup().app.request('/health');
+    expect(await res.json()).toEqual({ status: 'ok', upstream: { reachable: true, circuit: 'closed' } });
+  });
+
+  it('publishes the edge and RUM metrics at /metrics', async () => {
+    const { app, post } = setup();
+    await post({ 'x-rumkit-key': SHOP_KEY });
+    await post({ 'x-rumkit-key': 'wrong' });
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toContain('rumkit_edge_requests_total{tenant="shop",outcome="accepted"} 1');
+    expect(text).toContain('rumkit_edge_requests_total{tenant="unknown",outcome="unauthorized"} 1');
+    expect(text).toContain('rumkit_edge_spans_total{tenant="shop",outcome="received"} 50');
+    expect(text).toMatch(/rumkit_edge_redactions_total\{tenant="shop",rule="sensitive_param"\} \d+/);
+    expect(text).toContain('rumkit_page_views_total{tenant="shop",service="shop-web",route="unknown"} 1');
+    expect(text).toMatch(/rumkit_edge_request_duration_seconds_count\{tenant="shop"\} 1/);
+  });
+});

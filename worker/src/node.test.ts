@@ -1,0 +1,157 @@
+/**
+ * The Node server end to end on loopback: real HTTP in, real OTLP/HTTP out to a receiver, with the
+ * official OpenTelemetry JS exporters as the senders.
+ */
+import http from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { hashKey, parseConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { type NodeServer, startNodeServer } from './node.ts';
+import { startReceiver } from './testing/otlpReceiver.ts';
+
+const KEY = 'pk_node_test_key';
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let server: NodeServer;
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+  const config = parseConfig({
+    server: { port: 0 },
+    tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: hashKey(KEY) }] }],
+    upstream: { url: receiver.url, bearerToken: 'collector-secret' },
+    limits: { maxBodyBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024 },
+    metrics: { exportIntervalSeconds: 0 },
+  });
+  server = await startNodeServer(
+    config,
+    createLogger('error', () => {}),
+  );
+});
+
+afterAll(async () => {
+  await server.close();
+  await receiver.stop();
+});
+
+function recordSpans(count: number, name: string): ReadableSpan[] {
+  const memory = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'shop-web', 'user.email': 'jane@example.com' }),
+    spanProcessors: [new SimpleSpanProcessor(memory)],
+  });
+  const tracer = provider.getTracer('node-test');
+  for (let i = 0; i < count; i++)
+    tracer.startSpan(`${name} ${i}`, { attributes: { 'url.full': `https://x.example/?token=t${i}` } }).end();
+  return memory.getFinishedSpans();
+}
+
+function exportWith(exporter: JsonExporter | ProtobufExporter, spans: ReadableSpan[]): Promise<ExportResult> {
+  return new Promise((resolve) => exporter.export(spans, resolve));
+}
+
+describe('the Node server with the official OpenTelemetry exporters as clients', () => {
+  it.each([
+    ['http/json', JsonExporter],
+    ['http/protobuf', ProtobufExporter],
+  ])(
+    'takes %s and forwards protobuf with the tenant, the bearer token, and scrubbed values',
+    async (protocol, Exporter) => {
+      const exporter = new Exporter({ url: `${server.url}/v1/traces`, headers: { 'x-rumkit-key': KEY } });
+      const spans = recordSpans(3, protocol);
+      expect(await exportWith(exporter, spans)).toMatchObject({ code: ExportResultCode.SUCCESS });
+      const ids = spans.map((s) => s.spanContext().spanId);
+      await vi.waitFor(() => expect(receiver.spans().map((s) => s.spanId)).toEqual(expect.arrayContaining(ids)));
+      const forwarded = receiver.received.find((r) =>
+        r.traces?.resourceSpans.some((rs) => rs.scopeSpans.some((ss) => ss.spans.some((s) => s.spanId === ids[0]))),
+      );
+      expect(forwarded?.headers).toMatchObject({
+        'content-type': 'application/x-protobuf',
+        'x-scope-orgid': 'shop',
+        authorization: 'Bearer collector-secret',
+      });
+      const text = JSON.stringify(forwarded?.traces);
+      expect(text).not.toContain('jane@example.com');
+      expect(text).toContain('token=[Filtered]');
+      await exporter.shutdown();
+    },
+  );
+
+  it('makes the official exporter report failure for a wrong key', async () => {
+    const exporter = new JsonExporter({ url: `${server.url}/v1/traces`, headers: { 'x-rumkit-key': 'wrong' } });
+    expect(await exportWith(exporter, recordSpans(1, 'wrong key'))).toMatchObject({ code: ExportResultCode.FAILED });
+    await exporter.shutdown();
+  });
+});
+
+describe('body limits on Node', () => {
+  /** Streams `chunks` chunks of 4 KiB with chunked transfer encoding until the server answers. */
+  function postChunked(headers: Record<string, string>, chunks: number): Promise<{ status: number; written: number }> {
+    return new Promise((resolve, reject) => {
+      let written = 0;
+      const request = http.request(`${server.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-rumkit-key': KEY, ...headers },
+      });
+      request.on('response', (response) => {
+        response.resume();
+        resolve({ status: response.statusCode ?? 0, written });
+        request.destroy();
+      });
+      request.on('error', (error) => (written > 0 ? undefined : reject(error)));
+      const writeMore = () => {
+        while (written < chunks) {
+          written++;
+          if (!request.write(Buffer.alloc(4096, 32))) return void request.once('drain', writeMore);
+        }
+        request.end();
+      };
+      writeMore();
+    });
+  }
+
+  it('answers 413 to a chunked body past the limit before it has all arrived', async () => {
+    const { status, written } = await postChunked({}, 10_000); // 40 MiB offered
+    expect(status).toBe(413);
+    expect(written).toBeLessThan(10_000);
+  });
+
+  it('answers 413 to a gzip bomb', async () => {
+    const bomb = gzipSync(Buffer.alloc(32 * 1024 * 1024, ' ')); // 32 MiB of spaces in ~32 KiB
+    expect(bomb.byteLength).toBeLessThan(64 * 1024);
+    const res = await fetch(`${server.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'x-rumkit-key': KEY },
+      body: bomb,
+    });
+    expect(res.status).toBe(413);
+  });
+});
+
+describe('operations endpoints on Node', () => {
+  it('reports the upstream reachable in /health', async () => {
+    const res = await fetch(`${server.url}/health`);
+    expect(await res.json()).toEqual({ status: 'ok', upstream: { reachable: true, circuit: 'closed' } });
+  });
+
+  it('serves the edge metrics at /metrics, with forwarded spans and queue gauges', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/rumkit_edge_spans_total\{tenant="shop",outcome="forwarded"\} [1-9]/);
+    expect(text).toContain('rumkit_edge_requests_total{tenant="unknown",outcome="unauthorized"} 1');
+    expect(text).toMatch(/rumkit_edge_requests_total\{tenant="shop",outcome="too_large"\} 2/);
+    expect(text).toContain('rumkit_edge_queue_depth 0');
+    expect(text).toContain('rumkit_edge_upstream_up 1');
+    expect(text).toContain('rumkit_edge_circuit_state 0');
+    expect(text).toMatch(/rumkit_edge_forward_duration_seconds_count\{tenant="shop"\} [1-9]/);
+  });
+});
