@@ -1,5 +1,184 @@
+/**
+ * The edge worker on Cloudflare Workers (`wrangler deploy`, configured by the top-level wrangler.toml).
+ *
+ * Only runtime glue lives here: the configuration from vars, secrets and KV; a `fetch` transport; the
+ * Queue producer (the request path hands accepted batches to FORWARD_QUEUE and answers) and consumer (which
+ * forwards them with retries; what still fails after `max_retries` goes to the dead-letter queue); the
+ * Rate Limiting binding as an abuse guard; geography from `request.cf`; and the metrics export, scheduled
+ * with `waitUntil` at most once per export interval per instance.
+ */
+import YAML from 'yaml';
+import type { Env, ExecutionContext, IncomingCf, MessageBatch } from './adapter/cloudflare/bindings.ts';
+import { createApp } from './app.ts';
+import { ConfigError, type EdgeConfig, parseConfig } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import {
+  backoffMs,
+  CircuitBreaker,
+  forwardWithRetry,
+  type Transport,
+  type UpstreamPayload,
+} from './pipeline/forward.ts';
+import { reject } from './pipeline/rejection.ts';
+import { registerForwardGauges } from './telemetry/edgeMetrics.ts';
+import { createTelemetry, exportMetrics, type Telemetry } from './telemetry/telemetry.ts';
+
+/** Queue messages hold at most 128 KB; parts stay below with room for the envelope. */
+const MAX_MESSAGE_BYTES = 120 * 1024;
+const CIRCUIT_STATES = { closed: 0, half_open: 1, open: 2 } as const;
+
+const fetchTransport: Transport = async (url, body, headers, timeoutMs) => {
+  const response = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs) });
+  await response.body?.cancel();
+  return { status: response.status, retryAfter: response.headers.get('retry-after') ?? undefined };
+};
+
+interface Instance {
+  source: string;
+  loadedAt: number;
+  config: EdgeConfig;
+  telemetry: Telemetry;
+  breaker: CircuitBreaker;
+  log: Logger;
+  app: ReturnType<typeof createApp>;
+  lastExport: number;
+}
+
+let instance: Instance | undefined;
+
+/** This isolate's app, rebuilt when the configuration it was built from changed. */
+async function load(env: Env): Promise<Instance> {
+  const ttlMs = Number(env.RUMKIT_CONFIG_TTL_SECONDS ?? 60) * 1000;
+  if (instance && Date.now() - instance.loadedAt < ttlMs) return instance;
+  const text = (await env.RUMKIT_KV?.get('config')) ?? env.RUMKIT_CONFIG;
+  if (!text) throw new ConfigError('RUMKIT_CONFIG (var) or the `config` entry of the RUMKIT_KV namespace is required');
+  const strings = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
+  const source = `${text}\u0000${JSON.stringify(strings)}`;
+  if (instance?.source === source) {
+    instance.loadedAt = Date.now();
+    return instance;
+  }
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (error) {
+    throw new ConfigError(`RUMKIT_CONFIG: not valid YAML: ${(error as Error).message}`);
+  }
+  const config = parseConfig(raw, strings);
+  const telemetry = createTelemetry(config, Date.now());
+  const breaker = new CircuitBreaker(config.upstream.circuitBreaker);
+  const log = createLogger(config.log.level);
+  registerForwardGauges(telemetry.registry, {
+    // The Queue's backlog is Cloudflare's to report (dashboard, GraphQL); this instance sees none of it.
+    queueDepth: () => 0,
+    queueBytes: () => 0,
+    upstreamUp: () => (breaker.state(Date.now()) === 'closed' ? 1 : 0),
+    circuitState: () => CIRCUIT_STATES[breaker.state(Date.now())],
+  });
+  const app = createApp(
+    config,
+    {
+      async deliver(payloads) {
+        try {
+          // v8 serialization keeps the body a Uint8Array (the default, JSON, would not).
+          await Promise.all(payloads.map((payload) => env.FORWARD_QUEUE.send(payload, { contentType: 'v8' })));
+          return undefined;
+        } catch (error) {
+          log.error('queue send failed', { message: (error as Error).message });
+          return reject('forward_failed', 'the batch could not be queued; retry later', 5);
+        }
+      },
+      hasCapacity: () => true,
+      maxPayloadBytes: MAX_MESSAGE_BYTES,
+      client(c) {
+        const cf = (c.req.raw as Request & { cf?: IncomingCf }).cf;
+        return {
+          ip: c.req.header('cf-connecting-ip'),
+          geo: cf && {
+            country: cf.country,
+            continent: cf.continent,
+            region: cf.regionCode,
+            colo: cf.colo,
+            asn: cf.asn,
+          },
+        };
+      },
+      async upstreamHealth() {
+        let reachable = false;
+        try {
+          const response = await fetch(config.upstream.url, { signal: AbortSignal.timeout(2000) });
+          await response.body?.cancel();
+          reachable = true;
+        } catch {}
+        return { reachable, circuit: breaker.state(Date.now()) };
+      },
+      abuseGuard: env.ABUSE_LIMITER
+        ? async (id) => (await (env.ABUSE_LIMITER as NonNullable<Env['ABUSE_LIMITER']>).limit({ key: id })).success
+        : undefined,
+      metricsRoute: false,
+      afterIngest(c) {
+        const current = instance;
+        const interval = config.metrics.exportIntervalSeconds * 1000;
+        if (!current || interval === 0 || Date.now() - current.lastExport < interval) return;
+        current.lastExport = Date.now();
+        c.executionCtx.waitUntil(exportMetrics(telemetry, fetchTransport, config.upstream, Date.now()));
+      },
+    },
+    telemetry,
+    log,
+  );
+  instance = { source, loadedAt: Date.now(), config, telemetry, breaker, log, app, lastExport: Date.now() };
+  return instance;
+}
+
+function configErrorResponse(error: unknown): Response {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(JSON.stringify({ level: 'error', msg: 'bad configuration', message: error.message }));
+  return Response.json(
+    { error: 'config', message: `the worker's configuration is invalid: ${error.message}` },
+    { status: 503 },
+  );
+}
+
 export default {
-  async fetch() {
-    return new Response('x');
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    try {
+      return await (await load(env)).app.fetch(request, env, ctx as never);
+    } catch (error) {
+      return configErrorResponse(error);
+    }
+  },
+
+  /** The Queue consumer: forwards each batch; Cloudflare redelivers retried ones and dead-letters the rest. */
+  async queue(batch: MessageBatch<UpstreamPayload>, env: Env): Promise<void> {
+    const { config, telemetry, breaker, log } = await load(env);
+    const once = { ...config.upstream, retry: { ...config.upstream.retry, maxAttempts: 1 } };
+    for (const message of batch.messages) {
+      const payload = message.body;
+      const result = await forwardWithRetry(
+        payload,
+        {
+          transport: fetchTransport,
+          breaker,
+          now: Date.now,
+          random: Math.random,
+          sleep: async () => {},
+          onAttempt: (seconds) => telemetry.metrics.forwardDuration.observe({ tenant: payload.tenant }, seconds),
+        },
+        once,
+      );
+      if (result.kind === 'retry') {
+        const delayMs = backoffMs(message.attempts - 1, result.afterMs, config.upstream.retry, Math.random);
+        message.retry({ delaySeconds: Math.min(12 * 3600, Math.ceil(delayMs / 1000)) });
+        continue;
+      }
+      const outcome = result.kind === 'delivered' ? 'forwarded' : 'forward_failed';
+      telemetry.metrics.spans.add({ tenant: payload.tenant, outcome }, payload.spans);
+      if (result.kind === 'failed')
+        log.warn('batch refused by the upstream', { tenant: payload.tenant, reason: result.reason });
+      message.ack();
+    }
   },
 };

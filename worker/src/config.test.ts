@@ -48,6 +48,8 @@ describe('parseConfig', () => {
     const withToken = { ...minimal, upstream: { url: 'http://c:4318', bearerToken: '${COLLECTOR_TOKEN}' } };
     expect(parseConfig(withToken, { COLLECTOR_TOKEN: 's3cret' }).upstream.bearerToken).toBe('s3cret');
     expect(() => parseConfig(withToken, {})).toThrow(/^upstream\.bearerToken: \$\{COLLECTOR_TOKEN\} is not set/);
+    const optional = { ...minimal, upstream: { url: 'http://c:4318', bearerToken: '${COLLECTOR_TOKEN:-}' } };
+    expect(parseConfig(optional, {}).upstream.bearerToken).toBe('');
   });
 
   it('rejects a scrub rule with an invalid regular expression', () => {

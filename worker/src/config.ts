@@ -6,8 +6,8 @@
  *
  * Every runtime builds the same raw object: Node from a YAML file (`rumkit-edge --config rumkit.yaml`) or,
  * for a single key, from environment variables (`configFromEnv`); Cloudflare from a var, a KV entry and
- * secrets. `${NAME}` anywhere in a string value is replaced by that environment variable or secret, so
- * tokens never have to sit in the file.
+ * secrets. `${NAME}` anywhere in a string value is replaced by that environment variable or secret (and
+ * `${NAME:-fallback}` by the fallback when it is unset), so tokens never have to sit in the file.
  */
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
@@ -157,6 +157,7 @@ const ConfigSchema = v.strictObject({
       v.transform((u) => u.replace(/\/+$/, '')),
     ),
     protocol: v.optional(v.picklist(['protobuf', 'json']), 'protobuf'),
+    /** Bearer token for the collector; empty means none. */
     bearerToken: v.optional(v.string()),
     /** Send the tenant id as X-Scope-OrgID (Tempo multi-tenancy). */
     scopeOrgId: v.optional(v.boolean(), true),
@@ -257,8 +258,8 @@ function required(env: Record<string, string | undefined>, name: string): string
 
 function substituteEnv(value: unknown, env: Record<string, string | undefined>, path: string): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{(\w+)\}/g, (_, name: string) => {
-      const replacement = env[name];
+    return value.replace(/\$\{(\w+)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
+      const replacement = env[name] ?? fallback;
       if (replacement === undefined) throw new ConfigError(`${path || '(root)'}: \${${name}} is not set`);
       return replacement;
     });

@@ -22,6 +22,12 @@ export async function startReceiver(port = 0) {
 
   const listen = async () => {
     server = http.createServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/received') {
+        // For tests that run elsewhere (inside workerd) and can only ask over HTTP.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(received));
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {

@@ -1,0 +1,129 @@
+/**
+ * The worker inside workerd, through the same entry Cloudflare runs (`cloudflare.ts`, bindings from
+ * wrangler.toml emulated by Miniflare): ingest, Queue consumer forwarding to a real receiver, body limits,
+ * the Rate Limiting binding, and the KV configuration.
+ */
+
+import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from 'cloudflare:test';
+import { gzipSync } from 'node:zlib';
+import { type ExportTraceServiceRequest, encodeTraceRequest } from '@rumkit/otlp';
+import { describe, expect, inject, it, vi } from 'vitest';
+import worker from './cloudflare.ts';
+import type { UpstreamPayload } from './pipeline/forward.ts';
+import { SHOP_KEY, SHOP_ORIGIN } from './testing/config.ts';
+
+// workerd has no file system: the global setup reads the fixture in Node and provides it.
+const typicalJson = inject('typicalJson');
+const typicalProtobuf = encodeTraceRequest(JSON.parse(typicalJson) as ExportTraceServiceRequest);
+
+interface Received {
+  path: string;
+  headers: Record<string, string>;
+  traces?: { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ spanId: string }> }> }> };
+}
+
+async function received(): Promise<Received[]> {
+  return (await fetch(`${env.RUMKIT_UPSTREAM_URL}/received`)).json() as Promise<Received[]>;
+}
+
+const post = (headers: Record<string, string>, body: RequestInit['body'] = typicalJson) =>
+  SELF.fetch('https://edge.example/v1/traces', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-rumkit-key': SHOP_KEY, ...headers },
+    body,
+  } as RequestInit);
+
+describe('the worker in workerd', () => {
+  it('accepts a batch, queues it, and the Queue consumer forwards it as protobuf with the tenant', async () => {
+    const res = await post({ origin: SHOP_ORIGIN });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
+    await vi.waitFor(
+      async () => {
+        const traces = (await received()).filter((r) => r.path === '/v1/traces');
+        expect(traces.length).toBeGreaterThan(0);
+        expect(traces[0]?.headers['x-scope-orgid']).toBe('shop');
+        expect(traces[0]?.headers['content-type']).toBe('application/x-protobuf');
+        const spans = traces.flatMap(
+          (r) => r.traces?.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)) ?? [],
+        );
+        expect(spans).toHaveLength(50);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+  });
+
+  it('refuses a chunked body past the limit with 413', async () => {
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        if (pulled > 1000) controller.close();
+        else controller.enqueue(new Uint8Array(4096).fill(32));
+      },
+    });
+    const res = await post({}, body);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: 'too_large', message: 'the body is larger than 131072 bytes' });
+  });
+
+  it('refuses a gzip bomb with 413', async () => {
+    const bomb = gzipSync(new Uint8Array(32 * 1024 * 1024));
+    const res = await post({ 'content-encoding': 'gzip' }, bomb);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: 'too_large', message: 'the body is larger than 262144 bytes' });
+  });
+
+  it('takes protobuf and answers in protobuf', async () => {
+    const res = await post({ 'content-type': 'application/x-protobuf' }, typicalProtobuf);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-protobuf');
+  });
+
+  it('answers 429 once the Rate Limiting binding says no', async () => {
+    // wrangler.toml allows 100 per 10 s per client; the worker's own buckets are set high for this test.
+    let status = 200;
+    let sent = 0;
+    while (status !== 429 && sent < 200) {
+      sent++;
+      status = (await post({ 'cf-connecting-ip': '192.0.2.1' }, '{"resourceSpans":[]}')).status;
+    }
+    expect(status).toBe(429);
+    expect(sent).toBeGreaterThan(100);
+  }, 60_000);
+
+  it('retries a message while the upstream is down, and acks it once delivered', async () => {
+    const payload: UpstreamPayload = {
+      tenant: 'shop',
+      spans: 1,
+      contentType: 'application/x-protobuf',
+      body: new Uint8Array(0),
+    };
+    const messages = [{ id: 'm1', timestamp: new Date(), attempts: 1, body: payload }];
+    const downCtx = createExecutionContext();
+    const downBatch = createMessageBatch('rumkit-forward', messages);
+    await worker.queue(downBatch, { ...env, RUMKIT_UPSTREAM_URL: 'http://127.0.0.1:9' });
+    expect(await getQueueResult(downBatch, downCtx)).toMatchObject({
+      retryMessages: [{ msgId: 'm1' }],
+      explicitAcks: [],
+    });
+    const upCtx = createExecutionContext();
+    const upBatch = createMessageBatch('rumkit-forward', messages);
+    await worker.queue(upBatch, env);
+    expect(await getQueueResult(upBatch, upCtx)).toMatchObject({ retryMessages: [], explicitAcks: ['m1'] });
+  });
+
+  it('reads its configuration from KV when there is one, and names a bad key', async () => {
+    const kv = { get: async () => 'tenants: []\nupstream: { url: http://x }' };
+    const res = await worker.fetch(
+      new Request('https://edge.example/health'),
+      { ...env, RUMKIT_KV: kv },
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({
+      error: 'config',
+      message: "the worker's configuration is invalid: tenants: at least one tenant is required",
+    });
+  });
+});
