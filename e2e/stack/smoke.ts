@@ -1,0 +1,140 @@
+/**
+ * End-to-end check of the stack alone: one browser-like CLIENT span and the backend's
+ * SERVER span posted to the collector must come out of Tempo (by id and by TraceQL) and as
+ * a service-graph edge and span metrics in Prometheus. Exits non-zero on failure.
+ *
+ *   RUMKIT_PORT_BASE=15300 node e2e/stack/smoke.ts
+ */
+import { randomBytes } from 'node:crypto';
+import { pollUntil } from './pollUntil.ts';
+import { portBaseFromEnv } from './ports.ts';
+import { queryScalar } from './prometheusClient.ts';
+import { type RunningStack, startStack, stopRecordedStack } from './stack.ts';
+import { getTrace, searchTraces } from './tempoClient.ts';
+
+const TOTAL_TIMEOUT_MS = 90_000;
+const SPAN_KIND_SERVER = 2;
+const SPAN_KIND_CLIENT = 3;
+
+function smokeTrace() {
+  const traceId = randomBytes(16).toString('hex');
+  const clientSpanId = randomBytes(8).toString('hex');
+  const serverSpanId = randomBytes(8).toString('hex');
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const ms = (n: number) => String(nowNs - BigInt(n) * 1_000_000n);
+  const resourceSpans = (service: string, span: object) => ({
+    resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+    scopeSpans: [{ scope: { name: 'rumkit-smoke' }, spans: [span] }],
+  });
+  const body = {
+    resourceSpans: [
+      resourceSpans('smoke-web', {
+        traceId,
+        spanId: clientSpanId,
+        name: 'GET /api/items',
+        kind: SPAN_KIND_CLIENT,
+        startTimeUnixNano: ms(200),
+        endTimeUnixNano: ms(0),
+      }),
+      resourceSpans('smoke-api', {
+        traceId,
+        spanId: serverSpanId,
+        parentSpanId: clientSpanId,
+        name: 'GET /api/items',
+        kind: SPAN_KIND_SERVER,
+        startTimeUnixNano: ms(150),
+        endTimeUnixNano: ms(50),
+      }),
+    ],
+  };
+  return { traceId, clientSpanId, serverSpanId, body };
+}
+
+async function runSmoke(stack: RunningStack): Promise<void> {
+  const trace = smokeTrace();
+  const posted = performance.now();
+  const response = await fetch(`${stack.urls.collectorOtlpHttp}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(trace.body),
+  });
+  if (!response.ok) throw new Error(`collector refused the trace: HTTP ${response.status} ${await response.text()}`);
+  await response.body?.cancel();
+
+  const timed = async (name: string, description: string, check: () => Promise<true | undefined>) => {
+    const remaining = TOTAL_TIMEOUT_MS - (performance.now() - posted);
+    await pollUntil(description, check, { timeoutMs: remaining, intervalMs: 500 });
+    console.error(`smoke: ${name} after ${((performance.now() - posted) / 1000).toFixed(1)}s`);
+  };
+
+  await Promise.all([
+    timed('trace by id', `trace ${trace.traceId} with both spans in Tempo`, async () => {
+      const spans = await getTrace(stack.urls.tempo, trace.traceId);
+      if (!spans) return undefined;
+      const client = spans.find((span) => span.spanId === trace.clientSpanId);
+      const server = spans.find((span) => span.spanId === trace.serverSpanId);
+      if (client?.serviceName !== 'smoke-web' || client.kind !== 'client')
+        throw new Error(`client span wrong or missing: ${JSON.stringify(client)}`);
+      if (
+        server?.serviceName !== 'smoke-api' ||
+        server.kind !== 'server' ||
+        server.parentSpanId !== trace.clientSpanId
+      ) {
+        throw new Error(`server span wrong or missing: ${JSON.stringify(server)}`);
+      }
+      return true;
+    }),
+    timed('TraceQL search', 'TraceQL {resource.service.name="smoke-web"} to find the trace', async () => {
+      const hits = await searchTraces(stack.urls.tempo, '{resource.service.name="smoke-web"}');
+      return hits.some((hit) => hit.traceId === trace.traceId) ? true : undefined;
+    }),
+    timed(
+      'service-graph edge',
+      'traces_service_graph_request_total{client="smoke-web",server="smoke-api"} > 0 in Prometheus',
+      async () => {
+        const count = await queryScalar(
+          stack.urls.prometheus,
+          'sum(traces_service_graph_request_total{client="smoke-web",server="smoke-api"})',
+        );
+        return count !== undefined && count > 0 ? true : undefined;
+      },
+    ),
+    timed(
+      'collector span metrics',
+      'traces_span_metrics_calls_total{service_name="smoke-api"} > 0 in Prometheus',
+      async () => {
+        const count = await queryScalar(
+          stack.urls.prometheus,
+          'sum(traces_span_metrics_calls_total{service_name="smoke-api"})',
+        );
+        return count !== undefined && count > 0 ? true : undefined;
+      },
+    ),
+  ]);
+}
+
+const started = performance.now();
+const base = portBaseFromEnv();
+let stack: RunningStack | undefined;
+let stopping = false;
+const stopAndExit = async (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  const stopStarted = performance.now();
+  // A signal during startup arrives before startStack has returned; the PIDs are on disk by then.
+  await (stack ? stack.stop() : stopRecordedStack(base));
+  console.error(`smoke: stack stopped in ${((performance.now() - stopStarted) / 1000).toFixed(1)}s`);
+  console.error(`smoke: ${code === 0 ? 'passed' : 'FAILED'} in ${((performance.now() - started) / 1000).toFixed(1)}s`);
+  process.exit(code);
+};
+process.once('SIGINT', () => void stopAndExit(130));
+process.once('SIGTERM', () => void stopAndExit(143));
+try {
+  stack = await startStack({ base });
+  const crashed = stack.unexpectedExit.then((problem) => Promise.reject(new Error(problem)));
+  await Promise.race([runSmoke(stack), crashed]);
+  await stopAndExit(0);
+} catch (error) {
+  console.error(`smoke: ${error instanceof Error ? error.message : error}`);
+  await stopAndExit(1);
+}

@@ -1,0 +1,79 @@
+/**
+ * Stops processes recorded by PID, possibly by another Node process than the one that
+ * started them: SIGTERM, a bounded wait, then SIGKILL. It returns only once every process
+ * is gone, so the next stack can bind the same ports (Tempo takes about 8 s to shut down).
+ *
+ *   await stopProcesses([{ name: 'tempo', pid: 1234, executable: '/path/to/tempo' }]);
+ */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export type RecordedProcess = {
+  name: string;
+  pid: number;
+  /** argv[0] as spawned; guards against signalling an unrelated process that reused the PID. */
+  executable: string;
+};
+
+/**
+ * The grace period fits Tempo, the slowest: its metrics-generator sleeps 5 s on shutdown so
+ * the ring can settle (it exits after about 5.2 s), and its query-frontend then blocks
+ * forever if it served a query in the last 30 s (its queue cleanup no longer runs once
+ * stopping), so it is killed after 8 s.
+ */
+export async function stopProcesses(processes: RecordedProcess[], graceMs = 8_000): Promise<void> {
+  const running = processes.filter(isRunning);
+  for (const { pid } of running) signal(pid, 'SIGTERM');
+  let remaining = await waitForExit(running, graceMs);
+  if (remaining.length === 0) return;
+  for (const { pid } of remaining) signal(pid, 'SIGKILL');
+  remaining = await waitForExit(remaining, 5_000);
+  if (remaining.length > 0) {
+    throw new Error(
+      `still running after SIGKILL: ${remaining.map(({ name, pid }) => `${name} (pid ${pid})`).join(', ')}`,
+    );
+  }
+}
+
+export function isRunning({ pid, executable }: RecordedProcess): boolean {
+  // kill(0) or kill(-n) would signal whole process groups, ours included.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  const proc = readProc(pid);
+  if (!proc) return true;
+  // A zombie has exited; it only waits for its parent to collect the status.
+  return proc.state !== 'Z' && proc.argv0 === executable;
+}
+
+function readProc(pid: number): { state: string; argv0: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [argv0 = ''] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    // The command name in field 2 may contain spaces and parentheses; the state follows its last ')'.
+    return { state: stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3), argv0 };
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForExit(processes: RecordedProcess[], timeoutMs: number): Promise<RecordedProcess[]> {
+  const deadline = Date.now() + timeoutMs;
+  let remaining = processes.filter(isRunning);
+  while (remaining.length > 0 && Date.now() < deadline) {
+    await sleep(100);
+    remaining = remaining.filter(isRunning);
+  }
+  return remaining;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
