@@ -10,8 +10,9 @@
  * forward queue with its disk spool, the keep-alive HTTP transport, the periodic OTLP metrics export,
  * `/metrics`, and a graceful stop on SIGTERM/SIGINT that spools whatever is still queued.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { type HttpBindings, serve } from '@hono/node-server';
 import YAML from 'yaml';
 import { ForwardQueue } from './adapter/node/forwardQueue.ts';
@@ -184,7 +185,8 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGINT', stop);
 }
 
-if (import.meta.main) {
+// `import.meta.main` is Node ≥ 24.2; the realpath check covers older Nodes and the npm bin symlink.
+if (import.meta.main ?? (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url))) {
   main(process.argv.slice(2)).catch((error: unknown) => {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`rumkit-edge: ${error.message}`);
