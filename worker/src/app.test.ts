@@ -228,3 +228,42 @@ describe('other routes', () => {
     expect(text).toMatch(/rumkit_edge_request_duration_seconds_count\{tenant="shop"\} 1/);
   });
 });
+
+describe('logs', () => {
+  it('are JSON lines with request id and tenant, and never contain the key, token or client address', async () => {
+    const lines: string[] = [];
+    const { runtime } = memoryRuntime();
+    const app = createApp(
+      testConfig({ log: { level: 'debug' } }),
+      runtime,
+      undefined,
+      createLogger('debug', (l) => lines.push(l)),
+    );
+    const headers = {
+      'content-type': 'application/json',
+      'x-test-client-ip': '198.51.100.77',
+      'x-request-id': 'req-1',
+    };
+    await app.request('/v1/traces', { method: 'POST', headers: { ...headers, 'x-rumkit-key': SHOP_KEY }, body: json });
+    await app.request(`/v1/traces?key=${BLOG_KEY}x&token=tok_secret`, { method: 'POST', headers, body: json });
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({
+        level: 'debug',
+        msg: 'ingest',
+        requestId: 'req-1',
+        tenant: 'shop',
+        status: 200,
+        outcome: 'accepted',
+      }),
+      expect.objectContaining({
+        level: 'info',
+        msg: 'ingest',
+        tenant: 'unknown',
+        status: 401,
+        outcome: 'unauthorized',
+      }),
+    ]);
+    const all = lines.join('\n');
+    for (const secret of [SHOP_KEY, BLOG_KEY, 'tok_secret', '198.51.100.77']) expect(all).not.toContain(secret);
+  });
+});

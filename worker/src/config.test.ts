@@ -87,3 +87,14 @@ describe('numbers from the environment', () => {
     expect(() => parseConfig({ ...minimal, server: { port: 'eighty' } })).toThrow(/^server\.port: expected a number/);
   });
 });
+
+describe('the example configuration', () => {
+  it('is valid, so the documented settings and the schema agree', async () => {
+    const { readFileSync } = await import('node:fs');
+    const YAML = (await import('yaml')).default;
+    const text = readFileSync(new URL('../rumkit.example.yaml', import.meta.url), 'utf8');
+    const config = parseConfig(YAML.parse(text), { RUMKIT_SCRUB_SECRET: 'a-secret-of-some-length' });
+    expect(config.tenants[0]?.sampleRate).toBe(0.25);
+    expect(config.queue.spoolDir).toBe('/var/spool/rumkit');
+  });
+});
