@@ -39,8 +39,12 @@ async function cpu(fn: () => unknown | Promise<unknown>): Promise<number> {
 
 const limits = validationLimits({ ...config.limits, maxAgeHours: 1e6 });
 const decodeLimits = config.limits;
-const decoded = () => decodeBody(json, { contentType: 'application/json', contentEncoding: undefined }, decodeLimits) as { request: unknown };
-const validated = () => (validate(decoded().request, limits, FIXTURE_NOW_MS) as { request: Parameters<typeof sample>[0] }).request;
+const decoded = () =>
+  decodeBody(json, { contentType: 'application/json', contentEncoding: undefined }, decodeLimits) as {
+    request: unknown;
+  };
+const validated = () =>
+  (validate(decoded().request, limits, FIXTURE_NOW_MS) as { request: Parameters<typeof sample>[0] }).request;
 const scrubber = createScrubber(config.scrub);
 const telemetry = createTelemetry(config, 0);
 const enricher = createEnricher(config.enrich);
@@ -53,19 +57,32 @@ const row = async (name: string, fn: () => unknown | Promise<unknown>, minus = 0
 
 const decodeJson = await cpu(decoded);
 rows.push(['decode JSON (utf8 + JSON.parse)', decodeJson]);
-await row('decode JSON+gzip', () => decodeBody(gz, { contentType: 'application/json', contentEncoding: 'gzip' }, decodeLimits));
-await row('decode protobuf', () => decodeBody(pb, { contentType: 'application/x-protobuf', contentEncoding: undefined }, decodeLimits));
+await row('decode JSON+gzip', () =>
+  decodeBody(gz, { contentType: 'application/json', contentEncoding: 'gzip' }, decodeLimits),
+);
+await row('decode protobuf', () =>
+  decodeBody(pb, { contentType: 'application/x-protobuf', contentEncoding: undefined }, decodeLimits),
+);
 const validateAndDecode = await cpu(validated);
 rows.push(['validate (clean copy)', validateAndDecode - decodeJson]);
 await row('scrub', () => scrubber.scrub(validated()), validateAndDecode);
 await row('measure (RUM metrics)', () => measure(validated(), 'shop', telemetry.metrics), validateAndDecode);
 await row('sample (rate 0.5)', () => sample(validated(), th), validateAndDecode);
-await row('enrich (UA cached, skew shift)', () => enricher.enrich(validated(), { skewMs: 5000, userAgent: undefined, geo: undefined }), validateAndDecode);
+await row(
+  'enrich (UA cached, skew shift)',
+  () => enricher.enrich(validated(), { skewMs: 5000, userAgent: undefined, geo: undefined }),
+  validateAndDecode,
+);
 await row('encode protobuf for upstream', () => encodeForUpstream(validated(), 'shop', 'protobuf'), validateAndDecode);
 
 const { runtime } = memoryRuntime({ now: () => FIXTURE_NOW_MS });
 runtime.deliver = async () => undefined;
-const app = createApp(config, runtime, createTelemetry(config, 0), createLogger('warn', () => {}));
+const app = createApp(
+  config,
+  runtime,
+  createTelemetry(config, 0),
+  createLogger('warn', () => {}),
+);
 for (const [name, body, type, encoding] of [
   ['whole app, JSON', json, 'application/json', undefined],
   ['whole app, JSON+gzip', gz, 'application/json', 'gzip'],
@@ -80,6 +97,8 @@ for (const [name, body, type, encoding] of [
   });
 }
 
-console.log(`node ${process.version}, ${iterations} iterations, typical 50-span batch (JSON ${json.byteLength} B, gzip ${gz.byteLength} B, protobuf ${pb.byteLength} B)\n`);
+console.log(
+  `node ${process.version}, ${iterations} iterations, typical 50-span batch (JSON ${json.byteLength} B, gzip ${gz.byteLength} B, protobuf ${pb.byteLength} B)\n`,
+);
 console.log('| step | CPU µs per batch |\n| --- | ---: |');
 for (const [name, us] of rows) console.log(`| ${name} | ${us.toFixed(0)} |`);

@@ -28,7 +28,12 @@ function cpuSeconds(pid: number): number {
 }
 
 function descendants(pid: number): number[] {
-  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString().trim().split(/\s+/).filter(Boolean).map(Number);
+  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)])
+    .toString()
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
   return children.flatMap((child) => [child, ...descendants(child)]);
 }
 
@@ -42,7 +47,9 @@ const stopAll = () => {
 };
 process.on('exit', stopAll);
 
-const sink = spawn('taskset', ['-c', '1', process.execPath, join(harness, 'servers/io.mjs'), String(SINK_PORT)], { stdio: 'ignore' });
+const sink = spawn('taskset', ['-c', '1', process.execPath, join(harness, 'servers/io.mjs'), String(SINK_PORT)], {
+  stdio: 'ignore',
+});
 started.push(sink);
 const wrangler = spawn(
   'taskset',
@@ -62,7 +69,11 @@ const wrangler = spawn(
     '--var',
     `RUMKIT_CONFIG:${benchConfig.replace('${PORT}', String(PORT)).replace('${UPSTREAM}', '${RUMKIT_UPSTREAM_URL}')}`,
   ],
-  { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' } },
+  {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' },
+  },
 );
 started.push(wrangler);
 let output = '';
@@ -94,7 +105,10 @@ await load(3); // warm-up
 const before = { workerd: cpuSeconds(workerd), wrangler: cpuSeconds(wrangler.pid as number) };
 const result = await load(Number(seconds));
 await new Promise((resolve) => setTimeout(resolve, 3000)); // let the consumer drain the queue
-const used = { workerd: cpuSeconds(workerd) - before.workerd, wrangler: cpuSeconds(wrangler.pid as number) - before.wrangler };
+const used = {
+  workerd: cpuSeconds(workerd) - before.workerd,
+  wrangler: cpuSeconds(wrangler.pid as number) - before.wrangler,
+};
 const requests = result.requests.total;
 console.log(
   JSON.stringify(

@@ -37,6 +37,8 @@ export interface Runtime {
   maxPayloadBytes: number;
   /** The client's address (for rate limiting only: it is never forwarded) and coarse location. */
   client(c: Context): { ip: string | undefined; geo: Geo | undefined };
+  /** The request body as chunks, when the runtime has a cheaper way than the web Request's stream. */
+  requestBody?(c: Context): AsyncIterable<Uint8Array>;
   /** Upstream reachability for /health. */
   upstreamHealth(): Promise<{ reachable: boolean; circuit: string }>;
   /** An extra abuse guard (Cloudflare's Rate Limiting binding); false means refuse. */
@@ -87,7 +89,8 @@ export function createApp(
 
   /** Decode and validate: the request body as a clean OTLP batch on the sender's clock. */
   const readBatch = async (c: Context, receivedAtMs: number, skewMs: number | undefined) => {
-    const body = await readBodyCapped(c.req.raw.body, c.req.header('content-length'), config.limits.maxBodyBytes);
+    const stream = runtime.requestBody ? runtime.requestBody(c) : c.req.raw.body;
+    const body = await readBodyCapped(stream, c.req.header('content-length'), config.limits.maxBodyBytes);
     if (isRejection(body)) return body;
     const headers = { contentType: c.req.header('content-type'), contentEncoding: c.req.header('content-encoding') };
     const decoded = decodeBody(body, headers, config.limits);

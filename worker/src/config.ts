@@ -181,7 +181,7 @@ const ConfigSchema = v.strictObject({
       maxSpoolBytes: positiveInt(1024 * 1024 * 1024),
       /** A batch still undeliverable after this long is dropped and counted (Node). */
       maxRetrySeconds: positiveInt(3600),
-      concurrency: positiveInt(4),
+      concurrency: positiveInt(16),
     }),
     {},
   ),

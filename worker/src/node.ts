@@ -17,6 +17,7 @@ import { type HttpBindings, serve } from '@hono/node-server';
 import YAML from 'yaml';
 import { ForwardQueue } from './adapter/node/forwardQueue.ts';
 import { createHttpTransport } from './adapter/node/httpTransport.ts';
+import { requestBody } from './adapter/node/requestBody.ts';
 import { createApp } from './app.ts';
 import { ConfigError, configFromEnv, type EdgeConfig, hashKey, parseConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -106,6 +107,7 @@ export async function startNodeServer(
       },
       hasCapacity: () => queue.hasCapacity(),
       maxPayloadBytes: Number.POSITIVE_INFINITY,
+      requestBody: (c) => requestBody((c.env as HttpBindings).incoming),
       client(c) {
         const header = config.server.clientIpHeader;
         const forwarded = header ? c.req.header(header)?.split(',')[0]?.trim() : undefined;

@@ -387,8 +387,16 @@ export function decodeTraceResponse(bytes: Uint8Array): ExportTraceServiceRespon
 // ---------------------------------------------------------------------------------------------------------
 // Encoding
 
+/**
+ * Encoding writes into one scratch buffer kept between calls (grown as needed, so a steady stream of
+ * similar batches stops reallocating) and copies out the result; encoders run one at a time.
+ */
+let scratch = new Uint8Array(64 * 1024);
+/** A huge batch grows its own buffer but is not kept as the scratch buffer. */
+const MAX_SCRATCH_BYTES = 4 * 1024 * 1024;
+
 class Writer {
-  buf = new Uint8Array(4096);
+  buf = scratch;
   view = new DataView(this.buf.buffer);
   pos = 0;
 
@@ -400,6 +408,7 @@ class Writer {
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
+    if (size <= MAX_SCRATCH_BYTES) scratch = next;
   }
 
   tag(field: number, wireType: number): void {

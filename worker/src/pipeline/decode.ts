@@ -29,9 +29,12 @@ export interface DecodedBody {
   format: WireFormat;
 }
 
-/** Reads a body stream up to `maxBytes`, stopping (and cancelling the stream) as soon as it is larger. */
+/**
+ * Reads a body up to `maxBytes`, abandoning it as soon as it is larger. The body is any async iterable of
+ * chunks: a web ReadableStream, or on Node the request stream itself (which spares building a web Request).
+ */
 export async function readBodyCapped(
-  body: ReadableStream<Uint8Array> | null,
+  body: AsyncIterable<Uint8Array> | null,
   contentLength: string | undefined,
   maxBytes: number,
 ): Promise<Uint8Array | Rejection> {
@@ -40,16 +43,11 @@ export async function readBodyCapped(
   if (!body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return tooLarge(maxBytes);
-    }
-    chunks.push(value);
+  // Leaving the loop early ends the iteration, which cancels a web stream.
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > maxBytes) return tooLarge(maxBytes);
+    chunks.push(chunk);
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array;
   const out = new Uint8Array(total);

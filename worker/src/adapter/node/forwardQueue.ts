@@ -48,7 +48,8 @@ const SPOOL_NAME = /^(\d{13})-(\d{6})\.([\w-]{1,64})\.(\d+)\.(pb|json)$/;
 export class ForwardQueue {
   readonly #options: EdgeConfig['queue'];
   readonly #hooks: ForwardQueueHooks;
-  readonly #memory: Item[] = [];
+  /** In arrival order; a Set so that a delivered batch leaves in O(1) however deep the backlog. */
+  readonly #memory = new Set<Item>();
   readonly #spooled: Spooled[] = [];
   #memoryBytes = 0;
   #spoolBytes = 0;
@@ -81,7 +82,7 @@ export class ForwardQueue {
   }
 
   get depth(): number {
-    return this.#memory.length + this.#spooled.length;
+    return this.#memory.size + this.#spooled.length;
   }
 
   get bytes(): number {
@@ -90,7 +91,7 @@ export class ForwardQueue {
 
   hasCapacity(): boolean {
     if (this.#closing) return false;
-    if (this.#memory.length < this.#options.maxMemoryBatches) return true;
+    if (this.#memory.size < this.#options.maxMemoryBatches) return true;
     return this.#options.spoolDir !== undefined && this.#spoolBytes < this.#options.maxSpoolBytes;
   }
 
@@ -98,8 +99,8 @@ export class ForwardQueue {
   enqueue(payload: UpstreamPayload): boolean {
     if (this.#closing) return false;
     const now = this.#hooks.now();
-    if (this.#memory.length < this.#options.maxMemoryBatches) {
-      this.#memory.push({ payload, firstAttemptAt: now, nextAttemptAt: now, inFlight: false });
+    if (this.#memory.size < this.#options.maxMemoryBatches) {
+      this.#memory.add({ payload, firstAttemptAt: now, nextAttemptAt: now, inFlight: false });
       this.#memoryBytes += payload.body.byteLength;
     } else if (this.#options.spoolDir && this.#spoolBytes + payload.body.byteLength <= this.#options.maxSpoolBytes) {
       this.#spool(payload, now);
@@ -140,7 +141,7 @@ export class ForwardQueue {
   /** Moves the oldest spooled batches into memory while there is room. */
   #refill(): void {
     const dir = this.#options.spoolDir;
-    while (dir && this.#spooled.length && this.#memory.length < this.#options.maxMemoryBatches) {
+    while (dir && this.#spooled.length && this.#memory.size < this.#options.maxMemoryBatches) {
       const { file, bytes } = this.#spooled.shift() as Spooled;
       this.#spoolBytes -= bytes;
       const [, at, , tenant, spans, extension] = SPOOL_NAME.exec(file) as unknown as string[];
@@ -150,7 +151,7 @@ export class ForwardQueue {
         contentType: extension === 'json' ? 'application/json' : 'application/x-protobuf',
         body: new Uint8Array(readFileSync(join(dir, file))),
       };
-      this.#memory.push({ payload, firstAttemptAt: Number(at), nextAttemptAt: 0, inFlight: false, file });
+      this.#memory.add({ payload, firstAttemptAt: Number(at), nextAttemptAt: 0, inFlight: false, file });
       this.#memoryBytes += bytes;
     }
   }
@@ -196,7 +197,7 @@ export class ForwardQueue {
   }
 
   #remove(item: Item, outcome: DeliveryOutcome, reason?: string): void {
-    this.#memory.splice(this.#memory.indexOf(item), 1);
+    this.#memory.delete(item);
     this.#memoryBytes -= item.payload.body.byteLength;
     if (item.file) unlinkSync(join(this.#options.spoolDir as string, item.file));
     this.#hooks.onDone(item.payload, outcome, reason);

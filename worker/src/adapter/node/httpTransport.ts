@@ -14,9 +14,15 @@ export function createHttpTransport(maxSockets = 32): Transport & { close(): voi
     'http:': new http.Agent({ keepAlive: true, maxSockets }),
     'https:': new https.Agent({ keepAlive: true, maxSockets }),
   };
+  // The upstream URLs are the configuration's two; parse each once.
+  const targets = new Map<string, URL>();
   const transport = (url: string, body: Uint8Array, headers: Record<string, string>, timeoutMs: number) =>
     new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
-      const target = new URL(url);
+      let target = targets.get(url);
+      if (!target) {
+        target = new URL(url);
+        targets.set(url, target);
+      }
       const client = target.protocol === 'https:' ? https : http;
       const request = client.request(
         target,

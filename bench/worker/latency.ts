@@ -1,0 +1,97 @@
+/**
+ * Added latency below saturation: the same open-loop request rate (autocannon `overallRate`) against the
+ * harness's bare node:http server (a), which only reads the body, and against the worker; the worker's
+ * added latency is its p50/p99 minus (a)'s at that rate. Servers pinned to CPU 0, load and sink to CPU 1.
+ *
+ *     node bench/worker/latency.ts <harness dir> <rate,rate,…> [seconds]
+ *
+ * Ports 17340–17342, loopback only; everything it starts is stopped by PID.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [harness = '/tmp/ingest-harness', rates = '100,200', seconds = '10'] = process.argv.slice(2);
+const root = new URL('../../', import.meta.url).pathname;
+const { default: autocannon } = await import(join(harness, 'node_modules/autocannon/autocannon.js'));
+const body = readFileSync(join(harness, 'payloads/typical.json'));
+const SERVER_PORT = 17340;
+const SINK_PORT = 17341;
+
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+});
+
+function start(args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn('taskset', args, { stdio: 'ignore', env: { ...process.env, ...env } });
+  children.push(child);
+  return child;
+}
+
+async function ready(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/health`);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`nothing answers on ${port}`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+async function measure(rate: number) {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${SERVER_PORT}/v1/traces`,
+    method: 'POST',
+    connections: 50,
+    overallRate: rate,
+    duration: Number(seconds),
+    body,
+    headers: { 'content-type': 'application/json', 'x-rumkit-key': 'bench-key' },
+  });
+  return {
+    rate,
+    reqPerSecond: result.requests.average,
+    non2xx: result.non2xx,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
+}
+
+const sink = start(['-c', '1', process.execPath, join(harness, 'servers/io.mjs'), String(SINK_PORT)]);
+const rows: string[] = [];
+for (const rate of rates.split(',').map(Number)) {
+  const io = start(['-c', '0', process.execPath, join(harness, 'servers/io.mjs'), String(SERVER_PORT)]);
+  await ready(SERVER_PORT);
+  await measure(rate); // warm-up
+  const baseline = await measure(rate);
+  await stop(io);
+  const worker = start(
+    ['-c', '0', process.execPath, join(root, 'worker/dist/node.js'), '--config', join(root, 'bench/worker/bench.yaml')],
+    {
+      PORT: String(SERVER_PORT),
+      UPSTREAM: `http://127.0.0.1:${SINK_PORT}`,
+    },
+  );
+  await ready(SERVER_PORT);
+  await measure(rate);
+  const edge = await measure(rate);
+  await stop(worker);
+  rows.push(
+    `| ${rate} | ${baseline.p50} / ${baseline.p99} | ${edge.p50} / ${edge.p99} | ${edge.p50 - baseline.p50} / ${edge.p99 - baseline.p99} | ${edge.reqPerSecond.toFixed(0)} | ${edge.non2xx} |`,
+  );
+}
+await stop(sink);
+console.log(`loadavg at end: ${readFileSync('/proc/loadavg', 'utf8').trim()}\n`);
+console.log(
+  '| req/s offered | (a) io p50 / p99 ms | worker p50 / p99 ms | added p50 / p99 ms | worker req/s | worker non-2xx |',
+);
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const row of rows) console.log(row);
