@@ -10,27 +10,16 @@
  * The PIDs are recorded in <dataDir>/pids.json, and a pointer to it in the cache dir
  * (stack-<base>.json), so `node e2e/stack/stop.ts` can stop a stack another process started.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildStackBinaries, type StackBinaries } from './build.ts';
 import { rumkitCacheDir } from './cacheDir.ts';
-import { pollUntil } from './pollUntil.ts';
+import { launchProcesses, type ProcessSpec, stopInReverseOrder } from './launchProcesses.ts';
 import { portBaseFromEnv, type StackPorts, stackPorts } from './ports.ts';
 import { repoPaths } from './repoPaths.ts';
-import { isRunning, type RecordedProcess, stopProcesses } from './stopProcesses.ts';
+import { isRunning, type RecordedProcess } from './stopProcesses.ts';
 
 export type StackUrls = {
   /** OTLP/HTTP base URL; POST to /v1/traces or /v1/metrics. */
@@ -69,23 +58,6 @@ type StackState = {
   processes: (RecordedProcess & { logFile: string })[];
 };
 
-type Launched = {
-  component: Component;
-  child: ChildProcess;
-  record: RecordedProcess & { logFile: string };
-  /** Settles with the reason once the process has ended or failed to start. */
-  exited: Promise<string>;
-};
-
-type Component = {
-  name: string;
-  executable: string;
-  args: string[];
-  env: NodeJS.ProcessEnv;
-  readyUrl: string;
-  readyTimeoutMs: number;
-};
-
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const {
     base = portBaseFromEnv(),
@@ -106,40 +78,24 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   writePrometheusFiles(ports, dataDir);
 
   const state: StackState = { base, urls, dataDir, keepData, startedAt: new Date().toISOString(), processes: [] };
-  const launched: Launched[] = [];
-  let stopping = false;
+  const group = await launchProcesses(components, {
+    logDir: dataDir,
+    detached,
+    onRecorded: (processes) => {
+      state.processes = processes;
+      writeFileSync(join(dataDir, 'pids.json'), `${JSON.stringify(state, null, 2)}\n`);
+      writeFileSync(pointerFile, `${JSON.stringify({ stateFile: join(dataDir, 'pids.json') })}\n`);
+    },
+  }).catch((error: unknown) => {
+    removeStackFiles(state, pointerFile);
+    throw error;
+  });
   const stop = async () => {
-    stopping = true;
-    await stopInReverseOrder(state.processes);
+    await group.stop();
     removeStackFiles(state, pointerFile);
   };
-  try {
-    for (const component of components) {
-      const logFile = join(dataDir, `${component.name}.log`);
-      const entry = launch(component, dataDir, logFile);
-      launched.push(entry);
-      state.processes.push(entry.record);
-    }
-    // Recorded before the readiness wait, so a stack that hangs while starting can still be stopped.
-    writeFileSync(join(dataDir, 'pids.json'), `${JSON.stringify(state, null, 2)}\n`);
-    writeFileSync(pointerFile, `${JSON.stringify({ stateFile: join(dataDir, 'pids.json') })}\n`);
-    await Promise.all(launched.map(waitUntilReady));
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  if (detached) for (const { child } of launched) child.unref();
-  const unexpectedExit = Promise.race(
-    launched.map(({ exited, record }) =>
-      exited.then((reason) =>
-        stopping
-          ? new Promise<string>(() => {})
-          : `${record.name} ${reason}\n--- last lines of ${record.logFile} ---\n${tail(record.logFile, 30)}`,
-      ),
-    ),
-  );
   log(`stack: ready in ${((performance.now() - started) / 1000).toFixed(1)}s (data in ${dataDir})`);
-  return { urls, ports, dataDir, unexpectedExit, stop };
+  return { urls, ports, dataDir, unexpectedExit: group.unexpectedExit, stop };
 }
 
 /** Stops the stack recorded for a port base by another process; false if none was recorded. */
@@ -155,14 +111,6 @@ export async function stopRecordedStack(base = portBaseFromEnv()): Promise<boole
   return true;
 }
 
-/**
- * The collector first, Prometheus last: each component flushes to the next on the way
- * out, and Tempo waits up to remote_write_flush_deadline for a Prometheus that is gone.
- */
-async function stopInReverseOrder(processes: RecordedProcess[]): Promise<void> {
-  for (const recorded of [...processes].reverse()) await stopProcesses([recorded]);
-}
-
 function stackUrls(ports: StackPorts): StackUrls {
   const url = (port: number) => `http://127.0.0.1:${port}`;
   return {
@@ -174,12 +122,13 @@ function stackUrls(ports: StackPorts): StackUrls {
   };
 }
 
-function stackComponents(binaries: StackBinaries, ports: StackPorts, urls: StackUrls, dataDir: string): Component[] {
+function stackComponents(binaries: StackBinaries, ports: StackPorts, urls: StackUrls, dataDir: string): ProcessSpec[] {
   const remoteWrite = `${urls.prometheus}/api/v1/write`;
   return [
     {
       name: 'prometheus',
       executable: process.env.RUMKIT_PROMETHEUS_BIN ?? 'prometheus',
+      installHint: 'apt-get install prometheus, or set RUMKIT_PROMETHEUS_BIN',
       args: [
         // The symlink's directory, not deploy/prometheus, is where relative file_sd paths resolve.
         `--config.file=${join(dataDir, 'prometheus', 'prometheus.yml')}`,
@@ -240,62 +189,6 @@ function writePrometheusFiles(ports: StackPorts, dataDir: string): void {
   }
 }
 
-function launch(component: Component, dataDir: string, logFile: string): Launched {
-  const fd = openSync(logFile, 'a');
-  let child: ChildProcess;
-  try {
-    // Own process group: a Ctrl-C in the terminal reaches only Node, which then stops the
-    // components in order instead of racing them.
-    child = spawn(component.executable, component.args, {
-      cwd: dataDir,
-      env: component.env,
-      stdio: ['ignore', fd, fd],
-      detached: true,
-    });
-  } finally {
-    closeSync(fd);
-  }
-  const exited = new Promise<string>((resolvePromise) => {
-    child.once('error', (error) =>
-      resolvePromise(
-        (error as NodeJS.ErrnoException).code === 'ENOENT'
-          ? `could not start: ${component.executable} not found${component.name === 'prometheus' ? ' (apt-get install prometheus, or set RUMKIT_PROMETHEUS_BIN)' : ''}`
-          : `could not start: ${error.message}`,
-      ),
-    );
-    child.once('exit', (code, signal) => resolvePromise(`exited with ${signal ?? `code ${code}`}`));
-  });
-  // A failed spawn has no PID; 0 is never signalled (stopProcesses skips processes that are not running).
-  const record = { name: component.name, pid: child.pid ?? 0, executable: component.executable, logFile };
-  return { component, child, record, exited };
-}
-
-async function waitUntilReady({ component, record, exited }: Launched): Promise<void> {
-  const gaveUp = new AbortController();
-  let exitReason: string | undefined;
-  void exited.then((reason) => {
-    exitReason = reason;
-    gaveUp.abort(new Error(reason));
-  });
-  try {
-    await pollUntil(
-      `${component.name} at ${component.readyUrl}`,
-      async () => {
-        const response = await fetch(component.readyUrl, { signal: AbortSignal.timeout(2_000) });
-        await response.body?.cancel();
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        return true;
-      },
-      { timeoutMs: component.readyTimeoutMs, intervalMs: 200, signal: gaveUp.signal },
-    );
-  } catch (error) {
-    const reason = exitReason ?? (error instanceof Error ? error.message : String(error));
-    throw new Error(
-      `${component.name} did not become ready: ${reason}\n--- last lines of ${record.logFile} ---\n${tail(record.logFile, 30)}`,
-    );
-  }
-}
-
 function refuseIfAlreadyRunning(pointerFile: string): void {
   const state = readRecordedState(pointerFile);
   if (state?.processes.some(isRunning)) {
@@ -353,9 +246,4 @@ function stackPointerFile(base: number): string {
   const dir = rumkitCacheDir();
   mkdirSync(dir, { recursive: true });
   return join(dir, `stack-${base}.json`);
-}
-
-function tail(file: string, lines: number): string {
-  if (!existsSync(file)) return '(no log)';
-  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }

@@ -8,11 +8,15 @@ import { esmPage, ORIGINS, waitFor } from './support/servers.ts';
 test('a page closed right after a fetch still delivers that fetch span, by beacon', async ({ page, servers }) => {
   servers.app.pages.set(
     '/close',
-    esmPage({ script: `await (await fetch(API + '/last-call')).text(); window.fetched = true;` }),
+    esmPage({ script: `await (await fetch(API + '/last-call')).text(); console.log('fetched');` }),
   );
+  // The page tells the test the moment the answer is read, and the tab closes then: well inside the
+  // 300 ms the fetch instrumentation waits before it ends a span.
+  const fetched = page.waitForEvent('console', (message) => message.text() === 'fetched');
   await page.goto(`${ORIGINS.app}/close`);
-  await page.waitForFunction(() => 'fetched' in window);
-  await page.close({ runBeforeUnload: true });
+  await fetched;
+  // With runBeforeUnload, close() returns before the page has gone; wait for that too.
+  await Promise.all([page.waitForEvent('close'), page.close({ runBeforeUnload: true })]);
 
   const span = await waitFor(
     () => servers.edge.spans().find((s) => s.attributes['url.full'] === `${ORIGINS.api}/last-call`),

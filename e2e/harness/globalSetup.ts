@@ -1,0 +1,35 @@
+/**
+ * Brings up everything the end-to-end tests drive, on the ports of RUMKIT_PORT_BASE: the real stack
+ * (collector, Tempo, Prometheus) and the demo system (worker, API, third party, page). The URLs reach
+ * the tests through RUMKIT_E2E (see e2eUrls.ts); the returned function stops it all.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
+import { startStack } from '../stack/stack.ts';
+import type { E2eUrls } from './e2eUrls.ts';
+import { startDemo } from './startDemo.ts';
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  const base = portBaseFromEnv();
+  const stack = await startStack({ base });
+  const logDir = mkdtempSync(join(tmpdir(), `rumkit-e2e-${base}-`));
+  const demo = await startDemo({
+    ports: stackPorts(base),
+    collectorUrl: stack.urls.collectorOtlpHttp,
+    traceUrlTemplate: `${stack.urls.tempo}/api/traces/{traceId}`,
+    logDir,
+    metricsExportSeconds: 2,
+  }).catch(async (error: unknown) => {
+    await stack.stop();
+    throw error;
+  });
+  const urls: E2eUrls = { ...demo.urls, tempo: stack.urls.tempo, prometheus: stack.urls.prometheus, logDir };
+  process.env.RUMKIT_E2E = JSON.stringify(urls);
+  return async () => {
+    await demo.stop();
+    await stack.stop();
+    if (process.env.RUMKIT_KEEP_DATA !== '1') rmSync(logDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Runs the demo system as separate processes on 127.0.0.1: the edge worker, the demo API, a second copy
+ * of the API playing a third-party origin, and the server of the built demo page. `npm start` and the
+ * end-to-end tests both use it; the telemetry backend (collector, Tempo, Prometheus) is started apart.
+ *
+ *   const demo = await startDemo({ ports: stackPorts(), collectorUrl, traceUrlTemplate, logDir });
+ *   console.log(demo.urls.web);
+ *   await demo.stop();
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type LaunchedProcesses, launchProcesses, type ProcessSpec } from '../stack/launchProcesses.ts';
+import type { StackPorts } from '../stack/ports.ts';
+import { repoPaths } from '../stack/repoPaths.ts';
+
+/** The public ingest key in demo/rumkit.yaml (stored there as its hash). */
+export const DEMO_API_KEY = 'pk_demo_rumkit_local';
+
+export type DemoUrls = {
+  web: string;
+  api: string;
+  worker: string;
+  thirdParty: string;
+};
+
+export type DemoOptions = {
+  ports: StackPorts;
+  /** OTLP/HTTP base URL the worker and the API send to. */
+  collectorUrl: string;
+  /** Where the page links an upload's trace; `{traceId}` is replaced. */
+  traceUrlTemplate: string;
+  logDir: string;
+  /** How often the worker exports its metrics. */
+  metricsExportSeconds?: number;
+};
+
+export type RunningDemo = Omit<LaunchedProcesses, 'processes'> & { urls: DemoUrls };
+
+export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
+  const { ports, collectorUrl, logDir } = options;
+  const url = (port: number) => `http://127.0.0.1:${port}`;
+  const urls: DemoUrls = {
+    web: url(ports.web),
+    api: url(ports.api),
+    worker: url(ports.worker),
+    thirdParty: url(ports.thirdParty),
+  };
+  const node = (name: string, args: string[], env: NodeJS.ProcessEnv, readyUrl: string): ProcessSpec => ({
+    name,
+    executable: process.execPath,
+    // Workspace packages run from their TypeScript sources, as in the tests.
+    args: ['--conditions=rumkit-source', ...args],
+    env: { ...process.env, ...env },
+    cwd: repoPaths.root,
+    readyUrl,
+    readyTimeoutMs: 30_000,
+  });
+  const api = (name: string, serviceName: string, port: number) =>
+    node(
+      name,
+      ['--import', pathToFileURL(join(repoPaths.root, 'demo/api/tracing.ts')).href, 'demo/api/server.ts'],
+      {
+        PORT: String(port),
+        OTEL_SERVICE_NAME: serviceName,
+        OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+        DEMO_WEB_ORIGIN: urls.web,
+      },
+      `${url(port)}/health`,
+    );
+  const group = await launchProcesses(
+    [
+      node(
+        'worker',
+        ['worker/src/node.ts', '--config', 'demo/rumkit.yaml'],
+        {
+          RUMKIT_WORKER_PORT: String(ports.worker),
+          RUMKIT_UPSTREAM_URL: collectorUrl,
+          RUMKIT_DEMO_WEB_ORIGIN: urls.web,
+          RUMKIT_SPOOL_DIR: join(logDir, 'worker-spool'),
+          RUMKIT_METRICS_EXPORT_SECONDS: String(options.metricsExportSeconds ?? 15),
+        },
+        `${urls.worker}/health`,
+      ),
+      api('api', 'rumkit-demo-api', ports.api),
+      api('third-party', 'rumkit-demo-thirdparty', ports.thirdParty),
+      node(
+        'web',
+        ['demo/serve.ts'],
+        {
+          PORT: String(ports.web),
+          RUMKIT_DEMO_CONFIG: JSON.stringify({
+            endpoint: urls.worker,
+            apiKey: DEMO_API_KEY,
+            apiUrl: urls.api,
+            thirdPartyUrl: urls.thirdParty,
+            traceUrlTemplate: options.traceUrlTemplate,
+          }),
+        },
+        `${urls.web}/`,
+      ),
+    ],
+    { logDir },
+  );
+  return { urls, unexpectedExit: group.unexpectedExit, stop: group.stop };
+}

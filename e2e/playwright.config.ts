@@ -1,0 +1,33 @@
+/**
+ * End-to-end tests: Debian's Chromium drives the demo page; the tests then ask the real services
+ * (Tempo, Prometheus) over their HTTP APIs what arrived. `npm run test:e2e` builds first.
+ */
+import { defineConfig } from '@playwright/test';
+
+export default defineConfig({
+  testDir: 'specs',
+  globalSetup: './harness/globalSetup.ts',
+  // One stack serves every test; they run one at a time so its counters tell one story.
+  workers: 1,
+  fullyParallel: false,
+  timeout: 180_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  forbidOnly: true,
+  use: {
+    browserName: 'chromium',
+    launchOptions: {
+      executablePath: process.env.RUMKIT_CHROMIUM ?? '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
+    },
+    trace: 'retain-on-failure',
+  },
+});

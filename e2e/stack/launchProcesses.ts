@@ -1,0 +1,142 @@
+/**
+ * Starts a set of long-running processes in order, each with its log in a file, waits (bounded) until
+ * each answers its readiness URL, and stops them in reverse order by PID. The stack (Prometheus, Tempo,
+ * collector) and the demo system (worker, API, page) both run on it.
+ *
+ *   const group = await launchProcesses(specs, { logDir, onRecorded: (ps) => savePids(ps) });
+ *   const why = await group.unexpectedExit;   // settles only if a process dies before stop()
+ *   await group.stop();
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pollUntil } from './pollUntil.ts';
+import { type RecordedProcess, stopProcesses } from './stopProcesses.ts';
+
+export type ProcessSpec = {
+  name: string;
+  executable: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Answers 2xx once the process is ready to serve. */
+  readyUrl: string;
+  readyTimeoutMs: number;
+  /** How to tell the user that the executable is missing. */
+  installHint?: string;
+};
+
+export type LoggedProcess = RecordedProcess & { logFile: string };
+
+export type LaunchedProcesses = {
+  processes: LoggedProcess[];
+  /** Settles with a description (and log tail) if a process dies before stop() is called. */
+  unexpectedExit: Promise<string>;
+  stop: () => Promise<void>;
+};
+
+export type LaunchOptions = {
+  logDir: string;
+  /** Leave the processes running when this Node process exits. */
+  detached?: boolean;
+  /** Called with every PID before the readiness wait, so a start that hangs can still be stopped. */
+  onRecorded?: (processes: LoggedProcess[]) => void;
+};
+
+type Launched = { spec: ProcessSpec; child: ChildProcess; record: LoggedProcess; exited: Promise<string> };
+
+export async function launchProcesses(specs: ProcessSpec[], options: LaunchOptions): Promise<LaunchedProcesses> {
+  const launched = specs.map((spec) => launch(spec, options.logDir));
+  const processes = launched.map(({ record }) => record);
+  let stopping = false;
+  const stop = async () => {
+    stopping = true;
+    await stopInReverseOrder(processes);
+  };
+  try {
+    options.onRecorded?.(processes);
+    await Promise.all(launched.map(waitUntilReady));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  if (options.detached) for (const { child } of launched) child.unref();
+  const unexpectedExit = Promise.race(
+    launched.map(({ exited, record }) =>
+      exited.then((reason) =>
+        stopping ? new Promise<string>(() => {}) : `${record.name} ${reason}\n${logTail(record)}`,
+      ),
+    ),
+  );
+  return { processes, unexpectedExit, stop };
+}
+
+/**
+ * Last started, first stopped: each process flushes to the ones started before it on the way out
+ * (the collector to Tempo, Tempo to Prometheus; the API and worker to the collector).
+ */
+export async function stopInReverseOrder(processes: RecordedProcess[]): Promise<void> {
+  for (const recorded of [...processes].reverse()) await stopProcesses([recorded]);
+}
+
+export function logTail({ logFile }: { logFile: string }, lines = 30): string {
+  const text = existsSync(logFile)
+    ? readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+    : '(no log)';
+  return `--- last lines of ${logFile} ---\n${text}`;
+}
+
+function launch(spec: ProcessSpec, logDir: string): Launched {
+  const logFile = join(logDir, `${spec.name}.log`);
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    // Own process group: a Ctrl-C in the terminal reaches only Node, which then stops the
+    // processes in order instead of racing them.
+    child = spawn(spec.executable, spec.args, {
+      cwd: spec.cwd ?? logDir,
+      env: spec.env,
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const exited = new Promise<string>((resolvePromise) => {
+    child.once('error', (error) =>
+      resolvePromise(
+        (error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? `could not start: ${spec.executable} not found${spec.installHint ? ` (${spec.installHint})` : ''}`
+          : `could not start: ${error.message}`,
+      ),
+    );
+    child.once('exit', (code, signal) => resolvePromise(`exited with ${signal ?? `code ${code}`}`));
+  });
+  // A failed spawn has no PID; 0 is never signalled (stopProcesses skips processes that are not running).
+  const record = { name: spec.name, pid: child.pid ?? 0, executable: spec.executable, logFile };
+  return { spec, child, record, exited };
+}
+
+async function waitUntilReady({ spec, record, exited }: Launched): Promise<void> {
+  const gaveUp = new AbortController();
+  let exitReason: string | undefined;
+  void exited.then((reason) => {
+    exitReason = reason;
+    gaveUp.abort(new Error(reason));
+  });
+  try {
+    await pollUntil(
+      `${spec.name} at ${spec.readyUrl}`,
+      async () => {
+        const response = await fetch(spec.readyUrl, { signal: AbortSignal.timeout(2_000) });
+        await response.body?.cancel();
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return true;
+      },
+      { timeoutMs: spec.readyTimeoutMs, intervalMs: 200, signal: gaveUp.signal },
+    );
+  } catch (error) {
+    const reason = exitReason ?? (error instanceof Error ? error.message : String(error));
+    throw new Error(`${spec.name} did not become ready: ${reason}\n${logTail(record)}`);
+  }
+}
