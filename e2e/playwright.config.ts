@@ -3,6 +3,7 @@
  * (Tempo, Prometheus) over their HTTP APIs what arrived. `npm run test:e2e` builds first.
  */
 import { defineConfig } from '@playwright/test';
+import { chromiumLaunchOptions } from '../playwright.shared.ts';
 
 export default defineConfig({
   testDir: 'specs',
@@ -16,18 +17,7 @@ export default defineConfig({
   forbidOnly: true,
   use: {
     browserName: 'chromium',
-    launchOptions: {
-      executablePath: process.env.RUMKIT_CHROMIUM ?? '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
     trace: 'retain-on-failure',
   },
 });

@@ -6,16 +6,7 @@
  *     npx playwright test -c packages/browser/playwright.config.ts
  */
 import { defineConfig } from '@playwright/test';
-
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
+import { chromiumLaunchOptions } from '../../playwright.shared.ts';
 
 export default defineConfig({
   testDir: 'test',
@@ -26,6 +17,6 @@ export default defineConfig({
   reporter: process.env.CI ? 'list' : [['list']],
   use: {
     browserName: 'chromium',
-    launchOptions: { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS },
+    launchOptions: chromiumLaunchOptions,
   },
 });
