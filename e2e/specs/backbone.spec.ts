@@ -5,12 +5,16 @@
  * of the service map in Prometheus. Trace context goes only to the origins the page lists.
  */
 import { expect, type Page, test } from '@playwright/test';
-import { e2eUrls } from '../harness/e2eUrls.ts';
+import { type E2eUrls, e2eUrls } from '../harness/e2eUrls.ts';
 import { pollUntil } from '../stack/pollUntil.ts';
 import { queryVector } from '../stack/prometheusClient.ts';
 import { getTrace, searchTraces, type TempoSpan } from '../stack/tempoClient.ts';
 
-const urls = e2eUrls();
+// Read when the tests run: the global setup that starts the services sets them (listing tests does not).
+let urls: E2eUrls;
+test.beforeAll(() => {
+  urls = e2eUrls();
+});
 const WEB = 'rumkit-demo-web';
 const API = 'rumkit-demo-api';
 const THIRD_PARTY = 'rumkit-demo-thirdparty';
