@@ -15,9 +15,10 @@ interface UserAgentData {
   platform: string;
 }
 
-export function resourceAttributes(settings: Settings): Record<string, string | number | boolean | string[]> {
+/** Attributes without a value (no version, no client hints) are left out when the resource is encoded. */
+export function resourceAttributes(settings: Settings): Record<string, string | boolean | string[] | undefined> {
   const ua = (navigator as Navigator & { userAgentData?: UserAgentData }).userAgentData;
-  const attributes: Record<string, string | number | boolean | string[] | undefined> = {
+  return {
     ...SDK_INFO,
     'service.name': settings.serviceName,
     'service.version': settings.serviceVersion,
@@ -31,6 +32,4 @@ export function resourceAttributes(settings: Settings): Record<string, string | 
     'browser.platform': ua?.platform,
     'browser.mobile': ua?.mobile,
   };
-  for (const key in attributes) if (attributes[key] === undefined) delete attributes[key];
-  return attributes as Record<string, string | number | boolean | string[]>;
 }

@@ -18,8 +18,6 @@ import {
 import { isTracingSuppressed } from '@opentelemetry/core';
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
-/** W3C caps tracestate at 32 members. */
-const MAX_MEMBERS = 32;
 
 export const traceContextPropagator: TextMapPropagator = {
   inject(context: Context, carrier: unknown, setter: TextMapSetter) {
@@ -51,24 +49,17 @@ export function createTraceState(serialized: string): TraceState {
   const members = serialized
     .split(',')
     .map((member) => member.trim().split('='))
-    .filter((kv): kv is [string, string] => kv.length === 2 && !!kv[0] && !!kv[1])
-    .slice(0, MAX_MEMBERS);
-  return fromMembers(new Map(members));
+    .filter((kv): kv is [string, string] => kv.length === 2 && !!kv[0] && !!kv[1]);
+  // W3C caps tracestate at 32 members.
+  return fromMembers(members.slice(0, 32));
 }
 
-function fromMembers(members: Map<string, string>): TraceState {
+function fromMembers(members: Array<[string, string]>): TraceState {
+  const without = (key: string) => members.filter(([k]) => k !== key);
   return {
-    get: (key) => members.get(key),
-    set(key, value) {
-      const next = new Map(members);
-      next.delete(key);
-      return fromMembers(new Map([[key, value], ...next]));
-    },
-    unset(key) {
-      const next = new Map(members);
-      next.delete(key);
-      return fromMembers(next);
-    },
-    serialize: () => [...members].map(([key, value]) => `${key}=${value}`).join(','),
+    get: (key) => members.find(([k]) => k === key)?.[1],
+    set: (key, value) => fromMembers([[key, value], ...without(key)]),
+    unset: (key) => fromMembers(without(key)),
+    serialize: () => members.map((member) => member.join('=')).join(','),
   };
 }

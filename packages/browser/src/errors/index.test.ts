@@ -13,6 +13,7 @@ describe('exceptionAttributes', () => {
 
   it('keeps what a thrown non-Error carries', () => {
     expect(exceptionAttributes('boom')).toEqual({ 'exception.type': 'string', 'exception.message': 'boom' });
+    expect(exceptionAttributes(null)).toEqual({ 'exception.type': 'object', 'exception.message': 'null' });
     expect(exceptionAttributes({ message: 'from a plain object' })).toMatchObject({
       'exception.message': 'from a plain object',
     });

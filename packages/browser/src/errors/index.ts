@@ -21,17 +21,14 @@ export function recordError(tracer: Tracer, error: unknown, attributes?: Attribu
   span.end();
 }
 
-export function exceptionAttributes(error: unknown): Record<string, string> {
-  if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
-    const e = error as Partial<Error>;
-    return {
-      'exception.type': e.name || e.constructor?.name || 'Error',
-      'exception.message': String(e.message),
-      ...(e.stack ? { 'exception.stacktrace': e.stack } : {}),
-    };
-  }
-  // `throw 'text'` and `Promise.reject(42)` carry no type or stack; keep what there is.
-  return { 'exception.type': typeof error, 'exception.message': String(error) };
+export function exceptionAttributes(error: unknown): Record<string, string | undefined> {
+  // `throw 'text'` and `Promise.reject(42)` carry no name, message or stack: the value itself is the message.
+  const e = Object(error) as Partial<Error>;
+  return {
+    'exception.type': e.name || typeof error,
+    'exception.message': String(e.message ?? error),
+    'exception.stacktrace': e.stack,
+  };
 }
 
 /** Reports `error` and `unhandledrejection` events until the returned function is called. */

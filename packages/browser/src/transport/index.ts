@@ -21,6 +21,7 @@ export const KEEPALIVE_REQUESTS = 8;
 export const MAX_BATCH_BYTES = 30_000;
 export const MAX_BATCH_SPANS = 100;
 export const BATCH_DELAY_MS = 1_000;
+const LIFECYCLE_EVENTS = ['visibilitychange', 'pagehide', 'pageshow'];
 /** Room in each body for the resource and the scope wrappers around the spans. */
 const ENVELOPE_BYTES = 1_000;
 
@@ -172,22 +173,15 @@ export function createTransport(
     }
   }
 
-  const onVisibility = () => {
-    if (document.visibilityState === 'hidden') {
+  /** Hidden, unloading, or back (from another tab or the back/forward cache): one handler for all three. */
+  const onLifecycle = (event: Event) => {
+    if (event.type === 'pagehide' || document.visibilityState === 'hidden') {
       hidden = true;
       drainHidden();
-    } else {
+    } else if (hidden) {
       hidden = false;
       resumeStored();
     }
-  };
-  const onPageHide = () => {
-    hidden = true;
-    drainHidden();
-  };
-  const onPageShow = (event: PageTransitionEvent) => {
-    // Back from the back/forward cache: the page lives again.
-    if (event.persisted) onVisibility();
   };
 
   function resumeStored() {
@@ -199,9 +193,7 @@ export function createTransport(
     pump();
   }
 
-  addEventListener('visibilitychange', onVisibility);
-  addEventListener('pagehide', onPageHide);
-  addEventListener('pageshow', onPageShow);
+  for (const type of LIFECYCLE_EVENTS) addEventListener(type, onLifecycle);
   resumeStored();
 
   return {
@@ -228,9 +220,7 @@ export function createTransport(
     },
     async shutdown() {
       await this.flush();
-      removeEventListener('visibilitychange', onVisibility);
-      removeEventListener('pagehide', onPageHide);
-      removeEventListener('pageshow', onPageShow);
+      for (const type of LIFECYCLE_EVENTS) removeEventListener(type, onLifecycle);
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * What to do with the edge's answer: the contract retries 429, 502, 503, 504 and network errors with
- * exponential backoff and jitter, at least as long as `Retry-After` asks; every other status is final.
+ * exponential backoff and jitter, at least as long as `Retry-After` (seconds) asks; every other status is final.
  *
  *     if (classifyStatus(response.status) === 'retry') setTimeout(resend, retryDelayMs(attempt, retryAfter));
  */
@@ -26,21 +26,16 @@ export function retryDelayMs(
   attempt: number,
   retryAfter: string | null | undefined,
   random: () => number = Math.random,
-  now: number = Date.now(),
 ): number | undefined {
   if (attempt > MAX_ATTEMPTS) return undefined;
   // "Equal jitter": half the backoff is fixed, half random, so clients that failed together spread out.
   const backoff = Math.min(FIRST_DELAY_MS * 2 ** (attempt - 1), MAX_DELAY_MS) * (0.5 + random() / 2);
-  const asked = retryAfterMs(retryAfter, now);
+  const asked = retryAfterMs(retryAfter);
   if (asked > MAX_DELAY_MS) return undefined;
   return Math.max(backoff, asked);
 }
 
-/** `Retry-After` is delay-seconds or an HTTP date; anything unreadable asks for nothing. */
-export function retryAfterMs(header: string | null | undefined, now: number): number {
-  if (!header) return 0;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? 0 : Math.max(0, date - now);
+/** `Retry-After` in seconds, as the edge sends it; anything else asks for nothing. */
+export function retryAfterMs(header: string | null | undefined): number {
+  return Math.max(0, Number(header) * 1000) || 0;
 }

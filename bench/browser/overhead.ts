@@ -1,0 +1,202 @@
+/**
+ * Main-thread time the agent adds, in Debian's Chromium with 4× CPU throttling, against the same page
+ * without it. The page is a small app bundled with esbuild like an app would bundle the agent (the default
+ * setup: `init()` from `@rumkit/browser`, built package), served from 127.0.0.1 with a receiver standing in
+ * for the edge.
+ *
+ * For each run, in a fresh browser context, alternating with and without the agent:
+ * - startup: time from the first inline script to the app's first line (loading, parsing and running the
+ *   agent's first script and `init()`), and the `init()` call alone (performance marks in the page);
+ * - main-thread task time (CDP `Performance.getMetrics` `TaskDuration`: wall clock, so it includes the
+ *   throttling and whatever else the machine runs meanwhile) for three phases: until `load` (start-up), from
+ *   `load` to 2.5 s later (the deferred chunk, the document-load spans, web vitals and their export), and 100
+ *   sequential same-origin fetches (with their spans and exports), divided by 100;
+ * - long tasks (> 50 ms) observed by the page over the whole run.
+ * Medians over the runs; the difference of medians is the agent's cost.
+ *
+ *     node_modules/.bin/node bench/browser/overhead.ts [--runs 15]   # build the package first
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+import { build } from 'esbuild';
+import { CHROMIUM_ARGS } from '../../packages/browser/playwright.config.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const PORT = 16320;
+const ORIGIN = `http://127.0.0.1:${PORT}`;
+const FETCHES = 100;
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 15;
+
+const APP = `
+export function startApp() {
+  performance.mark('app-start');
+  const list = document.getElementById('list');
+  for (let i = 0; i < 200; i++) list.insertAdjacentHTML('beforeend', '<li>item ' + i + '</li>');
+  window.runFetches = async (n) => {
+    for (let i = 0; i < n; i++) await (await fetch('/api/ping?i=' + i)).text();
+  };
+  window.appReady = true;
+}`;
+const WITH_AGENT = `import { init } from '@rumkit/browser';
+import { startApp } from './app.js';
+performance.mark('init-start');
+init({ endpoint: '${ORIGIN}/edge', apiKey: 'pk_bench', serviceName: 'bench-app' });
+performance.measure('rumkit-init', 'init-start');
+startApp();`;
+const WITHOUT_AGENT = `import { startApp } from './app.js';
+startApp();`;
+
+interface Sample {
+  startupMs: number;
+  initMs: number;
+  /** Main-thread task time, ms. */
+  untilLoad: number;
+  afterLoad: number;
+  perFetch: number;
+  longTasks: number[];
+}
+
+async function bundle(): Promise<Map<string, Buffer>> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rumkit-overhead-'));
+  try {
+    writeFileSync(path.join(dir, 'app.js'), APP);
+    writeFileSync(path.join(dir, 'with.js'), WITH_AGENT);
+    writeFileSync(path.join(dir, 'without.js'), WITHOUT_AGENT);
+    const result = await build({
+      entryPoints: [path.join(dir, 'with.js'), path.join(dir, 'without.js')],
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      minify: true,
+      platform: 'browser',
+      target: 'es2020',
+      conditions: ['module', 'production'],
+      nodePaths: [path.join(root, 'node_modules')],
+      outdir: path.join(dir, 'out'),
+      write: false,
+      logLevel: 'silent',
+    });
+    return new Map(result.outputFiles.map((f) => [`/${path.basename(f.path)}`, Buffer.from(f.contents)]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const page = (entry: string) => `<!doctype html><html><head><meta charset="utf-8"><title>bench</title>
+<script>performance.mark('page-start'); window.longTasks = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });</script>
+<script type="module" src="/${entry}.js"></script></head>
+<body><h1>Orders</h1><ul id="list"></ul></body></html>`;
+
+async function main() {
+  const files = await bundle();
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', ORIGIN);
+    const file = files.get(url.pathname);
+    if (file) return res.writeHead(200, { 'content-type': 'text/javascript' }).end(file);
+    if (url.pathname === '/with' || url.pathname === '/without') {
+      return res.writeHead(200, { 'content-type': 'text/html' }).end(page(url.pathname.slice(1)));
+    }
+    if (url.pathname === '/api/ping') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    if (url.pathname.startsWith('/edge/')) {
+      req.resume();
+      return req.on('end', () =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"partialSuccess":{}}'),
+      );
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(PORT, '127.0.0.1', resolve));
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  const load = loadavg()[0]?.toFixed(2);
+  const samples: Record<'with' | 'without', Sample[]> = { with: [], without: [] };
+  try {
+    for (let run = 0; run < runs; run++) {
+      for (const variant of run % 2 ? (['without', 'with'] as const) : (['with', 'without'] as const)) {
+        samples[variant].push(await measure(browser, variant));
+      }
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  report(samples, load);
+}
+
+async function measure(browser: import('@playwright/test').Browser, variant: 'with' | 'without'): Promise<Sample> {
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  const cdp = await context.newCDPSession(tab);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  await cdp.send('Performance.enable');
+  const read = async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return (metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+  };
+  await tab.goto(`${ORIGIN}/${variant}`, { waitUntil: 'load' });
+  await tab.waitForFunction(() => 'appReady' in window);
+  const atLoad = await read();
+  await tab.waitForTimeout(2_500);
+  const settled = await read();
+  await tab.evaluate((n) => (window as unknown as { runFetches(n: number): Promise<void> }).runFetches(n), FETCHES);
+  await tab.waitForTimeout(1_500);
+  const fetched = await read();
+  const marks = await tab.evaluate(() => ({
+    startupMs:
+      performance.getEntriesByName('app-start')[0]!.startTime -
+      performance.getEntriesByName('page-start')[0]!.startTime,
+    initMs: performance.getEntriesByName('rumkit-init')[0]?.duration ?? 0,
+    longTasks: (window as unknown as { longTasks: number[] }).longTasks,
+  }));
+  await context.close();
+  return {
+    ...marks,
+    untilLoad: atLoad,
+    afterLoad: settled - atLoad,
+    perFetch: (fetched - settled) / FETCHES,
+  };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const quartiles = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return `${sorted[Math.floor(sorted.length / 4)]?.toFixed(2)}–${sorted[Math.floor((sorted.length * 3) / 4)]?.toFixed(2)}`;
+};
+
+function report(samples: Record<'with' | 'without', Sample[]>, load: string | undefined) {
+  const row = (what: string, pick: (s: Sample) => number) => {
+    const w = samples.with.map(pick);
+    const wo = samples.without.map(pick);
+    return `| ${what} | ${median(wo).toFixed(2)} (${quartiles(wo)}) | ${median(w).toFixed(2)} (${quartiles(w)}) | ${(median(w) - median(wo)).toFixed(2)} |`;
+  };
+  console.log(
+    `Chromium, 4× CPU throttling, ${runs} runs per variant, ${cpus().length} cores, load average ${load} at start`,
+  );
+  console.log('| ms (median, interquartile range) | without agent | with agent | agent adds |');
+  console.log('| --- | ---: | ---: | ---: |');
+  console.log(row('task time until `load` (start-up)', (s) => s.untilLoad));
+  console.log(
+    row('task time from `load` to 2.5 s later (deferred chunk, document load, web vitals)', (s) => s.afterLoad),
+  );
+  console.log(row(`task time per fetch (${FETCHES} sequential)`, (s) => s.perFetch));
+  console.log(row("first inline script to the app's first line (wall clock)", (s) => s.startupMs));
+  console.log(row('the `init()` call (wall clock)', (s) => s.initMs));
+  const longest = (v: 'with' | 'without') => Math.max(0, ...samples[v].flatMap((s) => s.longTasks)).toFixed(0);
+  const count = (v: 'with' | 'without') => samples[v].reduce((n, s) => n + s.longTasks.length, 0);
+  console.log(
+    `| long tasks > 50 ms: count over all runs (longest) | ${count('without')} (${longest('without')}) | ${count('with')} (${longest('with')}) | |`,
+  );
+}
+
+await main();
