@@ -4,7 +4,11 @@
  * setup: `init()` from `@rumkit/browser`, built package), served from 127.0.0.1 with a receiver standing in
  * for the edge.
  *
- * For each run, in a fresh browser context, alternating with and without the agent:
+ * A third variant, `otel`, has only what the agent cannot do without — the OpenTelemetry tracer provider and
+ * `@opentelemetry/instrumentation-fetch`, with a span processor that drops every span — to show how much of
+ * the cost is the instrumentation's own.
+ *
+ * For each run, in a fresh browser context, the variants in rotating order:
  * - startup: time from the first inline script to the app's first line (loading, parsing and running the
  *   agent's first script and `init()`), and the `init()` call alone (performance marks in the page);
  * - main-thread task time (CDP `Performance.getMetrics` `TaskDuration`: wall clock, so it includes the
@@ -50,6 +54,23 @@ performance.measure('rumkit-init', 'init-start');
 startApp();`;
 const WITHOUT_AGENT = `import { startApp } from './app.js';
 startApp();`;
+const OTEL_FETCH_ONLY = `import { context, propagation, trace } from '@opentelemetry/api';
+import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
+import { StackContextManager, TracerProvider } from '@opentelemetry/sdk-trace';
+import { startApp } from './app.js';
+performance.mark('init-start');
+const provider = new TracerProvider({ spanProcessors: [{ onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} }] });
+trace.setGlobalTracerProvider(provider);
+context.setGlobalContextManager(new StackContextManager().enable());
+const fetchInstrumentation = new FetchInstrumentation({ enabled: false });
+fetchInstrumentation.setTracerProvider(provider);
+fetchInstrumentation.enable();
+performance.measure('rumkit-init', 'init-start');
+startApp();`;
+
+const VARIANTS = { without: WITHOUT_AGENT, otel: OTEL_FETCH_ONLY, with: WITH_AGENT };
+type Variant = keyof typeof VARIANTS;
+const ORDER = Object.keys(VARIANTS) as Variant[];
 
 interface Sample {
   startupMs: number;
@@ -65,10 +86,9 @@ async function bundle(): Promise<Map<string, Buffer>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rumkit-overhead-'));
   try {
     writeFileSync(path.join(dir, 'app.js'), APP);
-    writeFileSync(path.join(dir, 'with.js'), WITH_AGENT);
-    writeFileSync(path.join(dir, 'without.js'), WITHOUT_AGENT);
+    for (const [variant, source] of Object.entries(VARIANTS)) writeFileSync(path.join(dir, `${variant}.js`), source);
     const result = await build({
-      entryPoints: [path.join(dir, 'with.js'), path.join(dir, 'without.js')],
+      entryPoints: ORDER.map((variant) => path.join(dir, `${variant}.js`)),
       bundle: true,
       splitting: true,
       format: 'esm',
@@ -98,7 +118,7 @@ async function main() {
     const url = new URL(req.url ?? '/', ORIGIN);
     const file = files.get(url.pathname);
     if (file) return res.writeHead(200, { 'content-type': 'text/javascript' }).end(file);
-    if (url.pathname === '/with' || url.pathname === '/without') {
+    if (url.pathname.slice(1) in VARIANTS) {
       return res.writeHead(200, { 'content-type': 'text/html' }).end(page(url.pathname.slice(1)));
     }
     if (url.pathname === '/api/ping') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
@@ -116,10 +136,12 @@ async function main() {
     args: CHROMIUM_ARGS,
   });
   const load = loadavg()[0]?.toFixed(2);
-  const samples: Record<'with' | 'without', Sample[]> = { with: [], without: [] };
+  const samples: Record<Variant, Sample[]> = { without: [], otel: [], with: [] };
   try {
     for (let run = 0; run < runs; run++) {
-      for (const variant of run % 2 ? (['without', 'with'] as const) : (['with', 'without'] as const)) {
+      // Rotating the order spreads any drift of the machine's load over every variant.
+      for (let i = 0; i < ORDER.length; i++) {
+        const variant = ORDER[(run + i) % ORDER.length] as Variant;
         samples[variant].push(await measure(browser, variant));
       }
     }
@@ -130,7 +152,7 @@ async function main() {
   report(samples, load);
 }
 
-async function measure(browser: import('@playwright/test').Browser, variant: 'with' | 'without'): Promise<Sample> {
+async function measure(browser: import('@playwright/test').Browser, variant: Variant): Promise<Sample> {
   const context = await browser.newContext();
   const tab = await context.newPage();
   const cdp = await context.newCDPSession(tab);
@@ -174,29 +196,30 @@ const quartiles = (values: number[]) => {
   return `${sorted[Math.floor(sorted.length / 4)]?.toFixed(2)}–${sorted[Math.floor((sorted.length * 3) / 4)]?.toFixed(2)}`;
 };
 
-function report(samples: Record<'with' | 'without', Sample[]>, load: string | undefined) {
+function report(samples: Record<Variant, Sample[]>, load: string | undefined) {
   const row = (what: string, pick: (s: Sample) => number) => {
-    const w = samples.with.map(pick);
-    const wo = samples.without.map(pick);
-    return `| ${what} | ${median(wo).toFixed(2)} (${quartiles(wo)}) | ${median(w).toFixed(2)} (${quartiles(w)}) | ${(median(w) - median(wo)).toFixed(2)} |`;
+    const [without, otel, agent] = ORDER.map((v) => samples[v].map(pick));
+    const cell = (values: number[] = []) => `${median(values).toFixed(2)} (${quartiles(values)})`;
+    const adds = median(agent ?? []) - median(without ?? []);
+    return `| ${what} | ${cell(without)} | ${cell(otel)} | ${cell(agent)} | ${adds.toFixed(2)} |`;
   };
   console.log(
     `Chromium, 4× CPU throttling, ${runs} runs per variant, ${cpus().length} cores, load average ${load} at start`,
   );
-  console.log('| ms (median, interquartile range) | without agent | with agent | agent adds |');
-  console.log('| --- | ---: | ---: | ---: |');
+  console.log(
+    '| ms (median, interquartile range) | without agent | OTel fetch instrumentation only | rumkit | rumkit adds |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: |');
   console.log(row('task time until `load` (start-up)', (s) => s.untilLoad));
+  console.log(row("first inline script to the app's first line (wall clock)", (s) => s.startupMs));
+  console.log(row('the `init()` call (wall clock)', (s) => s.initMs));
   console.log(
     row('task time from `load` to 2.5 s later (deferred chunk, document load, web vitals)', (s) => s.afterLoad),
   );
   console.log(row(`task time per fetch (${FETCHES} sequential)`, (s) => s.perFetch));
-  console.log(row("first inline script to the app's first line (wall clock)", (s) => s.startupMs));
-  console.log(row('the `init()` call (wall clock)', (s) => s.initMs));
-  const longest = (v: 'with' | 'without') => Math.max(0, ...samples[v].flatMap((s) => s.longTasks)).toFixed(0);
-  const count = (v: 'with' | 'without') => samples[v].reduce((n, s) => n + s.longTasks.length, 0);
-  console.log(
-    `| long tasks > 50 ms: count over all runs (longest) | ${count('without')} (${longest('without')}) | ${count('with')} (${longest('with')}) | |`,
-  );
+  const longTasks = (v: Variant) => samples[v].flatMap((s) => s.longTasks);
+  const cell = (v: Variant) => `${longTasks(v).length} (${Math.max(0, ...longTasks(v)).toFixed(0)})`;
+  console.log(`| long tasks > 50 ms: count over all runs (longest) | ${ORDER.map(cell).join(' | ')} | |`);
 }
 
 await main();
