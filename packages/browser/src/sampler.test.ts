@@ -1,0 +1,37 @@
+import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { SamplingDecision } from '@opentelemetry/sdk-trace';
+import { describe, expect, it } from 'vitest';
+import { consistentSampler } from './sampler.ts';
+
+// The decision rests on the low 56 bits (14 hex digits) of the trace id.
+const HIGH_RANDOMNESS = '0123456789abcdef' + 'fc000000000000'.padStart(16, '0');
+const LOW_RANDOMNESS = '0123456789abcdef' + '01000000000000'.padStart(16, '0');
+
+const decide = (rate: number, traceId: string, context = ROOT_CONTEXT) =>
+  consistentSampler(rate).shouldSample(context, traceId, 'span', SpanKind.INTERNAL, {}, []);
+
+describe('consistentSampler', () => {
+  it('keeps a root trace whose randomness reaches the threshold, and writes the threshold to tracestate', () => {
+    const kept = decide(0.25, HIGH_RANDOMNESS);
+    expect(kept.decision).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(kept.traceState?.serialize()).toBe('ot=th:c');
+    expect(decide(0.25, LOW_RANDOMNESS).decision).toBe(SamplingDecision.NOT_RECORD);
+  });
+
+  it('keeps everything at rate 1 and nothing at rate 0', () => {
+    expect(decide(1, LOW_RANDOMNESS).decision).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(0, HIGH_RANDOMNESS).decision).toBe(SamplingDecision.NOT_RECORD);
+  });
+
+  it('follows a parent whatever the rate', () => {
+    const parent = (traceFlags: number) =>
+      trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: LOW_RANDOMNESS,
+        spanId: '00f067aa0ba902b7',
+        traceFlags,
+        isRemote: true,
+      });
+    expect(decide(0, LOW_RANDOMNESS, parent(1)).decision).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(1, HIGH_RANDOMNESS, parent(0)).decision).toBe(SamplingDecision.NOT_RECORD);
+  });
+});
