@@ -107,14 +107,14 @@ const FEATURES: Array<[RegExp, string]> = [
     /src\/transport\/|otlp\/src\/encodeSpans|src\/processor|src\/lib\/utf8Length/,
     'transport (batching, retry, beacon, queue, OTLP/JSON)',
   ],
-  [/src\/(session\/|lib\/(storage|randomHex))/, 'session and page views'],
+  [/src\/(session\/|lib\/(storage|randomId))/, 'session and page views'],
   [/src\/errors\//, 'errors'],
   [/src\/fetch\/|instrumentation-fetch|web-common/, 'fetch instrumentation'],
   [/src\/(documentLoad\/|deferred)|instrumentation-document-load|sdk-trace-web/, 'document load (after load)'],
   [/src\/webVitals\/|web-vitals/, 'web vitals, attribution build (after load)'],
   [
-    /src\/(sampler|resource|config|init|index|chunks|instrumentations|version)|otlp\/src\/sampling/,
-    'agent core (config, init, sampler, resource)',
+    /src\/(sampler|traceContext|resource|config|init|index|chunks|instrumentations|version|lib\/listen)|otlp\/src\/sampling/,
+    'agent core (config, init, sampler, W3C propagator, resource)',
   ],
 ];
 

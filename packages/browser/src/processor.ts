@@ -3,11 +3,19 @@
  * the page view, the user and the configured attributes; at its end serialises it to OTLP/JSON, lets
  * `beforeSend` see it, and queues it.
  *
+ * The fetch and XHR instrumentations end a span 300 ms after its response, while they look for its
+ * resource timing; a page that hides or unloads in between would lose it. So when the page hides, HTTP client
+ * spans that already have their response are ended at once (without their network timing events), and when
+ * it unloads, every open HTTP client span is (the browser cancels what is still in flight), in time for the
+ * transport's beacon.
+ *
  *     new TracerProvider({ spanProcessors: [createSpanProcessor({ ... })] });
  */
+import { SpanKind } from '@opentelemetry/api';
 import type { Span as SdkSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { encodeSpan } from '@rumkit/otlp';
 import type { AttributeValue, Settings } from './config.ts';
+import { listen } from './lib/listen.ts';
 import { utf8Length } from './lib/utf8Length.ts';
 import type { PageViews } from './session/pageView.ts';
 import type { Session } from './session/session.ts';
@@ -24,8 +32,18 @@ export interface SpanProcessorParts {
 
 export function createSpanProcessor({ settings, session, views, user, transport }: SpanProcessorParts): SpanProcessor {
   let reportedBeforeSendError = false;
+  const openClientSpans = new Set<SdkSpan>();
+  const endClientSpans = (event: Event) => {
+    const leaving = event.type === 'pagehide';
+    if (!leaving && document.visibilityState !== 'hidden') return;
+    for (const span of openClientSpans) {
+      if (leaving || span.attributes['http.response.status_code'] !== undefined) span.end();
+    }
+  };
+  const stopListening = listen(['visibilitychange', 'pagehide'], endClientSpans);
   return {
     onStart(span: SdkSpan) {
+      if (span.kind === SpanKind.CLIENT) openClientSpans.add(span);
       span.setAttributes({
         ...settings.attributes,
         ...user(),
@@ -35,6 +53,7 @@ export function createSpanProcessor({ settings, session, views, user, transport 
       });
     },
     onEnd(span) {
+      openClientSpans.delete(span as SdkSpan);
       let encoded = encodeSpan(span);
       if (settings.beforeSend) {
         try {
@@ -52,6 +71,9 @@ export function createSpanProcessor({ settings, session, views, user, transport 
       transport.add({ scope: JSON.stringify({ name, version }), span: text, bytes: utf8Length(text) });
     },
     forceFlush: () => transport.flush(),
-    shutdown: () => transport.shutdown(),
+    shutdown() {
+      stopListening();
+      return transport.shutdown();
+    },
   };
 }

@@ -7,6 +7,7 @@
  *     recordError(tracer, new Error('payment failed'), { 'app.order': 'A-17' });
  */
 import { type Attributes, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { listen } from '../lib/listen.ts';
 
 export function recordError(tracer: Tracer, error: unknown, attributes?: Attributes): void {
   const event = { ...exceptionAttributes(error), ...attributes };
@@ -33,13 +34,9 @@ export function exceptionAttributes(error: unknown): Record<string, string | und
 
 /** Reports `error` and `unhandledrejection` events until the returned function is called. */
 export function captureUncaughtErrors(report: (error: unknown) => void): () => void {
-  // A script error from another origin arrives without `error`; its message is all there is.
-  const onError = (event: ErrorEvent) => report(event.error ?? event.message);
-  const onRejection = (event: PromiseRejectionEvent) => report(event.reason);
-  addEventListener('error', onError);
-  addEventListener('unhandledrejection', onRejection);
-  return () => {
-    removeEventListener('error', onError);
-    removeEventListener('unhandledrejection', onRejection);
-  };
+  return listen(['error', 'unhandledrejection'], (event) => {
+    // A script error from another origin arrives without `error`; its message is all there is.
+    const e = event as ErrorEvent & PromiseRejectionEvent;
+    report(event.type === 'error' ? (e.error ?? e.message) : e.reason);
+  });
 }

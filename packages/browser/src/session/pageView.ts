@@ -6,7 +6,8 @@
  *     views.current.id;          // 'rumkit.page_view.id' of spans started now
  *     views.pageView('/docs/:id'); // right after an automatic view of the same URL: only names its route
  */
-import { randomHex } from '../lib/randomHex.ts';
+import { listen } from '../lib/listen.ts';
+import { pageViewId } from '../lib/randomId.ts';
 
 export interface PageView {
   id: string;
@@ -26,7 +27,7 @@ export interface PageViews {
 
 export function trackPageViews(): PageViews {
   const start = (route: string | undefined, automatic: boolean): PageView => ({
-    id: randomHex(8),
+    id: pageViewId(),
     route: route ?? location.pathname,
     path: location.pathname,
     automatic,
@@ -48,7 +49,7 @@ export function trackPageViews(): PageViews {
       if (history[method] === wrapper) history[method] = original;
     };
   });
-  addEventListener('popstate', onUrlChange);
+  patched.push(listen(['popstate'], onUrlChange));
 
   return {
     get current() {
@@ -63,7 +64,6 @@ export function trackPageViews(): PageViews {
     },
     stop() {
       for (const unpatch of patched) unpatch();
-      removeEventListener('popstate', onUrlChange);
     },
   };
 }

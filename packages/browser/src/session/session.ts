@@ -6,7 +6,7 @@
  *     span.setAttribute('session.id', session.id());
  */
 
-import { randomHex } from '../lib/randomHex.ts';
+import { sessionId } from '../lib/randomId.ts';
 import type { SafeStorage } from '../lib/storage.ts';
 
 export const SESSION_KEY = 'rumkit.session';
@@ -40,7 +40,7 @@ export function createSession(storage: SafeStorage, now: () => number = Date.now
       // Another tab may have kept the session alive (or renewed it) since this one last looked.
       if (!isLive(current, t)) current = readRecord(storage);
       if (!isLive(current, t)) {
-        current = { id: randomHex(16), start: t, last: t };
+        current = { id: sessionId(), start: t, last: t };
         written = 0;
       }
       current.last = t;

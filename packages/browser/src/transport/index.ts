@@ -9,6 +9,7 @@
  *     await transport.flush();    // everything queued so far has had its first attempt
  */
 import type { Settings } from '../config.ts';
+import { listen } from '../lib/listen.ts';
 import type { SafeStorage } from '../lib/storage.ts';
 import { utf8Length } from '../lib/utf8Length.ts';
 import { batchBody, cutBatches, type SpanItem } from './batch.ts';
@@ -21,7 +22,6 @@ export const KEEPALIVE_REQUESTS = 8;
 export const MAX_BATCH_BYTES = 30_000;
 export const MAX_BATCH_SPANS = 100;
 export const BATCH_DELAY_MS = 1_000;
-const LIFECYCLE_EVENTS = ['visibilitychange', 'pagehide', 'pageshow'];
 /** Room in each body for the resource and the scope wrappers around the spans. */
 const ENVELOPE_BYTES = 1_000;
 
@@ -193,7 +193,7 @@ export function createTransport(
     pump();
   }
 
-  for (const type of LIFECYCLE_EVENTS) addEventListener(type, onLifecycle);
+  const stopListening = listen(['visibilitychange', 'pagehide', 'pageshow'], onLifecycle);
   resumeStored();
 
   return {
@@ -220,7 +220,7 @@ export function createTransport(
     },
     async shutdown() {
       await this.flush();
-      for (const type of LIFECYCLE_EVENTS) removeEventListener(type, onLifecycle);
+      stopListening();
     },
   };
 }
