@@ -27,7 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { build } from 'esbuild';
-import { CHROMIUM_ARGS } from '../../packages/browser/playwright.config.ts';
+import { chromiumLaunchOptions } from '../../playwright.shared.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -131,10 +131,7 @@ async function main() {
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(PORT, '127.0.0.1', resolve));
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  });
+  const browser = await chromium.launch(chromiumLaunchOptions);
   const load = loadavg()[0]?.toFixed(2);
   const samples: Record<Variant, Sample[]> = { without: [], otel: [], with: [] };
   try {

@@ -12,7 +12,7 @@ import { encodeAttributes } from '@rumkit/otlp';
 import type { LoadDeferred } from './chunks.ts';
 import { type AttributeValue, type RumkitConfig, validateConfig } from './config.ts';
 import { captureUncaughtErrors, recordError } from './errors/index.ts';
-import { createFetchInstrumentation, endWaitingSpansWhenHidden } from './fetch/index.ts';
+import { createFetchInstrumentation } from './fetch/index.ts';
 import { enableInstrumentation } from './instrumentations.ts';
 import { safeStorage } from './lib/storage.ts';
 import { createSpanProcessor } from './processor.ts';
@@ -93,12 +93,10 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
   const tracer = provider.getTracer(TRACER_NAME, VERSION);
 
   let stopped = false;
-  const fetchSpans = createFetchInstrumentation(settings);
   const disposers = [
     views.stop,
     captureUncaughtErrors((error) => recordError(tracer, error)),
-    enableInstrumentation(fetchSpans, provider),
-    endWaitingSpansWhenHidden(fetchSpans),
+    enableInstrumentation(createFetchInstrumentation(settings), provider),
   ];
   if (settings.xhr) disposers.push(settings.xhr.start(settings, provider));
   afterLoad(() =>

@@ -6,7 +6,8 @@
 import { expect, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, waitFor } from './support/servers.ts';
 
-const lastCall = () => (s: { attributes: Record<string, unknown> }) => s.attributes['url.full'] === `${ORIGINS.api}/last-call`;
+const lastCall = () => (s: { attributes: Record<string, unknown> }) =>
+  s.attributes['url.full'] === `${ORIGINS.api}/last-call`;
 
 test('a page left right after a fetch still delivers that fetch span, by beacon', async ({ page, servers }) => {
   // The page itself navigates away the moment it has read the answer: always inside the 300 ms.
