@@ -52,6 +52,8 @@ export function createTransport(
   let pendingBytes = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let hidden = false;
+  /** After `pagehide`: the page is being unloaded or frozen. */
+  let left = false;
   let hiddenDrainScheduled = false;
   const outbox: Outgoing[] = [];
   /** Bodies waiting for a retry, with their timers. */
@@ -121,7 +123,9 @@ export function createTransport(
 
   function settle(item: Outgoing, status: number | undefined, retryAfter: string | null) {
     const outcome = classifyStatus(status);
-    if (outcome === 'sent') return;
+    // Unloading rejects the promise of a keepalive request that still goes through: storing it then would
+    // deliver it twice.
+    if (outcome === 'sent' || left) return;
     if (outcome === 'drop') return log(`HTTP ${status}: batch dropped`);
     const delay = retryDelayMs(item.attempts, retryAfter);
     if (delay === undefined || hidden) {
@@ -177,9 +181,11 @@ export function createTransport(
   const onLifecycle = (event: Event) => {
     if (event.type === 'pagehide' || document.visibilityState === 'hidden') {
       hidden = true;
+      left ||= event.type === 'pagehide';
       drainHidden();
     } else if (hidden) {
       hidden = false;
+      left = false;
       resumeStored();
     }
   };

@@ -53,6 +53,8 @@ export interface Servers {
     requests: EdgeRequest[];
     /** Answers the next `count` trace requests with `status` (and `Retry-After`), recording nothing. */
     fail(count: number, status: number, retryAfter?: string): void;
+    /** Records each accepted request at once but answers it `ms` later. */
+    answerDelayMs: number;
     refused: number;
     spans(): ReceivedSpan[];
   };
@@ -69,6 +71,7 @@ export async function startServers(): Promise<Servers> {
   const apiRequests: Array<IncomingMessage['headers']> = [];
   const thirdPartyRequests: Array<IncomingMessage['headers']> = [];
   const failures = { count: 0, status: 503, retryAfter: undefined as string | undefined, refused: 0 };
+  const answerDelay = { ms: 0 };
 
   const app = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', ORIGINS.app);
@@ -116,6 +119,7 @@ export async function startServers(): Promise<Servers> {
       body: JSON.parse(text) as ExportTraceServiceRequest,
       at: Date.now(),
     });
+    if (answerDelay.ms) await new Promise((resolve) => setTimeout(resolve, answerDelay.ms));
     send(res, 200, 'application/json', '{"partialSuccess":{}}', cors);
   });
 
@@ -153,6 +157,12 @@ export async function startServers(): Promise<Servers> {
       get refused() {
         return failures.refused;
       },
+      get answerDelayMs() {
+        return answerDelay.ms;
+      },
+      set answerDelayMs(ms) {
+        answerDelay.ms = ms;
+      },
       spans: () => requests.flatMap(spansOf),
     },
     api: { requests: apiRequests },
@@ -162,6 +172,7 @@ export async function startServers(): Promise<Servers> {
       delays.clear();
       for (const list of [requests, apiRequests, thirdPartyRequests]) list.length = 0;
       Object.assign(failures, { count: 0, refused: 0 });
+      answerDelay.ms = 0;
     },
     close: () =>
       Promise.all(servers.map(([server]) => new Promise<void>((resolve) => server.close(() => resolve())))).then(
