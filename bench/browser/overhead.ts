@@ -15,7 +15,9 @@
  *   throttling and whatever else the machine runs meanwhile) for three phases: until `load` (start-up), from
  *   `load` to 2.5 s later (the deferred chunk, the document-load spans, web vitals and their export), and 100
  *   sequential same-origin fetches (with their spans and exports), divided by 100;
- * - long tasks (> 50 ms) observed by the page over the whole run.
+ * - long tasks (> 50 ms) observed by the page over the whole run, and the long animation frames (> 50 ms)
+ *   in which a script other than the app's own ran (the Long Animation Frames API names each script's file):
+ *   those are the long frames the agent took part in, with the agent's script time in the longest of them.
  * Medians over the runs; the difference of medians is the agent's cost.
  *
  *     node_modules/.bin/node bench/browser/overhead.ts [--runs 15]   # build the package first
@@ -80,9 +82,12 @@ interface Sample {
   afterLoad: number;
   perFetch: number;
   longTasks: number[];
+  /** Per long animation frame: milliseconds of script time from files other than the app's and the page's. */
+  agentTimeInLongFrames: number[];
 }
 
-async function bundle(): Promise<Map<string, Buffer>> {
+/** The built files by URL path, and the path of the chunk that holds the app's own code. */
+async function bundle(): Promise<{ files: Map<string, Buffer>; appChunk: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rumkit-overhead-'));
   try {
     writeFileSync(path.join(dir, 'app.js'), APP);
@@ -99,21 +104,30 @@ async function bundle(): Promise<Map<string, Buffer>> {
       nodePaths: [path.join(root, 'node_modules')],
       outdir: path.join(dir, 'out'),
       write: false,
+      metafile: true,
       logLevel: 'silent',
     });
-    return new Map(result.outputFiles.map((f) => [`/${path.basename(f.path)}`, Buffer.from(f.contents)]));
+    const appChunk = Object.entries(result.metafile.outputs).find(([, o]) =>
+      Object.keys(o.inputs).some((i) => i.endsWith('app.js')),
+    )?.[0];
+    return {
+      files: new Map(result.outputFiles.map((f) => [`/${path.basename(f.path)}`, Buffer.from(f.contents)])),
+      appChunk: `/${path.basename(appChunk ?? '')}`,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const page = (entry: string) => `<!doctype html><html><head><meta charset="utf-8"><title>bench</title>
-<script>performance.mark('page-start'); window.longTasks = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });</script>
+<script>performance.mark('page-start'); window.longTasks = []; window.longFrames = [];
+new PerformanceObserver((l) => { for (const e of l.getEntries()) longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });
+new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.duration > 50) longFrames.push(e.scripts.map((s) => [s.sourceURL, s.duration])); }).observe({ type: 'long-animation-frame', buffered: true });</script>
 <script type="module" src="/${entry}.js"></script></head>
 <body><h1>Orders</h1><ul id="list"></ul></body></html>`;
 
 async function main() {
-  const files = await bundle();
+  const { files, appChunk } = await bundle();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', ORIGIN);
     const file = files.get(url.pathname);
@@ -139,7 +153,7 @@ async function main() {
       // Rotating the order spreads any drift of the machine's load over every variant.
       for (let i = 0; i < ORDER.length; i++) {
         const variant = ORDER[(run + i) % ORDER.length] as Variant;
-        samples[variant].push(await measure(browser, variant));
+        samples[variant].push(await measure(browser, variant, appChunk));
       }
     }
   } finally {
@@ -149,7 +163,11 @@ async function main() {
   report(samples, load);
 }
 
-async function measure(browser: import('@playwright/test').Browser, variant: Variant): Promise<Sample> {
+async function measure(
+  browser: import('@playwright/test').Browser,
+  variant: Variant,
+  appChunk: string,
+): Promise<Sample> {
   const context = await browser.newContext();
   const tab = await context.newPage();
   const cdp = await context.newCDPSession(tab);
@@ -167,16 +185,27 @@ async function measure(browser: import('@playwright/test').Browser, variant: Var
   await tab.evaluate((n) => (window as unknown as { runFetches(n: number): Promise<void> }).runFetches(n), FETCHES);
   await tab.waitForTimeout(1_500);
   const fetched = await read();
-  const marks = await tab.evaluate(() => ({
-    startupMs:
-      performance.getEntriesByName('app-start')[0]!.startTime -
-      performance.getEntriesByName('page-start')[0]!.startTime,
-    initMs: performance.getEntriesByName('rumkit-init')[0]?.duration ?? 0,
-    longTasks: (window as unknown as { longTasks: number[] }).longTasks,
-  }));
+  const marks = await tab.evaluate(() => {
+    const at = (name: string) => performance.getEntriesByName(name)[0]?.startTime ?? Number.NaN;
+    const page = window as unknown as { longTasks: number[]; longFrames: Array<Array<[string, number]>> };
+    return {
+      startupMs: at('app-start') - at('page-start'),
+      initMs: performance.getEntriesByName('rumkit-init')[0]?.duration ?? 0,
+      longTasks: page.longTasks,
+      longFrames: page.longFrames,
+    };
+  });
+  const isAgent = (url: string) =>
+    url.startsWith(ORIGIN) && !url.endsWith(appChunk) && new URL(url).pathname !== `/${variant}`;
+  const agentTimeInLongFrames = marks.longFrames
+    .map((scripts) => scripts.filter(([url]) => isAgent(url)).reduce((sum, [, ms]) => sum + ms, 0))
+    .filter((ms) => ms > 0);
   await context.close();
   return {
-    ...marks,
+    startupMs: marks.startupMs,
+    initMs: marks.initMs,
+    longTasks: marks.longTasks,
+    agentTimeInLongFrames,
     untilLoad: atLoad,
     afterLoad: settled - atLoad,
     perFetch: (fetched - settled) / FETCHES,
@@ -217,6 +246,12 @@ function report(samples: Record<Variant, Sample[]>, load: string | undefined) {
   const longTasks = (v: Variant) => samples[v].flatMap((s) => s.longTasks);
   const cell = (v: Variant) => `${longTasks(v).length} (${Math.max(0, ...longTasks(v)).toFixed(0)})`;
   console.log(`| long tasks > 50 ms: count over all runs (longest) | ${ORDER.map(cell).join(' | ')} | |`);
+  const agentFrames = (v: Variant) => samples[v].flatMap((s) => s.agentTimeInLongFrames);
+  const frameCell = (v: Variant) =>
+    v === 'without' ? '–' : `${agentFrames(v).length} (${Math.max(0, ...agentFrames(v)).toFixed(0)})`;
+  console.log(
+    `| long animation frames > 50 ms with agent scripts: count over all runs (most agent script time in one) | ${ORDER.map(frameCell).join(' | ')} | |`,
+  );
 }
 
 await main();
