@@ -3,9 +3,9 @@ import { SamplingDecision } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { consistentSampler } from './sampler.ts';
 
-// The decision rests on the low 56 bits (14 hex digits) of the trace id.
-const HIGH_RANDOMNESS = '0123456789abcdef' + 'fc000000000000'.padStart(16, '0');
-const LOW_RANDOMNESS = '0123456789abcdef' + '01000000000000'.padStart(16, '0');
+// The decision rests on the low 56 bits (the last 14 hex digits) of the trace id.
+const HIGH_RANDOMNESS = '0123456789abcdef00fc000000000000';
+const LOW_RANDOMNESS = '0123456789abcdef0001000000000000';
 
 const decide = (rate: number, traceId: string, context = ROOT_CONTEXT) =>
   consistentSampler(rate).shouldSample(context, traceId, 'span', SpanKind.INTERNAL, {}, []);
