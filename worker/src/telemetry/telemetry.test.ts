@@ -25,8 +25,9 @@ describe('exportMetrics', () => {
       authorization: 'Bearer collector-secret',
     });
     expect(sent?.headers['x-scope-orgid']).toBeUndefined();
+    if (!sent) throw new Error('no metrics export reached the receiver');
     const metrics = (
-      sent?.metrics as {
+      sent.metrics as {
         resourceMetrics: [{ resource: unknown; scopeMetrics: [{ metrics: Array<{ name: string }> }] }];
       }
     ).resourceMetrics[0];
