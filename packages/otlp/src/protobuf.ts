@@ -438,22 +438,18 @@ class Writer {
   /** An unsigned decimal string of up to 20 digits, written as fixed64 without BigInt (timestamps are hot). */
   fixed64(decimal: string): void {
     this.ensure(8);
-    let lo: number;
-    let hi: number;
-    if (decimal.length <= 15) {
-      const n = Number(decimal);
-      lo = n % 0x100000000;
-      hi = Math.floor(n / 0x100000000);
-    } else {
-      // n = high × 10^9 + low with high < 2^35; every partial product below stays under 2^53.
-      const high = Number(decimal.slice(0, -9));
-      const low = Number(decimal.slice(-9));
-      const highPart = Math.floor(high / 0x10000) * 1e9; // × 2^16 later
-      const lowPart = (high % 0x10000) * 1e9 + low;
-      const sum = (highPart % 0x10000) * 0x10000 + lowPart;
-      lo = sum % 0x100000000;
-      hi = (Math.floor(highPart / 0x10000) + Math.floor(sum / 0x100000000)) % 0x100000000;
-    }
+    // The digits are read by hand: slicing and Number() on every timestamp cost more than the rest.
+    // n = high × 10^9 + low with high < 2^35; every partial product below stays under 2^53.
+    const split = decimal.length > 9 ? decimal.length - 9 : 0;
+    let high = 0;
+    for (let i = 0; i < split; i++) high = high * 10 + (decimal.charCodeAt(i) - 48);
+    let low = 0;
+    for (let i = split; i < decimal.length; i++) low = low * 10 + (decimal.charCodeAt(i) - 48);
+    const highPart = Math.floor(high / 0x10000) * 1e9; // × 2^16 later
+    const lowPart = (high % 0x10000) * 1e9 + low;
+    const sum = (highPart % 0x10000) * 0x10000 + lowPart;
+    const lo = sum % 0x100000000;
+    const hi = (Math.floor(highPart / 0x10000) + Math.floor(sum / 0x100000000)) % 0x100000000;
     this.view.setUint32(this.pos, lo, true);
     this.view.setUint32(this.pos + 4, hi, true);
     this.pos += 8;
@@ -473,24 +469,35 @@ class Writer {
 
   string(field: number, value: string): void {
     this.tag(field, WIRE_BYTES);
+    const length = value.length;
     // Reserve the worst case (3 bytes per UTF-16 unit) plus the length prefix, then encode in place.
-    this.ensure(value.length * 3 + 5);
-    if (value.length < 64) {
-      // Short ASCII by hand: TextEncoder's per-call cost dominates short strings.
+    this.ensure(length * 3 + 5);
+    const buf = this.buf;
+    if (length < 128) {
+      // ASCII by hand, into locals: TextEncoder's per-call cost dominates the short strings of spans.
       const start = this.pos;
-      this.buf[this.pos++] = value.length;
-      for (let i = 0; i < value.length; i++) {
+      let pos = start + 1;
+      for (let i = 0; i < length; i++) {
         const code = value.charCodeAt(i);
         if (code >= 0x80) {
           this.pos = start;
           this.message(() => this.utf8(value));
           return;
         }
-        this.buf[this.pos++] = code;
+        buf[pos++] = code;
       }
+      buf[start] = length;
+      this.pos = pos;
       return;
     }
-    this.message(() => this.utf8(value));
+    // Longer: leave room for the longest length prefix the string can need, encode, then close the gap.
+    let prefix = 1;
+    for (let v = (length * 3) >>> 7; v > 0; v >>>= 7) prefix++;
+    const bodyAt = this.pos + prefix;
+    const written = utf8Encoder.encodeInto(value, buf.subarray(bodyAt)).written;
+    this.varint(written);
+    if (this.pos !== bodyAt) buf.copyWithin(this.pos, bodyAt, bodyAt + written);
+    this.pos += written;
   }
 
   utf8(value: string): void {
