@@ -1,5 +1,6 @@
 /**
- * Added latency below saturation: the same open-loop request rate (autocannon `overallRate`) against the
+ * Added latency below saturation: the same open-loop request rate (a request every 1/rate s, whatever
+ * the answers do, one connection per request; each response time taken with hrtime) against the
  * harness's bare node:http server (a), which only reads the body, and against the worker; the worker's
  * added latency is its p50/p99 minus (a)'s at that rate. Servers pinned to CPU 0, load and sink to CPU 1.
  *
@@ -9,11 +10,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 
 const [harness = '/tmp/ingest-harness', rates = '100,200', seconds = '10'] = process.argv.slice(2);
 const root = new URL('../../', import.meta.url).pathname;
-const { default: autocannon } = await import(join(harness, 'node_modules/autocannon/autocannon.js'));
 const body = readFileSync(join(harness, 'payloads/typical.json'));
 const SERVER_PORT = 17340;
 const SINK_PORT = 17341;
@@ -46,24 +47,56 @@ async function stop(child: ChildProcess): Promise<void> {
   await new Promise((resolve) => child.once('exit', resolve));
 }
 
-async function measure(rate: number) {
-  const result = await autocannon({
-    url: `http://127.0.0.1:${SERVER_PORT}/v1/traces`,
-    method: 'POST',
-    connections: 50,
-    overallRate: rate,
-    duration: Number(seconds),
-    body,
-    headers: { 'content-type': 'application/json', 'x-rumkit-key': 'bench-key' },
+function post(agent: http.Agent): Promise<{ ms: number; status: number }> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port: SERVER_PORT,
+        path: '/v1/traces',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'x-rumkit-key': 'bench-key', 'content-length': body.byteLength },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () =>
+          resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, status: response.statusCode ?? 0 }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
   });
+}
+
+/** One server's latency at `rate`. */
+async function measure(rate: number) {
+  const agent = new http.Agent({ keepAlive: false, maxSockets: 64 });
+  const count = Math.round(rate * Number(seconds));
+  const pending: Array<Promise<{ ms: number; status: number }>> = [];
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(post(agent));
+  }
+  const results = await Promise.all(pending);
+  agent.destroy();
+  const sorted = results.map((r) => r.ms).sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
   return {
     rate,
-    reqPerSecond: result.requests.average,
-    non2xx: result.non2xx,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    reqPerSecond: count / ((performance.now() - start) / 1000),
+    non2xx: results.filter((r) => r.status !== 200).length,
+    p50: at(0.5),
+    p99: at(0.99),
   };
 }
+
+const f = (ms: number) => ms.toFixed(2);
 
 const sink = start(['-c', '1', process.execPath, join(harness, 'servers/io.mjs'), String(SINK_PORT)]);
 const rows: string[] = [];
@@ -85,7 +118,7 @@ for (const rate of rates.split(',').map(Number)) {
   const edge = await measure(rate);
   await stop(worker);
   rows.push(
-    `| ${rate} | ${baseline.p50} / ${baseline.p99} | ${edge.p50} / ${edge.p99} | ${edge.p50 - baseline.p50} / ${edge.p99 - baseline.p99} | ${edge.reqPerSecond.toFixed(0)} | ${edge.non2xx} |`,
+    `| ${rate} | ${f(baseline.p50)} / ${f(baseline.p99)} | ${f(edge.p50)} / ${f(edge.p99)} | ${f(edge.p50 - baseline.p50)} / ${f(edge.p99 - baseline.p99)} | ${edge.reqPerSecond.toFixed(0)} | ${edge.non2xx} |`,
   );
 }
 await stop(sink);
