@@ -42,6 +42,16 @@ describe('readBodyCapped', () => {
     expect(await readBodyCapped(stream, '10', 4096)).toMatchObject({ status: 413 });
   });
 
+  it('answers 400 when the body breaks off', async () => {
+    const broken = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(Uint8Array.of(1));
+        controller.error(new Error('reset'));
+      },
+    });
+    expect(await readBodyCapped(broken, undefined, 10)).toMatchObject({ status: 400, outcome: 'invalid' });
+  });
+
   it('refuses a declared length over the limit without reading', async () => {
     const { stream, pulled } = chunked([new Uint8Array(10)]);
     expect(await readBodyCapped(stream, '5000', 4096)).toMatchObject({ status: 413 });

@@ -43,11 +43,15 @@ export async function readBodyCapped(
   if (!body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
-  // Leaving the loop early ends the iteration, which cancels a web stream.
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > maxBytes) return tooLarge(maxBytes);
-    chunks.push(chunk);
+  try {
+    // Leaving the loop early ends the iteration, which cancels a web stream.
+    for await (const chunk of body) {
+      total += chunk.byteLength;
+      if (total > maxBytes) return tooLarge(maxBytes);
+      chunks.push(chunk);
+    }
+  } catch {
+    return reject('invalid', 'the body could not be read to its end (the client went away?)');
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array;
   const out = new Uint8Array(total);

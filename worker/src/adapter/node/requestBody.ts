@@ -28,17 +28,19 @@ export function requestBody(incoming: IncomingMessage): AsyncIterable<Uint8Array
         failure = error;
         wake?.();
       };
-      incoming.on('data', onData).on('end', onEnd).on('error', onError);
+      // A client that goes away mid-body may close the stream without 'end' or 'error'.
+      const onClose = () => onError(new Error('the request was aborted'));
+      incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
       try {
         for (;;) {
           const chunk = chunks.shift();
           if (chunk) yield chunk;
-          else if (failure) throw failure;
           else if (ended) return;
+          else if (failure) throw failure;
           else await new Promise<void>((resolve) => (wake = resolve));
         }
       } finally {
-        incoming.off('data', onData).off('end', onEnd).off('error', onError);
+        incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
         if (!ended) incoming.pause();
       }
     },
