@@ -6,4 +6,6 @@ import { defineConfig } from 'vitest/config';
 
 export const sharedConfig = defineConfig({
   resolve: { conditions: ['rumkit-source'] },
+  // Vitest runs Node tests through Vite's SSR resolver, which reads its own conditions list.
+  ssr: { resolve: { conditions: ['rumkit-source'] } },
 });
