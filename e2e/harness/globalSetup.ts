@@ -18,6 +18,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const demo = await startDemo({
     ports: stackPorts(base),
     collectorUrl: stack.urls.collectorOtlpHttp,
+    collectorToken: stack.collectorToken,
     traceUrlTemplate: `${stack.urls.tempo}/api/traces/{traceId}`,
     logDir,
     metricsExportSeconds: 2,

@@ -9,12 +9,15 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { collectorTokenFromEnv } from '../stack/collectorToken.ts';
 import { type LaunchedProcesses, launchProcesses, type ProcessSpec } from '../stack/launchProcesses.ts';
 import type { StackPorts } from '../stack/ports.ts';
 import { repoPaths } from '../stack/repoPaths.ts';
 
 /** The public ingest key in demo/rumkit.yaml (stored there as its hash). */
 export const DEMO_API_KEY = 'pk_demo_rumkit_local';
+/** The tenant of that key in demo/rumkit.yaml; the API files its spans under it too, so traces join. */
+export const DEMO_TENANT = 'demo';
 
 export type DemoUrls = {
   web: string;
@@ -27,6 +30,8 @@ export type DemoOptions = {
   ports: StackPorts;
   /** OTLP/HTTP base URL the worker and the API send to. */
   collectorUrl: string;
+  /** The collector's bearer token; by default the local stack's (see collectorToken.ts). */
+  collectorToken?: string;
   /** Where the page links an upload's trace; `{traceId}` is replaced. */
   traceUrlTemplate: string;
   logDir: string;
@@ -37,7 +42,7 @@ export type DemoOptions = {
 export type RunningDemo = Omit<LaunchedProcesses, 'processes'> & { urls: DemoUrls };
 
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
-  const { ports, collectorUrl, logDir } = options;
+  const { ports, collectorUrl, logDir, collectorToken = collectorTokenFromEnv() } = options;
   const url = (port: number) => `http://127.0.0.1:${port}`;
   const urls: DemoUrls = {
     web: url(ports.web),
@@ -63,6 +68,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         PORT: String(port),
         OTEL_SERVICE_NAME: serviceName,
         OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+        // Values are percent-encoded, as the OpenTelemetry SDKs decode them.
+        OTEL_EXPORTER_OTLP_HEADERS: `authorization=${encodeURIComponent(`Bearer ${collectorToken}`)},x-scope-orgid=${DEMO_TENANT}`,
         DEMO_WEB_ORIGIN: urls.web,
       },
       `${url(port)}/health`,
@@ -75,6 +82,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         {
           RUMKIT_WORKER_PORT: String(ports.worker),
           RUMKIT_UPSTREAM_URL: collectorUrl,
+          RUMKIT_UPSTREAM_TOKEN: collectorToken,
           RUMKIT_DEMO_WEB_ORIGIN: urls.web,
           RUMKIT_SPOOL_DIR: join(logDir, 'worker-spool'),
           RUMKIT_METRICS_EXPORT_SECONDS: String(options.metricsExportSeconds ?? 15),

@@ -6,14 +6,17 @@
  */
 import { expect, type Page, test } from '@playwright/test';
 import { type E2eUrls, e2eUrls } from '../harness/e2eUrls.ts';
+import { DEMO_TENANT } from '../harness/startDemo.ts';
 import { pollUntil } from '../stack/pollUntil.ts';
 import { queryVector } from '../stack/prometheusClient.ts';
-import { getTrace, searchTraces, type TempoSpan } from '../stack/tempoClient.ts';
+import { getTrace, searchTraces, type TempoSpan, type TempoTarget } from '../stack/tempoClient.ts';
 
 // Read when the tests run: the global setup that starts the services sets them (listing tests does not).
 let urls: E2eUrls;
+let tempo: TempoTarget;
 test.beforeAll(() => {
   urls = e2eUrls();
+  tempo = { url: urls.tempo, tenant: DEMO_TENANT };
 });
 const WEB = 'rumkit-demo-web';
 const API = 'rumkit-demo-api';
@@ -43,7 +46,7 @@ function traceWith(traceId: string, complete: (spans: TempoSpan[]) => boolean) {
   return pollUntil(
     `trace ${traceId} in Tempo`,
     async () => {
-      const spans = await getTrace(urls.tempo, traceId);
+      const spans = await getTrace(tempo, traceId);
       if (!spans) return undefined;
       if (!complete(spans)) {
         throw new Error(`incomplete so far: ${spans.map((s) => `${s.serviceName}/${s.kind}/${s.name}`).join(', ')}`);
@@ -92,7 +95,7 @@ test('an upload is one trace from the browser fetch to the API and its OCR spans
   const documentLoads = await pollUntil(
     'the documentLoad span of rumkit-demo-web in Tempo',
     async () => {
-      const hits = await searchTraces(urls.tempo, `{ resource.service.name = "${WEB}" && name = "documentLoad" }`, {
+      const hits = await searchTraces(tempo, `{ resource.service.name = "${WEB}" && name = "documentLoad" }`, {
         startSeconds: testStart - 5,
         endSeconds: Date.now() / 1000 + 5,
       });
@@ -132,7 +135,7 @@ test('a fetch to an origin that is not listed carries no traceparent and draws n
     'the browser span of the third-party call in Tempo',
     async () => {
       const hits = await searchTraces(
-        urls.tempo,
+        tempo,
         `{ resource.service.name = "${WEB}" && span.url.full =~ ".*/api/status" }`,
         { startSeconds: testStart - 5, endSeconds: Date.now() / 1000 + 5 },
       );
@@ -144,7 +147,7 @@ test('a fetch to an origin that is not listed carries no traceparent and draws n
   const thirdPartyTraces = await pollUntil(
     'the third-party server span in Tempo',
     async () => {
-      const hits = await searchTraces(urls.tempo, `{ resource.service.name = "${THIRD_PARTY}" && kind = server }`, {
+      const hits = await searchTraces(tempo, `{ resource.service.name = "${THIRD_PARTY}" && kind = server }`, {
         startSeconds: testStart - 5,
         endSeconds: Date.now() / 1000 + 5,
       });
@@ -153,7 +156,7 @@ test('a fetch to an origin that is not listed carries no traceparent and draws n
     { timeoutMs: 60_000, intervalMs: 1_000 },
   );
   for (const hit of thirdPartyTraces) {
-    const spans = (await getTrace(urls.tempo, hit.traceId)) ?? [];
+    const spans = (await getTrace(tempo, hit.traceId)) ?? [];
     expect(spans.map((s) => s.serviceName)).not.toContain(WEB);
   }
 

@@ -1,8 +1,9 @@
 /**
  * Builds the collector (with ocb from deploy/collector/manifest.yaml) and Tempo (from the
  * wrapper module in deploy/tempo), or reuses them from the cache. A cached binary is named
- * for the version and a hash of its inputs, so editing the manifest or go.sum rebuilds
- * and a warm run starts no Go process at all.
+ * for the version and a hash of its inputs (the manifest with the local modules it names,
+ * or Tempo's go.mod and go.sum), so editing any of them rebuilds and a warm run starts no
+ * Go process at all.
  *
  *   node e2e/stack/build.ts                        # prints the two binary paths
  *   const { collector, tempo } = await buildStackBinaries();
@@ -18,13 +19,14 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { setPriority } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { rumkitCacheDir } from './cacheDir.ts';
 import { repoPaths } from './repoPaths.ts';
 
@@ -52,7 +54,22 @@ export async function buildStackBinaries(options: BuildOptions = {}): Promise<St
 
 function collectorBinaryPath(binDir: string): string {
   const manifest = readFileSync(repoPaths.collectorManifest, 'utf8');
-  return join(binDir, `${distName(manifest)}-${collectorVersion(manifest)}-${sha256Prefix(manifest)}`);
+  const localSources = localModuleDirs(manifest).flatMap((dir) =>
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name))
+      .sort()
+      .map((file) => `${file.slice(repoPaths.root.length)}\0${readFileSync(file, 'utf8')}`),
+  );
+  const inputs = [manifest, ...localSources].join('\0');
+  return join(binDir, `${distName(manifest)}-${collectorVersion(manifest)}-${sha256Prefix(inputs)}`);
+}
+
+/** Components built from this repository (`path:` in the manifest), relative to the manifest's directory. */
+function localModuleDirs(manifest: string): string[] {
+  return [...manifest.matchAll(/^[ \t]+path:[ \t]*"?([^"\s]+)"?[ \t]*$/gm)].map(([, path = '']) =>
+    resolve(dirname(repoPaths.collectorManifest), path),
+  );
 }
 
 function tempoBinaryPath(binDir: string): string {
@@ -90,7 +107,8 @@ async function buildCollector(binDir: string, out: string): Promise<void> {
       manifestCopy,
       manifest.replace(/^([ \t]+output_path:).*$/m, (_, key: string) => `${key} ${JSON.stringify(distDir)}`),
     );
-    await run(builder, ['--config', manifestCopy], { cwd: dir });
+    // ocb resolves the manifest's local `path:` entries from its working directory.
+    await run(builder, ['--config', manifestCopy], { cwd: dirname(repoPaths.collectorManifest) });
     renameSync(join(distDir, distName(manifest)), out);
   });
 }

@@ -13,4 +13,5 @@ export const repoPaths = {
   tempoModuleDir: resolve(repoRoot, 'deploy/tempo'),
   tempoConfig: resolve(repoRoot, 'deploy/tempo/tempo.yaml'),
   prometheusConfig: resolve(repoRoot, 'deploy/prometheus/prometheus.yml'),
+  prometheusRulesDir: resolve(repoRoot, 'deploy/prometheus/rules'),
 };

@@ -1,7 +1,8 @@
 /**
  * End-to-end check of the stack alone: one browser-like CLIENT span and the backend's
- * SERVER span posted to the collector must come out of Tempo (by id and by TraceQL) and as
- * a service-graph edge and span metrics in Prometheus. Exits non-zero on failure.
+ * SERVER span posted to the collector under a tenant must come out of Tempo for that tenant
+ * only (by id and by TraceQL) and as a service-graph edge and span metrics in Prometheus;
+ * a post without the collector's token is refused. Exits non-zero on failure.
  *
  *   RUMKIT_PORT_BASE=15300 node e2e/stack/smoke.ts
  */
@@ -10,11 +11,12 @@ import { pollUntil } from './pollUntil.ts';
 import { portBaseFromEnv } from './ports.ts';
 import { queryScalar } from './prometheusClient.ts';
 import { type RunningStack, startStack, stopRecordedStack } from './stack.ts';
-import { getTrace, searchTraces } from './tempoClient.ts';
+import { getTrace, searchTraces, type TempoTarget } from './tempoClient.ts';
 
 const TOTAL_TIMEOUT_MS = 90_000;
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
+const TENANT = 'smoke';
 
 function smokeTrace() {
   const traceId = randomBytes(16).toString('hex');
@@ -50,13 +52,25 @@ function smokeTrace() {
   return { traceId, clientSpanId, serverSpanId, body };
 }
 
+function postTraces(stack: RunningStack, body: unknown, headers: Record<string, string>): Promise<Response> {
+  return fetch(`${stack.urls.collectorOtlpHttp}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
 async function runSmoke(stack: RunningStack): Promise<void> {
   const trace = smokeTrace();
+  const tempo: TempoTarget = { url: stack.urls.tempo, tenant: TENANT };
+  const anonymous = await postTraces(stack, trace.body, { 'x-scope-orgid': TENANT });
+  await anonymous.body?.cancel();
+  if (anonymous.status !== 401) throw new Error(`collector took a post without its token: HTTP ${anonymous.status}`);
+
   const posted = performance.now();
-  const response = await fetch(`${stack.urls.collectorOtlpHttp}/v1/traces`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(trace.body),
+  const response = await postTraces(stack, trace.body, {
+    authorization: `Bearer ${stack.collectorToken}`,
+    'x-scope-orgid': TENANT,
   });
   if (!response.ok) throw new Error(`collector refused the trace: HTTP ${response.status} ${await response.text()}`);
   await response.body?.cancel();
@@ -69,7 +83,7 @@ async function runSmoke(stack: RunningStack): Promise<void> {
 
   await Promise.all([
     timed('trace by id', `trace ${trace.traceId} with both spans in Tempo`, async () => {
-      const spans = await getTrace(stack.urls.tempo, trace.traceId);
+      const spans = await getTrace(tempo, trace.traceId);
       if (!spans) return undefined;
       const client = spans.find((span) => span.spanId === trace.clientSpanId);
       const server = spans.find((span) => span.spanId === trace.serverSpanId);
@@ -85,7 +99,7 @@ async function runSmoke(stack: RunningStack): Promise<void> {
       return true;
     }),
     timed('TraceQL search', 'TraceQL {resource.service.name="smoke-web"} to find the trace', async () => {
-      const hits = await searchTraces(stack.urls.tempo, '{resource.service.name="smoke-web"}');
+      const hits = await searchTraces(tempo, '{resource.service.name="smoke-web"}');
       return hits.some((hit) => hit.traceId === trace.traceId) ? true : undefined;
     }),
     timed(
@@ -111,6 +125,8 @@ async function runSmoke(stack: RunningStack): Promise<void> {
       },
     ),
   ]);
+  const otherTenant = await getTrace({ ...tempo, tenant: `${TENANT}-other` }, trace.traceId);
+  if (otherTenant) throw new Error(`tenant ${TENANT}-other can read tenant ${TENANT}'s trace`);
 }
 
 const started = performance.now();

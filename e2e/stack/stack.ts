@@ -1,7 +1,8 @@
 /**
  * Runs the real telemetry backend on 127.0.0.1 without Docker: Prometheus, Tempo and the
  * OpenTelemetry Collector, each started from the repository's own config file in deploy/
- * with addresses passed as environment variables, data and logs in a fresh temp dir.
+ * (the files deploy/docker-compose.yml mounts) with addresses and the collector's token passed
+ * as environment variables, data and logs in a fresh temp dir.
  *
  *   const stack = await startStack();            // ports from RUMKIT_PORT_BASE
  *   await fetch(`${stack.urls.collectorOtlpHttp}/v1/traces`, { method: 'POST', ... });
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildStackBinaries, type StackBinaries } from './build.ts';
 import { rumkitCacheDir } from './cacheDir.ts';
+import { collectorTokenFromEnv } from './collectorToken.ts';
 import { launchProcesses, type ProcessSpec, stopInReverseOrder } from './launchProcesses.ts';
 import { portBaseFromEnv, type StackPorts, stackPorts } from './ports.ts';
 import { repoPaths } from './repoPaths.ts';
@@ -37,12 +39,15 @@ export type StackOptions = {
   /** Leave the processes running when this Node process exits (start.ts --detach). */
   detached?: boolean;
   keepData?: boolean;
+  /** What writers must send as `Authorization: Bearer …`; see collectorToken.ts. */
+  collectorToken?: string;
   log?: (line: string) => void;
 };
 
 export type RunningStack = {
   urls: StackUrls;
   ports: StackPorts;
+  collectorToken: string;
   dataDir: string;
   /** Settles with a description (and log tail) if a component dies before stop() is called. */
   unexpectedExit: Promise<string>;
@@ -63,6 +68,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     base = portBaseFromEnv(),
     detached = false,
     keepData = process.env.RUMKIT_KEEP_DATA === '1',
+    collectorToken = collectorTokenFromEnv(),
     log = (line: string) => console.error(line),
   } = options;
   const ports = stackPorts(base);
@@ -74,7 +80,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const started = performance.now();
   const dataDir = mkdtempSync(join(tmpdir(), `rumkit-stack-${base}-`));
   const urls = stackUrls(ports);
-  const components = stackComponents(binaries, ports, urls, dataDir);
+  const components = stackComponents(binaries, ports, urls, dataDir, collectorToken);
   writePrometheusFiles(ports, dataDir);
 
   const state: StackState = { base, urls, dataDir, keepData, startedAt: new Date().toISOString(), processes: [] };
@@ -95,7 +101,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     removeStackFiles(state, pointerFile);
   };
   log(`stack: ready in ${((performance.now() - started) / 1000).toFixed(1)}s (data in ${dataDir})`);
-  return { urls, ports, dataDir, unexpectedExit: group.unexpectedExit, stop };
+  return { urls, ports, collectorToken, dataDir, unexpectedExit: group.unexpectedExit, stop };
 }
 
 /** Stops the stack recorded for a port base by another process; false if none was recorded. */
@@ -122,7 +128,13 @@ function stackUrls(ports: StackPorts): StackUrls {
   };
 }
 
-function stackComponents(binaries: StackBinaries, ports: StackPorts, urls: StackUrls, dataDir: string): ProcessSpec[] {
+function stackComponents(
+  binaries: StackBinaries,
+  ports: StackPorts,
+  urls: StackUrls,
+  dataDir: string,
+  collectorToken: string,
+): ProcessSpec[] {
   const remoteWrite = `${urls.prometheus}/api/v1/write`;
   return [
     {
@@ -169,6 +181,8 @@ function stackComponents(binaries: StackBinaries, ports: StackPorts, urls: Stack
         RUMKIT_COLLECTOR_HEALTH_ENDPOINT: `127.0.0.1:${ports.collectorHealth}`,
         RUMKIT_COLLECTOR_METRICS_HOST: '127.0.0.1',
         RUMKIT_COLLECTOR_METRICS_PORT: String(ports.collectorMetrics),
+        RUMKIT_COLLECTOR_TOKEN: collectorToken,
+        RUMKIT_COLLECTOR_STORAGE_DIR: join(dataDir, 'collector-queue'),
         RUMKIT_TEMPO_OTLP_HTTP_URL: `http://127.0.0.1:${ports.tempoOtlpHttp}`,
         RUMKIT_PROMETHEUS_REMOTE_WRITE_URL: remoteWrite,
       },
@@ -178,11 +192,12 @@ function stackComponents(binaries: StackBinaries, ports: StackPorts, urls: Stack
   ];
 }
 
-/** Prometheus reads its scrape targets from files beside its config (see prometheus.yml). */
+/** Prometheus reads its scrape targets and rules from beside its config (see prometheus.yml). */
 function writePrometheusFiles(ports: StackPorts, dataDir: string): void {
   const dir = join(dataDir, 'prometheus');
   mkdirSync(join(dir, 'targets'), { recursive: true });
   symlinkSync(repoPaths.prometheusConfig, join(dir, 'prometheus.yml'));
+  symlinkSync(repoPaths.prometheusRulesDir, join(dir, 'rules'));
   const targets = { tempo: ports.tempoHttp, otelcol: ports.collectorMetrics, 'rumkit-worker': ports.worker };
   for (const [job, port] of Object.entries(targets)) {
     writeFileSync(join(dir, 'targets', `${job}.json`), `${JSON.stringify([{ targets: [`127.0.0.1:${port}`] }])}\n`);

@@ -1,13 +1,17 @@
 /**
  * Reads traces back from Tempo's HTTP API in a shape tests can assert on: one flat list of
- * spans with hex ids and their service name.
+ * spans with hex ids and their service name. Tempo runs multi-tenant, so every query names
+ * the tenant whose traces it reads (X-Scope-OrgID).
  *
- *   const spans = await getTrace('http://127.0.0.1:14320', traceIdHex); // undefined until stored
- *   const found = await searchTraces(url, '{resource.service.name="web"}');
+ *   const tempo = { url: 'http://127.0.0.1:14320', tenant: 'demo' };
+ *   const spans = await getTrace(tempo, traceIdHex); // undefined until stored
+ *   const found = await searchTraces(tempo, '{resource.service.name="web"}');
  *
  * Tempo's trace JSON is protobuf-JSON: ids are base64, kinds are enum names, the top level
  * is `batches` (older) or `resourceSpans` (OTLP); both forms are accepted.
  */
+
+export type TempoTarget = { url: string; tenant: string };
 
 export type SpanKindName = 'unspecified' | 'internal' | 'server' | 'client' | 'producer' | 'consumer';
 
@@ -71,10 +75,10 @@ const SPAN_KINDS: [SpanKindName, ...SpanKindName[]] = [
 ];
 const STATUS_CODES = ['unset', 'ok', 'error'] as const;
 
-/** The spans of one trace, or undefined while Tempo does not have it (404). */
-export async function getTrace(baseUrl: string, traceIdHex: string): Promise<TempoSpan[] | undefined> {
-  const response = await fetch(`${baseUrl}/api/traces/${traceIdHex}`, {
-    headers: { accept: 'application/json' },
+/** The spans of one trace, or undefined while the tenant has no such trace (404). */
+export async function getTrace(tempo: TempoTarget, traceIdHex: string): Promise<TempoSpan[] | undefined> {
+  const response = await fetch(`${tempo.url}/api/traces/${traceIdHex}`, {
+    headers: { accept: 'application/json', 'x-scope-orgid': tempo.tenant },
     signal: AbortSignal.timeout(10_000),
   });
   if (response.status === 404) {
@@ -88,14 +92,17 @@ export async function getTrace(baseUrl: string, traceIdHex: string): Promise<Tem
 
 /** TraceQL search over recent traces (ingesters) unless a time range is given. */
 export async function searchTraces(
-  baseUrl: string,
+  tempo: TempoTarget,
   traceql: string,
   range: { startSeconds?: number; endSeconds?: number; limit?: number } = {},
 ): Promise<TraceSearchHit[]> {
   const params = new URLSearchParams({ q: traceql, limit: String(range.limit ?? 20) });
   if (range.startSeconds !== undefined) params.set('start', String(Math.floor(range.startSeconds)));
   if (range.endSeconds !== undefined) params.set('end', String(Math.ceil(range.endSeconds)));
-  const response = await fetch(`${baseUrl}/api/search?${params}`, { signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(`${tempo.url}/api/search?${params}`, {
+    headers: { 'x-scope-orgid': tempo.tenant },
+    signal: AbortSignal.timeout(10_000),
+  });
   if (!response.ok) throw new Error(`GET /api/search: HTTP ${response.status} ${await response.text()}`);
   const body = (await response.json()) as {
     traces?: { traceID: string; rootServiceName?: string; rootTraceName?: string }[];
