@@ -6,6 +6,11 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest*.config.ts', 'worker/vitest*.config.ts', 'demo/vitest*.config.ts'],
+    projects: [
+      'packages/*/vitest*.config.ts',
+      'worker/vitest*.config.ts',
+      'demo/vitest*.config.ts',
+      'deploy/vitest*.config.ts',
+    ],
   },
 });

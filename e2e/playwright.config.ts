@@ -20,4 +20,9 @@ export default defineConfig({
     launchOptions: chromiumLaunchOptions,
     trace: 'retain-on-failure',
   },
+  projects: [
+    { name: 'demo', testIgnore: /operations\.spec\.ts$/ },
+    // Checks the dashboards and alerts against what the demo specs left in the stack, so it runs after them.
+    { name: 'operations', testMatch: /operations\.spec\.ts$/, dependencies: ['demo'] },
+  ],
 });

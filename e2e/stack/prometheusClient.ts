@@ -1,13 +1,19 @@
 /**
- * Instant PromQL queries against Prometheus' HTTP API.
+ * PromQL queries against Prometheus' HTTP API, instant and over a range.
  *
  *   await queryScalar(url, 'sum(traces_service_graph_request_total{client="web"})'); // number | undefined
  *   await queryVector(url, 'traces_service_graph_request_total');                    // [{ metric, value }]
+ *   await queryRange(url, 'rate(up[1m])', { startSeconds, endSeconds, stepSeconds }); // [{ metric, values }]
  */
 
 export type Sample = {
   metric: Record<string, string>;
   value: number;
+};
+
+export type RangeSeries = {
+  metric: Record<string, string>;
+  values: number[];
 };
 
 type QueryResponse = {
@@ -38,8 +44,34 @@ function vectorSamples(promql: string, data: NonNullable<QueryResponse['data']>)
   }));
 }
 
-async function query(baseUrl: string, promql: string): Promise<NonNullable<QueryResponse['data']>> {
-  const response = await fetch(`${baseUrl}/api/v1/query?${new URLSearchParams({ query: promql })}`, {
+/** What a graph of the expression shows between two instants, one value per step. */
+export async function queryRange(
+  baseUrl: string,
+  promql: string,
+  range: { startSeconds: number; endSeconds: number; stepSeconds: number },
+): Promise<RangeSeries[]> {
+  const params = {
+    start: String(range.startSeconds),
+    end: String(range.endSeconds),
+    step: String(range.stepSeconds),
+  };
+  const data = await query(baseUrl, promql, 'query_range', params);
+  if (data.resultType !== 'matrix') throw new Error(`expected a matrix from ${promql}, got ${data.resultType}`);
+  return (data.result as { metric: Record<string, string>; values: [number, string][] }[]).map(
+    ({ metric, values }) => ({
+      metric,
+      values: values.map(([, value]) => Number(value)),
+    }),
+  );
+}
+
+async function query(
+  baseUrl: string,
+  promql: string,
+  endpoint: 'query' | 'query_range' = 'query',
+  params: Record<string, string> = {},
+): Promise<NonNullable<QueryResponse['data']>> {
+  const response = await fetch(`${baseUrl}/api/v1/${endpoint}?${new URLSearchParams({ query: promql, ...params })}`, {
     signal: AbortSignal.timeout(10_000),
   });
   const body = (await response.json()) as QueryResponse;

@@ -9,12 +9,15 @@
 //
 // The receiver keeps the header as client metadata only with include_metadata; the exporter's queue
 // keeps it across a restart (the persistent queue stores client metadata with each request) and its
-// batcher must partition by it, or batches of two tenants would merge under one header.
+// batcher must partition by it, or batches of two tenants would merge under one header. A batch that
+// arrived without the header is refused, never sent untagged.
 package tenantheader
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -68,12 +71,24 @@ type roundTripper struct {
 	header string
 }
 
-// RoundTrip sets the header from the metadata of the request's context. A request without one goes out
-// without the header, so that a multi-tenant backend refuses it rather than filing it under a guess.
+// RoundTrip sets the header from the metadata of the request's context. A batch that arrived without
+// one is answered 400 here, without being sent: filing it under a guessed tenant would leak it, and
+// Tempo answers "no org id" with a 503, which the exporter would retry for as long as it retries.
+// A 400 is final: the exporter drops the batch and logs this message.
 func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	values := client.FromContext(req.Context()).Metadata.Get(rt.header)
-	if len(values) == 0 {
-		return rt.base.RoundTrip(req)
+	if len(values) == 0 || values[0] == "" {
+		message := fmt.Sprintf("the batch arrived without %s; its sender must name its tenant", rt.header)
+		return &http.Response{
+			Status:     "400 Bad Request",
+			StatusCode: http.StatusBadRequest,
+			Proto:      "HTTP/1.1",
+			ProtoMajor: 1,
+			ProtoMinor: 1,
+			Header:     http.Header{"Content-Type": {"text/plain"}},
+			Body:       io.NopCloser(strings.NewReader(message)),
+			Request:    req,
+		}, nil
 	}
 	req = req.Clone(req.Context())
 	req.Header.Set(rt.header, values[0])

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { repoPaths } from '../e2e/stack/repoPaths.ts';
+import { runTool } from './testing/runTool.ts';
+
+const composeFile = join(import.meta.dirname, 'docker-compose.yml');
+type Service = { volumes?: string[]; environment?: Record<string, string> };
+const compose = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as { services: Record<string, Service> };
+
+/** `docker compose` (v2 plugin) or `docker-compose` (standalone), whichever this machine has. */
+function composeCommand(): string[] | undefined {
+  if (runTool('docker', ['compose', 'version']).status === 0) return ['docker', 'compose'];
+  if (runTool('docker-compose', ['version']).status === 0) return ['docker-compose'];
+  return undefined;
+}
+
+/** Host side (resolved) → container side of a service's bind mounts. */
+function bindMounts(service: string): Map<string, string> {
+  const mounts = compose.services[service]?.volumes ?? [];
+  return new Map(
+    mounts
+      .filter((mount) => mount.startsWith('.'))
+      .map((mount) => {
+        const [host = '', container = ''] = mount.split(':');
+        return [resolve(import.meta.dirname, host), container];
+      }),
+  );
+}
+
+/** Variables a config file reads without a default: `${NAME}` (Tempo, the worker) or `${env:NAME}` (the collector). */
+function requiredVariables(file: string): string[] {
+  const text = readFileSync(file, 'utf8').replace(/^\s*#.*$/gm, '');
+  return [...text.matchAll(/\$\{(?:env:)?(\w+)\}/g)].map(([, name = '']) => name);
+}
+
+describe('docker-compose.yml', () => {
+  const command = composeCommand();
+  it.skipIf(!command)(
+    `is valid for ${command?.join(' ') ?? 'docker compose (skipped: no Docker Compose client on this machine)'} config`,
+    () => {
+      const [executable = '', ...args] = command ?? [];
+      const env = {
+        ...process.env,
+        RUMKIT_COLLECTOR_TOKEN: 'compose-config',
+        GRAFANA_ADMIN_PASSWORD: 'compose-config',
+      };
+      const { status, output } = runTool(executable, [...args, '-f', composeFile, 'config', '--quiet'], { env });
+      expect(status, output).toBe(0);
+    },
+  );
+
+  it('mounts the very config files the loopback stack and the e2e run', () => {
+    expect(bindMounts('collector').get(repoPaths.collectorConfig)).toBe('/etc/otelcol/config.yaml');
+    expect(bindMounts('tempo').get(repoPaths.tempoConfig)).toBe('/etc/tempo/tempo.yaml');
+    expect(bindMounts('prometheus').get(repoPaths.prometheusConfig)).toBe('/etc/prometheus/prometheus.yml');
+    expect(bindMounts('prometheus').get(repoPaths.prometheusRulesDir)).toBe('/etc/prometheus/rules');
+    expect(bindMounts('worker').get(join(repoPaths.root, 'demo/rumkit.yaml'))).toBe('/etc/rumkit/rumkit.yaml');
+  });
+
+  it('mounts the dashboards where the Grafana provisioning looks for them', () => {
+    const provider = readFileSync(join(import.meta.dirname, 'grafana/provisioning/dashboards/rumkit.yaml'), 'utf8');
+    const path = (parse(provider) as { providers: { options: { path: string } }[] }).providers[0]?.options.path;
+    expect(bindMounts('grafana').get(join(import.meta.dirname, 'grafana/dashboards'))).toBe(path);
+  });
+
+  it('gives every service the variables its config file needs', () => {
+    const missing = [
+      ['collector', repoPaths.collectorConfig],
+      ['worker', join(repoPaths.root, 'demo/rumkit.yaml')],
+      ['tempo', repoPaths.tempoConfig],
+    ].flatMap(([service = '', file = '']) =>
+      requiredVariables(file)
+        .filter((name) => !(name in (compose.services[service]?.environment ?? {})))
+        .map((name) => `${service}: ${name}`),
+    );
+    expect(missing).toEqual([]);
+  });
+});

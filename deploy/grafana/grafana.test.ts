@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { dashboardQueries, panelsOf, readDashboards, ruleQueries } from '../promqlQueries.ts';
+import { runTool } from '../testing/runTool.ts';
+
+const provisioning = join(import.meta.dirname, 'provisioning');
+type Datasource = { uid: string; type: string; jsonData?: Record<string, unknown>; secureJsonData?: object };
+const { datasources } = parse(readFileSync(join(provisioning, 'datasources/rumkit.yaml'), 'utf8')) as {
+  datasources: Datasource[];
+};
+const dashboards = readDashboards();
+
+describe('Grafana dashboards', () => {
+  it('are the real-user-monitoring and worker-operations dashboards, with distinct uids', () => {
+    expect(dashboards.map(({ dashboard }) => dashboard.title).sort()).toEqual([
+      'Real user monitoring',
+      'rumkit worker operations',
+    ]);
+    expect(new Set(dashboards.map(({ dashboard }) => dashboard.uid)).size).toBe(dashboards.length);
+  });
+
+  it('query only the provisioned data sources', () => {
+    const uids = new Set(datasources.map((datasource) => datasource.uid));
+    const strays = dashboards.flatMap(({ file, dashboard }) =>
+      panelsOf(dashboard)
+        .filter((panel) => panel.type !== 'row')
+        .flatMap((panel) =>
+          (panel.targets ?? []).map((target) => ({
+            where: `${file} › ${panel.title}`,
+            uid: (target.datasource ?? panel.datasource)?.uid,
+          })),
+        )
+        .filter(({ uid }) => !uid || !uids.has(uid)),
+    );
+    expect(strays).toEqual([]);
+  });
+
+  it('draw the service map from Tempo', () => {
+    const serviceMaps = dashboards.flatMap(({ dashboard }) =>
+      panelsOf(dashboard).filter((panel) => panel.type === 'nodeGraph' && panel.datasource?.uid === 'tempo'),
+    );
+    expect(serviceMaps.map((panel) => panel.title)).toEqual(['Service map']);
+  });
+});
+
+describe('PromQL of the dashboards and rules', () => {
+  // promtool parses PromQL offline only as rule expressions, so each query becomes a recording rule.
+  it('parses, every variable resolved', () => {
+    const queries = [...dashboardQueries(), ...ruleQueries()];
+    const dir = mkdtempSync(join(tmpdir(), 'rumkit-promql-'));
+    try {
+      const file = join(dir, 'queries.rules.yml');
+      const groups = queries.map((query, i) => ({
+        name: query.where,
+        rules: [{ record: `rumkit_check:query_${i}`, expr: query.expr }],
+      }));
+      writeFileSync(file, stringify({ groups }));
+      const { status, output } = runTool('promtool', ['check', 'rules', file]);
+      expect(status, output).toBe(0);
+      expect(output).toContain(`SUCCESS: ${queries.length} rules found`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Grafana provisioning', () => {
+  it('points the Tempo data source at one tenant and its service map and traces-to-metrics at Prometheus', () => {
+    const tempo = datasources.find((datasource) => datasource.type === 'tempo');
+    expect(tempo?.jsonData).toMatchObject({
+      httpHeaderName1: 'X-Scope-OrgID',
+      serviceMap: { datasourceUid: 'prometheus' },
+      tracesToMetrics: { datasourceUid: 'prometheus' },
+    });
+    // Grafana substitutes the tenant from its environment when it loads the file.
+    expect(tempo?.secureJsonData).toEqual({
+      httpHeaderValue1: expect.stringMatching(/^\$\{RUMKIT_GRAFANA_TEMPO_TENANT\}$/),
+    });
+    expect(datasources.find((datasource) => datasource.uid === 'prometheus')?.type).toBe('prometheus');
+  });
+});

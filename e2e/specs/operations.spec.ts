@@ -1,0 +1,182 @@
+/**
+ * The operator's view on the real stack, after the demo specs have filled it (playwright.config.ts runs
+ * this project after theirs): every PromQL expression of the Grafana dashboards and of the alert rules
+ * runs on this run's Prometheus without error and every dashboard panel shows data; Prometheus evaluates
+ * every rule; the worker is scraped while its metrics are counted once; the collector refuses writers
+ * without its token, masks personal data in backend spans and keeps each tenant's traces apart.
+ */
+import { randomBytes } from 'node:crypto';
+import { expect, test } from '@playwright/test';
+import { dashboardQueries, type PromQuery, ruleQueries } from '../../deploy/promqlQueries.ts';
+import { e2eUrls } from '../harness/e2eUrls.ts';
+import { DEMO_TENANT } from '../harness/startDemo.ts';
+import { collectorTokenFromEnv } from '../stack/collectorToken.ts';
+import { pollUntil } from '../stack/pollUntil.ts';
+import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
+import { queryRange, queryScalar, queryVector } from '../stack/prometheusClient.ts';
+import { getTrace } from '../stack/tempoClient.ts';
+
+const urls = e2eUrls();
+const collectorUrl = `http://127.0.0.1:${stackPorts(portBaseFromEnv()).collectorHttp}`;
+const tempo = { url: urls.tempo, tenant: DEMO_TENANT };
+/** The stack of one e2e run is fresh, so this window holds everything it recorded. */
+const lookBackSeconds = 15 * 60;
+
+/** What Grafana would draw for the query: a finite value somewhere in the range, or in the instant. */
+async function showsData(query: PromQuery): Promise<boolean> {
+  const endSeconds = Date.now() / 1000;
+  if (query.instant) return (await queryVector(urls.prometheus, query.expr)).some((s) => Number.isFinite(s.value));
+  const series = await queryRange(urls.prometheus, query.expr, {
+    startSeconds: endSeconds - lookBackSeconds,
+    endSeconds,
+    stepSeconds: 5,
+  });
+  return series.some((s) => s.values.some(Number.isFinite));
+}
+
+test('a visit with an uncaught error and a click reaches the RUM metrics', async ({ page }) => {
+  await page.goto(urls.web);
+  await page.locator('body').click();
+  await page.evaluate(() => {
+    setTimeout(() => {
+      throw new TypeError('operations check: an uncaught error');
+    });
+  });
+  await Promise.all([page.waitForEvent('close'), page.close({ runBeforeUnload: true })]);
+
+  const errors = await pollUntil(
+    'rumkit_js_errors_total{type="TypeError"} in Prometheus',
+    async () => {
+      const count = await queryScalar(urls.prometheus, 'sum(rumkit_js_errors_total{type="TypeError"})');
+      return count && count > 0 ? count : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 2_000 },
+  );
+  expect(errors).toBeGreaterThan(0);
+});
+
+test('every dashboard and rule expression runs, and every dashboard panel and recording rule shows data', async () => {
+  const queries = [...dashboardQueries(), ...ruleQueries()];
+  const failures = (
+    await Promise.all(
+      queries.map((query) =>
+        showsData(query).then(
+          () => undefined,
+          (error: Error) => `${query.where}: ${error.message}`,
+        ),
+      ),
+    )
+  ).filter(Boolean);
+  expect(failures, 'queries Prometheus refused').toEqual([]);
+
+  // Alerts stay out: in a healthy run they have nothing to say.
+  const mustShowData = queries.filter((query) => query.kind !== 'alert');
+  let empty: string[] = [];
+  await pollUntil(
+    'every dashboard panel and recording rule to show data',
+    async () => {
+      const shown = await Promise.all(mustShowData.map(showsData));
+      empty = mustShowData.filter((_, i) => !shown[i]).map((query) => `${query.where}: ${query.expr}`);
+      if (empty.length) throw new Error(`${empty.length} without data, e.g. ${empty[0]}`);
+      return true;
+    },
+    { timeoutMs: 90_000, intervalMs: 5_000 },
+  ).catch(() => undefined);
+  expect(empty, 'dashboard queries without data').toEqual([]);
+});
+
+test('Prometheus evaluates every rule of deploy/prometheus/rules without error', async () => {
+  type RulesResponse = { data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } };
+  const rules = await pollUntil(
+    'every rule evaluated once',
+    async () => {
+      const body = (await (await fetch(`${urls.prometheus}/api/v1/rules`)).json()) as RulesResponse;
+      const all = body.data.groups.flatMap((group) => group.rules);
+      return all.length === ruleQueries().length && all.every((rule) => rule.health !== 'unknown') ? all : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 1_000 },
+  );
+  expect(rules.filter((rule) => rule.health !== 'ok').map((rule) => `${rule.name}: ${rule.lastError}`)).toEqual([]);
+});
+
+test('the worker is scraped for up, and its metrics are counted once, from their remote-written copy', async () => {
+  expect(await queryScalar(urls.prometheus, 'min(up{job="rumkit-worker"})')).toBe(1);
+  expect(await queryVector(urls.prometheus, 'count({__name__=~"rumkit_.+", job="rumkit-worker"})')).toEqual([]);
+  expect(await queryScalar(urls.prometheus, 'count(rumkit_edge_requests_total{job="rumkit-edge"})')).toBeGreaterThan(0);
+});
+
+test('the collector refuses writers without its token, masks personal data and keeps tenants apart', async () => {
+  const traceId = randomBytes(16).toString('hex');
+  const spanId = randomBytes(8).toString('hex');
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const attribute = (key: string, value: string) => ({ key, value: { stringValue: value } });
+  const body = JSON.stringify({
+    resourceSpans: [
+      {
+        resource: { attributes: [attribute('service.name', 'rumkit-operations-check')] },
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId,
+                spanId,
+                name: 'POST /api/orders',
+                kind: 2,
+                startTimeUnixNano: String(nowNs - 50_000_000n),
+                endTimeUnixNano: String(nowNs),
+                attributes: [
+                  attribute('enduser.email', 'jane.doe@example.com'),
+                  attribute('payment.card', '4111 1111 1111 1111'),
+                  attribute('http.request.header.authorization', 'Basic amFuZTpodW50ZXIy'),
+                  attribute('client.address', '203.0.113.7'),
+                  attribute('url.full', 'https://shop.example.com/api/orders/8812?step=pay'),
+                  attribute('session.id', '4111111111111111'),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  const post = (headers: Record<string, string>) =>
+    fetch(`${collectorUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+  const token = `Bearer ${collectorTokenFromEnv()}`;
+
+  expect((await post({ 'x-scope-orgid': DEMO_TENANT })).status).toBe(401);
+  expect((await post({ 'x-scope-orgid': DEMO_TENANT, authorization: 'Bearer not-the-token' })).status).toBe(401);
+  expect((await post({ 'x-scope-orgid': DEMO_TENANT, authorization: token })).status).toBe(200);
+
+  const spans = await pollUntil('the posted span in Tempo', () => getTrace(tempo, traceId), {
+    timeoutMs: 30_000,
+    intervalMs: 500,
+  });
+  expect(spans[0]?.attributes).toMatchObject({
+    'enduser.email': '****',
+    'payment.card': '****',
+    'http.request.header.authorization': '****',
+    'client.address': '****',
+    'url.full': 'https://shop.example.com/api/orders/8812?step=pay',
+    'session.id': '4111111111111111',
+  });
+  expect(await getTrace({ ...tempo, tenant: `${DEMO_TENANT}-other` }, traceId)).toBeUndefined();
+
+  // Without a tenant the collector takes the batch but its Tempo exporter refuses it for good (the
+  // tenant_header extension), instead of Tempo's retryable "no org id" holding the queue forever.
+  const failedBefore = await exportFailures();
+  expect((await post({ authorization: token })).status).toBe(200);
+  await pollUntil(
+    'the Tempo exporter to give up on the batch without a tenant',
+    async () => ((await exportFailures()) > failedBefore ? true : undefined),
+    { timeoutMs: 30_000, intervalMs: 1_000 },
+  );
+});
+
+async function exportFailures(): Promise<number> {
+  const failed = 'sum(otelcol_exporter_send_failed_spans{exporter="otlp_http/tempo"})';
+  return (await queryScalar(urls.prometheus, failed)) ?? 0;
+}
