@@ -8,17 +8,22 @@
 import { randomBytes } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import { dashboardQueries, type PromQuery, ruleQueries } from '../../deploy/promqlQueries.ts';
-import { e2eUrls } from '../harness/e2eUrls.ts';
+import { type E2eUrls, e2eUrls } from '../harness/e2eUrls.ts';
 import { DEMO_TENANT } from '../harness/startDemo.ts';
 import { collectorTokenFromEnv } from '../stack/collectorToken.ts';
 import { pollUntil } from '../stack/pollUntil.ts';
 import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
 import { queryRange, queryScalar, queryVector } from '../stack/prometheusClient.ts';
-import { getTrace } from '../stack/tempoClient.ts';
+import { getTrace, type TempoTarget } from '../stack/tempoClient.ts';
 
-const urls = e2eUrls();
 const collectorUrl = `http://127.0.0.1:${stackPorts(portBaseFromEnv()).collectorHttp}`;
-const tempo = { url: urls.tempo, tenant: DEMO_TENANT };
+// Read when the tests run: the global setup that starts the services sets them (listing tests does not).
+let urls: E2eUrls;
+let tempo: TempoTarget;
+test.beforeAll(() => {
+  urls = e2eUrls();
+  tempo = { url: urls.tempo, tenant: DEMO_TENANT };
+});
 /** The stack of one e2e run is fresh, so this window holds everything it recorded. */
 const lookBackSeconds = 15 * 60;
 
