@@ -1,0 +1,64 @@
+/**
+ * The size of `@rumkit/react`, measured like the agent's (packages/browser/scripts/size.ts, after
+ * ../shared/bench/bundle-size): esbuild (browser, ESM, es2020, minified, `--conditions=module,production`),
+ * gzip level 9. The entry is an app that uses every export, so nothing is tree-shaken away; React, ReactDOM,
+ * React Router and the agent (`@rumkit/browser`, measured on its own) are external: the app has them anyway.
+ * Built from the package's dist/ (run its build first).
+ *
+ *     node bench/react/size.ts   # table; exit 1 over the budget
+ */
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+/** What the integration may add to an app on top of the agent. */
+export const REACT_BUDGET = 2_000;
+
+const root = path.resolve(import.meta.dirname, '../..');
+const EXTERNAL = ['react', 'react-dom', 'react/jsx-runtime', 'react-router', '@rumkit/browser', '@opentelemetry/api'];
+
+const ENTRIES = {
+  '@rumkit/react, every export': `import * as rumkit from '@rumkit/react'; globalThis.keep = rumkit;`,
+  '@rumkit/react/react-router, every export': `import * as rumkit from '@rumkit/react/react-router'; globalThis.keep = rumkit;`,
+  'a typical app: provider, error boundary, useSpan, RumkitRoutes': `
+    import { RumkitErrorBoundary, RumkitProvider, useSpan } from '@rumkit/react';
+    import { RumkitRoutes } from '@rumkit/react/react-router';
+    globalThis.keep = [RumkitErrorBoundary, RumkitProvider, useSpan, RumkitRoutes];`,
+};
+
+export async function measure(contents: string, external = EXTERNAL): Promise<number> {
+  const result = await build({
+    stdin: { contents, resolveDir: root, loader: 'js' },
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2020',
+    minify: true,
+    treeShaking: true,
+    legalComments: 'none',
+    conditions: ['module', 'production'],
+    define: { 'process.env.NODE_ENV': '"production"' },
+    external,
+    write: false,
+    logLevel: 'silent',
+  });
+  return gzipSync(result.outputFiles[0]?.contents ?? new Uint8Array(), { level: 9 }).length;
+}
+
+if (import.meta.main) {
+  console.log('| what | gzip -9 bytes |\n| --- | ---: |');
+  const sizes: number[] = [];
+  for (const [what, contents] of Object.entries(ENTRIES)) {
+    const bytes = await measure(contents);
+    sizes.push(bytes);
+    console.log(`| ${what} | ${bytes} |`);
+  }
+  // Without the OpenTelemetry API external: what an app without the agent's copy of it would add.
+  const withApi = await measure(Object.values(ENTRIES)[2] as string, EXTERNAL.slice(0, -1));
+  console.log(`| the typical app, with \`@opentelemetry/api\` bundled rather than shared | ${withApi} |`);
+  const largest = Math.max(...sizes);
+  if (largest > REACT_BUDGET) {
+    console.error(`over budget: ${largest} B > ${REACT_BUDGET} B`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * An error boundary that records what its children throw while rendering as an exception in the active trace
+ * (`exception.type`, `exception.message`, `exception.stacktrace`, and `react.component_stack`: where in the
+ * component tree it happened), then shows `fallback`.
+ *
+ *     <RumkitErrorBoundary fallback={({ error, reset }) => <p>Failed: {error.message} <button onClick={reset}>Retry</button></p>}>
+ *       <Invoice />
+ *     </RumkitErrorBoundary>
+ */
+import { Component, type ContextType, type ErrorInfo, type ReactNode } from 'react';
+import { RumkitContext } from './rumkitContext.ts';
+
+export interface FallbackProps {
+  error: Error;
+  /** Renders the children again. */
+  reset: () => void;
+}
+
+export interface RumkitErrorBoundaryProps {
+  fallback: ReactNode | ((props: FallbackProps) => ReactNode);
+  /** Called after the error was recorded, e.g. to report it elsewhere too. */
+  onError?: (error: Error, info: ErrorInfo) => void;
+  children?: ReactNode;
+}
+
+export class RumkitErrorBoundary extends Component<RumkitErrorBoundaryProps, { error: Error | undefined }> {
+  static override contextType = RumkitContext;
+  declare context: ContextType<typeof RumkitContext>;
+  override state = { error: undefined as Error | undefined };
+
+  static getDerivedStateFromError(thrown: unknown) {
+    return { error: thrown instanceof Error ? thrown : new Error(String(thrown)) };
+  }
+
+  override componentDidCatch(error: Error, info: ErrorInfo) {
+    this.context?.recordError(error, info.componentStack ? { 'react.component_stack': info.componentStack } : {});
+    this.props.onError?.(error, info);
+  }
+
+  reset = () => this.setState({ error: undefined });
+
+  override render() {
+    const { error } = this.state;
+    if (!error) return this.props.children;
+    const { fallback } = this.props;
+    return typeof fallback === 'function' ? fallback({ error, reset: this.reset }) : fallback;
+  }
+}

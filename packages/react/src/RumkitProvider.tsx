@@ -1,0 +1,25 @@
+/**
+ * `<RumkitProvider config={…}>`: starts the rumkit agent for the page and hands it to the hooks below.
+ *
+ *     <RumkitProvider config={{ endpoint, apiKey, serviceName: 'shop-web' }}>
+ *       <App />
+ *     </RumkitProvider>
+ *
+ * The agent starts during the provider's first client render, before any child effect runs, so the first
+ * fetch a child makes is already traced. It lives as long as the page: `config` is read once, and unmounting
+ * the provider does not stop it (a provider mounted again gets the same agent).
+ */
+import type { RumkitConfig } from '@rumkit/browser';
+import { type ReactNode, useState } from 'react';
+import { RumkitContext } from './rumkitContext.ts';
+import { startAgentOnce } from './startAgentOnce.ts';
+
+export interface RumkitProviderProps {
+  config: RumkitConfig;
+  children?: ReactNode;
+}
+
+export function RumkitProvider({ config, children }: RumkitProviderProps) {
+  const [agent] = useState(() => startAgentOnce(config));
+  return <RumkitContext.Provider value={agent}>{children}</RumkitContext.Provider>;
+}

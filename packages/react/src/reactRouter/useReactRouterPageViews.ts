@@ -1,0 +1,17 @@
+/**
+ * React Router route changes as page views named by their route template (`'/docs/:id'`). For data routers
+ * (`createBrowserRouter`), call it in the root route's component with the router's routes; `<Routes>` users
+ * take `<RumkitRoutes>` instead.
+ *
+ *     const router = createBrowserRouter(routes);
+ *     function Root() { useReactRouterPageViews(routes); return <Outlet />; }
+ */
+import { type Location, matchRoutes, type RouteObject, useLocation } from 'react-router';
+import { useRouteChange } from '../useRouteChange.ts';
+import { routeTemplate } from './routeTemplate.ts';
+
+export function useReactRouterPageViews(routes: RouteObject[], location?: Partial<Location> | string): void {
+  const current = useLocation();
+  const pathname = typeof location === 'string' ? location : (location?.pathname ?? current.pathname);
+  useRouteChange(pathname, routeTemplate(matchRoutes(routes, pathname), pathname));
+}

@@ -1,0 +1,148 @@
+/**
+ * `@rumkit/react` in real Chromium: the Vite-built test app (test/app, React in development mode under
+ * StrictMode) sends its spans to a small local receiver standing in for the rumkit edge
+ * (support/testServer.ts), and the tests read what arrived there.
+ */
+import { test as base, expect, type Page } from '@playwright/test';
+import { PING_DELAY_MS, type ReceivedSpan, startTestServer, type TestServer } from './support/testServer.ts';
+
+const test = base.extend<{ consoleErrors: string[] }, { server: TestServer }>({
+  server: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright's fixture signature needs the first argument.
+    async ({}, use) => {
+      const server = await startTestServer();
+      await use(server);
+      await server.close();
+    },
+    { scope: 'worker' },
+  ],
+  consoleErrors: [
+    async ({ page, server }, use) => {
+      server.reset();
+      const errors: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
+      page.on('pageerror', (error) => errors.push(error.message));
+      await use(errors);
+    },
+    { auto: true },
+  ],
+});
+
+async function flush(page: Page): Promise<void> {
+  // The agent is a singleton; the probe collected it from the provider.
+  await page.evaluate(() => Promise.all([...window.reactTest.agents].map((agent) => agent?.flush())));
+}
+
+/** Flushes the agent until the receiver has a span that matches. */
+async function receivedSpan(
+  server: TestServer,
+  page: Page,
+  what: string,
+  matches: (span: ReceivedSpan) => boolean,
+): Promise<ReceivedSpan> {
+  await expect
+    .poll(async () => {
+      await flush(page);
+      return server.spans().some(matches);
+    }, what)
+    .toBe(true);
+  return server.spans().find(matches) as ReceivedSpan;
+}
+
+const spanNamed = (server: TestServer, page: Page, name: string) =>
+  receivedSpan(server, page, `a span named ${name}`, (s) => s.name === name);
+
+const isPing = (span: ReceivedSpan) => String(span.attributes['url.full']).endsWith('/api/ping');
+
+test('the provider starts the agent once under StrictMode and every component gets that agent', async ({
+  page,
+  server,
+  consoleErrors,
+}) => {
+  await page.goto(server.url);
+  await expect(page.getByRole('heading', { name: 'Home' })).toBeVisible();
+  // StrictMode really ran the effects twice, so the provider was rendered and mounted twice.
+  await expect.poll(() => page.evaluate(() => window.reactTest.probeEffects)).toBe(2);
+  expect(await page.evaluate(() => window.reactTest.agents.size)).toBe(1);
+  expect(await page.evaluate(() => [...window.reactTest.agents][0] !== undefined)).toBe(true);
+
+  await page.getByRole('button', { name: 'Run traced work' }).click();
+  await expect(page.locator('#work-status')).toHaveText('done');
+  await receivedSpan(server, page, 'the fetch span of /api/ping', isPing);
+  // A second agent would instrument fetch twice (two CLIENT spans per request) or say so on the console.
+  const pings = server.spans().filter(isPing);
+  expect(pings).toHaveLength(1);
+  expect(consoleErrors.filter((text) => text.includes('rumkit'))).toEqual([]);
+});
+
+test('a hook-made span is the child of the active span and the parent of the fetch it starts', async ({
+  page,
+  server,
+}) => {
+  await page.goto(server.url);
+  await page.getByRole('button', { name: 'Run traced work' }).click();
+  await expect(page.locator('#work-status')).toHaveText('done');
+  const inner = await spanNamed(server, page, 'test.inner');
+  const outer = server.spans().find((s) => s.name === 'test.outer');
+  const ping = await receivedSpan(server, page, 'the fetch span of /api/ping', isPing);
+
+  expect(outer?.parentSpanId ?? '').toBe('');
+  expect(inner.traceId).toBe(outer?.traceId);
+  expect(inner.parentSpanId).toBe(outer?.spanId);
+  expect(inner.attributes['test.step']).toBe('ping');
+  expect(ping.kind, 'the fetch span is kind CLIENT').toBe(3);
+  expect(ping.traceId).toBe(inner.traceId);
+  expect(ping.parentSpanId).toBe(inner.spanId);
+  // The span ends when the work's promise settles (the ping takes PING_DELAY_MS), not when it was returned.
+  const innerMs = Number(BigInt(inner.endTimeUnixNano) - BigInt(inner.startTimeUnixNano)) / 1e6;
+  expect(innerMs).toBeGreaterThanOrEqual(PING_DELAY_MS);
+});
+
+test('a render error is recorded with its component stack and the boundary shows its fallback', async ({
+  page,
+  server,
+}) => {
+  await page.goto(server.url);
+  await page.getByRole('button', { name: 'Break' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Fallback: render failed on purpose');
+  // The rest of the app still works.
+  await expect(page.getByRole('button', { name: 'Run traced work' })).toBeVisible();
+
+  const exception = await spanNamed(server, page, 'exception');
+  expect(exception.status?.code, 'status ERROR').toBe(2);
+  const event = exception.events.find((e) => e.name === 'exception');
+  expect(event?.attributes['exception.type']).toBe('Error');
+  expect(event?.attributes['exception.message']).toBe('render failed on purpose');
+  expect(String(event?.attributes['exception.stacktrace'])).toContain('Explode');
+  expect(String(event?.attributes['react.component_stack'])).toMatch(
+    /Explode[\s\S]*RumkitErrorBoundary[\s\S]*Breakable/,
+  );
+  expect(exception.attributes['session.id']).toEqual(expect.any(String));
+});
+
+test('a route change starts a new page view named by the route template', async ({ page, server }) => {
+  const screenOpened = (title: string) =>
+    receivedSpan(server, page, `the span of ${title} opening`, (s) => s.attributes['test.screen'] === title);
+  await page.goto(server.url);
+  const homeOpened = await screenOpened('Home');
+  await page.getByRole('button', { name: 'Run traced work' }).click();
+  const onHome = await spanNamed(server, page, 'test.inner');
+
+  await page.getByRole('link', { name: 'Document 42' }).click();
+  await expect(page.getByRole('heading', { name: 'Document 42' })).toBeVisible();
+  const documentOpened = await screenOpened('Document 42');
+  server.reset();
+  await page.getByRole('button', { name: 'Run traced work' }).click();
+  const onDocument = await spanNamed(server, page, 'test.inner');
+
+  expect(onHome.attributes['rumkit.page.route']).toBe('/');
+  expect(onDocument.attributes['rumkit.page.route']).toBe('/docs/:id');
+  expect(onDocument.attributes['rumkit.page_view.id']).not.toBe(onHome.attributes['rumkit.page_view.id']);
+  // One page view per route: a span made as a page mounted (before the route was reported) belongs to the
+  // same view as later ones, so neither StrictMode's second effect run nor the router's report started another.
+  expect(homeOpened.attributes['rumkit.page_view.id']).toBe(onHome.attributes['rumkit.page_view.id']);
+  expect(documentOpened.attributes['rumkit.page_view.id']).toBe(onDocument.attributes['rumkit.page_view.id']);
+  expect(onDocument.attributes['session.id']).toBe(onHome.attributes['session.id']);
+});
