@@ -1,15 +1,19 @@
 /**
- * Serves the built demo page (`dist/web`) and writes the runtime settings into it, so one build runs
- * against any ports.
+ * Serves the built demo pages (`dist/web`) with the runtime settings written into them, so one build runs
+ * against any ports: every page gets the settings as a JSON block, and `{{name}}` in a page (the plain page's
+ * script-tag attributes) becomes that setting. `/rumkit/…` serves the agent's script-tag build
+ * (`@rumkit/browser`'s `rumkit.iife.js` and the chunks it loads from beside itself).
  *
  *     node demo/serve.ts   # PORT, HOST, and the DemoConfig fields as RUMKIT_DEMO_CONFIG (JSON)
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { dirname, extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DemoConfig } from './web/demoConfig.ts';
 
 const root = join(import.meta.dirname, 'dist/web');
+const agentDir = dirname(fileURLToPath(import.meta.resolve('@rumkit/browser/rumkit.iife.js')));
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -20,13 +24,21 @@ const types: Record<string, string> = {
 
 export function serveDemo(config: DemoConfig, port: number, host = '127.0.0.1'): Promise<Server> {
   const configBlock = `<script id="rumkit-config" type="application/json">${JSON.stringify(config).replace(/</g, '\\u003c')}</script>`;
+  const settings = config as unknown as Record<string, string>;
   const server = createServer(async (req, res) => {
     // The pathname starts with '/', so normalize() cannot climb above root.
     const path = normalize(new URL(req.url ?? '/', 'http://localhost').pathname);
-    const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
+    const file = path.startsWith('/rumkit/')
+      ? join(agentDir, path.slice('/rumkit/'.length))
+      : join(root, path.endsWith('/') ? `${path}index.html` : path);
     try {
       let body: Buffer | string = await readFile(file);
-      if (file.endsWith('.html')) body = body.toString('utf8').replace('<!--rumkit-config-->', configBlock);
+      if (file.endsWith('.html')) {
+        body = body
+          .toString('utf8')
+          .replace('<!--rumkit-config-->', configBlock)
+          .replace(/\{\{(\w+)\}\}/g, (_, name: string) => escapeAttribute(settings[name] ?? ''));
+      }
       res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
       res.end(body);
     } catch {
@@ -35,6 +47,10 @@ export function serveDemo(config: DemoConfig, port: number, host = '127.0.0.1'):
     }
   });
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
+}
+
+function escapeAttribute(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 if (import.meta.main) {

@@ -1,50 +1,106 @@
 /**
- * `npm start`: the demo end to end on this machine — the collector, Tempo and Prometheus (built once with
- * Go and cached), the edge worker, the demo API and the demo page — then prints where to look.
- * Ctrl-C stops everything it started.
+ * `npm start`: the demo on this machine, and where to look.
+ *
+ * - default, local mode: the trace view with its embedded store, the edge worker on Node, the demo API and the
+ *   demo pages — Node only, no Go, Docker or account. The worker and the API send their spans to the view.
+ * - `TEMPO_URL=… [OTEL_COLLECTOR_URL=…] npm start`: the worker and the API send to that OpenTelemetry
+ *   Collector (default http://127.0.0.1:4318) and the view reads that Tempo (TEMPO_TENANT: its X-Scope-OrgID).
+ * - `npm run start:stack` (`--stack`): also runs the collector, Tempo and Prometheus of e2e/stack (built once
+ *   with Go and cached) and uses them as above.
+ *
+ * The demo pages and the agent's script-tag build are built first when their sources changed. Ctrl-C stops
+ * everything it started. RUMKIT_PORT_BASE moves every port.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDemo } from '../e2e/harness/startDemo.ts';
+import { type RunningDemo, startDemo, type TelemetryBackend } from '../e2e/harness/startDemo.ts';
 import { portBaseFromEnv, stackPorts } from '../e2e/stack/ports.ts';
-import { startStack } from '../e2e/stack/stack.ts';
+import { type RunningStack, startStack } from '../e2e/stack/stack.ts';
+import { buildIfStale } from './buildIfStale.ts';
 
+const log = (line: string) => console.log(line);
 const base = portBaseFromEnv();
-const stack = await startStack({ base });
-const logDir = mkdtempSync(join(tmpdir(), `rumkit-demo-${base}-`));
-const demo = await startDemo({
-  ports: stackPorts(base),
-  collectorUrl: stack.urls.collectorOtlpHttp,
-  traceUrlTemplate: `${stack.urls.tempo}/api/traces/{traceId}`,
-  logDir,
-}).catch(async (error: unknown) => {
-  await stack.stop();
-  throw error;
-});
+const withStack = process.argv.includes('--stack');
+const AGENT_SOURCES = [
+  'packages/browser/src',
+  'packages/browser/scripts/build.ts',
+  'packages/otlp/src',
+  'package-lock.json',
+];
 
+let stack: RunningStack | undefined;
+let demo: RunningDemo | undefined;
 let stopping = false;
 async function stop(code: number) {
   if (stopping) return;
   stopping = true;
   console.log('\nstopping…');
-  await demo.stop();
-  await stack.stop();
+  await demo?.stop();
+  await stack?.stop();
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(130));
 process.on('SIGTERM', () => void stop(143));
 
-console.log(`
-  demo page     ${demo.urls.web}
-  demo API      ${demo.urls.api}
-  edge worker   ${demo.urls.worker}
-  Tempo         ${stack.urls.tempo}   (traces: /api/traces/<trace id>, TraceQL: /api/search?q=…)
-  Prometheus    ${stack.urls.prometheus}   (service map: traces_service_graph_request_total)
-  logs          ${logDir}, ${stack.dataDir}
+try {
+  await buildIfStale(
+    {
+      name: "the agent's script-tag build",
+      inputs: AGENT_SOURCES,
+      output: 'packages/browser/dist/rumkit.iife.js',
+      command: ['scripts/build.ts'],
+      cwd: 'packages/browser',
+    },
+    log,
+  );
+  await buildIfStale(
+    {
+      name: 'the demo pages',
+      inputs: [...AGENT_SOURCES, 'packages/react/src', 'demo/web', 'demo/vite.config.ts'],
+      output: 'demo/dist/web/index.html',
+      command: ['../node_modules/vite/bin/vite.js', 'build', '--logLevel', 'error'],
+      cwd: 'demo',
+    },
+    log,
+  );
+  const started = performance.now();
+  if (withStack) stack = await startStack({ base });
+  const backend: TelemetryBackend | undefined = stack
+    ? { collectorUrl: stack.urls.collectorOtlpHttp, tempoUrl: stack.urls.tempo }
+    : process.env.TEMPO_URL
+      ? { collectorUrl: process.env.OTEL_COLLECTOR_URL ?? 'http://127.0.0.1:4318', tempoUrl: process.env.TEMPO_URL }
+      : undefined;
+  const logDir = mkdtempSync(join(tmpdir(), `rumkit-demo-${base}-`));
+  demo = await startDemo({ ports: stackPorts(base), backend, logDir });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const { urls } = demo;
+  console.log(`
+rumkit demo — ${
+    backend
+      ? `spans go to the collector at ${backend.collectorUrl}, the trace view reads Tempo at ${backend.tempoUrl}`
+      : "local mode: the trace view's own store, the edge worker, the demo API and pages, all on Node"
+  }; up in ${seconds} s
 
-Upload a document on the demo page, then open its trace. Ctrl-C stops everything.`);
+  demo page (React)        ${urls.web}/
+  demo page (script tag)   ${urls.web}/plain.html
+  trace view               ${urls.view}/
+  demo API                 ${urls.api}
+  edge worker              ${urls.worker}   (forwards to ${backend ? backend.collectorUrl : `${urls.view}/v1/traces`})
+  third-party API          ${urls.thirdParty}   (gets no trace context)${
+    stack
+      ? `
+  Tempo                    ${stack.urls.tempo}
+  Prometheus               ${stack.urls.prometheus}   (service map: traces_service_graph_request_total)`
+      : ''
+  }
+  logs                     ${logDir}${stack ? `, ${stack.dataDir}` : ''}
 
-const problem = await Promise.race([demo.unexpectedExit, stack.unexpectedExit]);
-console.error(`\n${problem}`);
-await stop(1);
+Upload a document on a demo page, then follow its trace link. Ctrl-C stops everything.`);
+  const problem = await Promise.race([demo.unexpectedExit, ...(stack ? [stack.unexpectedExit] : [])]);
+  console.error(`\n${problem}`);
+  await stop(1);
+} catch (error) {
+  console.error(`npm start: ${error instanceof Error ? error.message : error}`);
+  await stop(1);
+}

@@ -1,6 +1,7 @@
 /**
  * Brings up everything the end-to-end tests drive, on the ports of RUMKIT_PORT_BASE: the real stack
- * (collector, Tempo, Prometheus) and the demo system (worker, API, third party, page). The URLs reach
+ * (collector, Tempo, Prometheus) and the demo system sending to it (trace view on Tempo, worker, API, third
+ * party, pages); the local mode, which needs no stack, starts its own in specs/traceView.spec.ts. The URLs reach
  * the tests through RUMKIT_E2E (see e2eUrls.ts); the returned function stops it all.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,9 +18,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const logDir = mkdtempSync(join(tmpdir(), `rumkit-e2e-${base}-`));
   const demo = await startDemo({
     ports: stackPorts(base),
-    collectorUrl: stack.urls.collectorOtlpHttp,
-    collectorToken: stack.collectorToken,
-    traceUrlTemplate: `${stack.urls.tempo}/api/traces/{traceId}`,
+    backend: {
+      collectorUrl: stack.urls.collectorOtlpHttp,
+      collectorToken: stack.collectorToken,
+      tempoUrl: stack.urls.tempo,
+    },
     logDir,
     metricsExportSeconds: 2,
   }).catch(async (error: unknown) => {

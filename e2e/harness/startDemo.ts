@@ -1,10 +1,15 @@
 /**
- * Runs the demo system as separate processes on 127.0.0.1: the edge worker, the demo API, a second copy
- * of the API playing a third-party origin, and the server of the built demo page. `npm start` and the
- * end-to-end tests both use it; the telemetry backend (collector, Tempo, Prometheus) is started apart.
+ * Runs the demo system as separate processes on 127.0.0.1: the trace view, the edge worker, the demo API, a
+ * second copy of the API playing a third-party origin, and the server of the built demo pages. `npm start` and
+ * the end-to-end tests both use it.
  *
- *   const demo = await startDemo({ ports: stackPorts(), collectorUrl, traceUrlTemplate, logDir });
- *   console.log(demo.urls.web);
+ * Without a `backend`, telemetry goes to the trace view's embedded local store (local mode: nothing else to
+ * run). With one, the worker and the API send to its collector and the view reads its Tempo; the backend
+ * (collector, Tempo, Prometheus) is started apart.
+ *
+ *   const demo = await startDemo({ ports: stackPorts(), logDir });                      // local mode
+ *   const demo = await startDemo({ ports, logDir, backend: { collectorUrl, tempoUrl } });
+ *   console.log(demo.urls.web, demo.urls.view);
  *   await demo.stop();
  */
 import { join } from 'node:path';
@@ -24,16 +29,23 @@ export type DemoUrls = {
   api: string;
   worker: string;
   thirdParty: string;
+  /** The trace view; in local mode also the OTLP/HTTP endpoint of its store. */
+  view: string;
 };
 
-export type DemoOptions = {
-  ports: StackPorts;
+export type TelemetryBackend = {
   /** OTLP/HTTP base URL the worker and the API send to. */
   collectorUrl: string;
   /** The collector's bearer token; by default the local stack's (see collectorToken.ts). */
   collectorToken?: string;
-  /** Where the page links an upload's trace; `{traceId}` is replaced. */
-  traceUrlTemplate: string;
+  /** Tempo's HTTP API, which the trace view reads (as tenant DEMO_TENANT). */
+  tempoUrl: string;
+};
+
+export type DemoOptions = {
+  ports: StackPorts;
+  /** Where telemetry goes; without one, to the trace view's local store. */
+  backend?: TelemetryBackend;
   logDir: string;
   /** How often the worker exports its metrics. */
   metricsExportSeconds?: number;
@@ -42,14 +54,18 @@ export type DemoOptions = {
 export type RunningDemo = Omit<LaunchedProcesses, 'processes'> & { urls: DemoUrls };
 
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
-  const { ports, collectorUrl, logDir, collectorToken = collectorTokenFromEnv() } = options;
+  const { ports, backend, logDir } = options;
   const url = (port: number) => `http://127.0.0.1:${port}`;
   const urls: DemoUrls = {
     web: url(ports.web),
     api: url(ports.api),
     worker: url(ports.worker),
     thirdParty: url(ports.thirdParty),
+    view: url(ports.view),
   };
+  const collectorUrl = backend?.collectorUrl ?? urls.view;
+  // The local store takes spans without a token; sending one anyway keeps one configuration for both.
+  const collectorToken = backend?.collectorToken ?? collectorTokenFromEnv();
   const node = (name: string, args: string[], env: NodeJS.ProcessEnv, readyUrl: string): ProcessSpec => ({
     name,
     executable: process.execPath,
@@ -77,6 +93,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const group = await launchProcesses(
     [
       node(
+        'view',
+        ['demo/traceView/server.ts'],
+        { PORT: String(ports.view), TEMPO_URL: backend?.tempoUrl, TEMPO_TENANT: backend && DEMO_TENANT },
+        `${urls.view}/health`,
+      ),
+      node(
         'worker',
         ['worker/src/node.ts', '--config', 'demo/rumkit.yaml'],
         {
@@ -85,7 +107,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
           RUMKIT_UPSTREAM_TOKEN: collectorToken,
           RUMKIT_DEMO_WEB_ORIGIN: urls.web,
           RUMKIT_SPOOL_DIR: join(logDir, 'worker-spool'),
-          RUMKIT_METRICS_EXPORT_SECONDS: String(options.metricsExportSeconds ?? 15),
+          // The local store keeps traces only; the worker's metrics stay on its /metrics.
+          RUMKIT_METRICS_EXPORT_SECONDS: backend ? String(options.metricsExportSeconds ?? 15) : '0',
         },
         `${urls.worker}/health`,
       ),
@@ -101,7 +124,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
             apiKey: DEMO_API_KEY,
             apiUrl: urls.api,
             thirdPartyUrl: urls.thirdParty,
-            traceUrlTemplate: options.traceUrlTemplate,
+            traceUrlTemplate: `${urls.view}/traces/{traceId}`,
           }),
         },
         `${urls.web}/`,

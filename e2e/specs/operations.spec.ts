@@ -7,6 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expect, test } from '@playwright/test';
+import { createTempoSource } from '../../demo/traceView/tempoSource.ts';
+import type { TraceSource } from '../../demo/traceView/traceSource.ts';
 import { dashboardQueries, type PromQuery, ruleQueries } from '../../deploy/promqlQueries.ts';
 import { type E2eUrls, e2eUrls } from '../harness/e2eUrls.ts';
 import { DEMO_TENANT } from '../harness/startDemo.ts';
@@ -14,15 +16,14 @@ import { collectorTokenFromEnv } from '../stack/collectorToken.ts';
 import { pollUntil } from '../stack/pollUntil.ts';
 import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
 import { queryRange, queryScalar, queryVector } from '../stack/prometheusClient.ts';
-import { getTrace, type TempoTarget } from '../stack/tempoClient.ts';
 
 const collectorUrl = `http://127.0.0.1:${stackPorts(portBaseFromEnv()).collectorHttp}`;
 // Read when the tests run: the global setup that starts the services sets them (listing tests does not).
 let urls: E2eUrls;
-let tempo: TempoTarget;
+let tempo: TraceSource;
 test.beforeAll(() => {
   urls = e2eUrls();
-  tempo = { url: urls.tempo, tenant: DEMO_TENANT };
+  tempo = createTempoSource({ url: urls.tempo, tenant: DEMO_TENANT });
 });
 /** The stack of one e2e run is fresh, so this window holds everything it recorded. */
 const lookBackSeconds = 15 * 60;
@@ -156,7 +157,7 @@ test('the collector refuses writers without its token, masks personal data and k
   expect((await post({ 'x-scope-orgid': DEMO_TENANT, authorization: 'Bearer not-the-token' })).status).toBe(401);
   expect((await post({ 'x-scope-orgid': DEMO_TENANT, authorization: token })).status).toBe(200);
 
-  const spans = await pollUntil('the posted span in Tempo', () => getTrace(tempo, traceId), {
+  const spans = await pollUntil('the posted span in Tempo', () => tempo.getTrace(traceId), {
     timeoutMs: 30_000,
     intervalMs: 500,
   });
@@ -168,7 +169,9 @@ test('the collector refuses writers without its token, masks personal data and k
     'url.full': 'https://shop.example.com/api/orders/8812?step=pay',
     'session.id': '4111111111111111',
   });
-  expect(await getTrace({ ...tempo, tenant: `${DEMO_TENANT}-other` }, traceId)).toBeUndefined();
+  expect(
+    await createTempoSource({ url: urls.tempo, tenant: `${DEMO_TENANT}-other` }).getTrace(traceId),
+  ).toBeUndefined();
 
   // Without a tenant the collector takes the batch but its Tempo exporter refuses it for good (the
   // tenant_header extension), instead of Tempo's retryable "no org id" holding the queue forever.

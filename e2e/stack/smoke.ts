@@ -7,11 +7,11 @@
  *   RUMKIT_PORT_BASE=15300 node e2e/stack/smoke.ts
  */
 import { randomBytes } from 'node:crypto';
+import { createTempoSource } from '../../demo/traceView/tempoSource.ts';
 import { pollUntil } from './pollUntil.ts';
 import { portBaseFromEnv } from './ports.ts';
 import { queryScalar } from './prometheusClient.ts';
 import { type RunningStack, startStack, stopRecordedStack } from './stack.ts';
-import { getTrace, searchTraces, type TempoTarget } from './tempoClient.ts';
 
 const TOTAL_TIMEOUT_MS = 90_000;
 const SPAN_KIND_SERVER = 2;
@@ -62,7 +62,7 @@ function postTraces(stack: RunningStack, body: unknown, headers: Record<string, 
 
 async function runSmoke(stack: RunningStack): Promise<void> {
   const trace = smokeTrace();
-  const tempo: TempoTarget = { url: stack.urls.tempo, tenant: TENANT };
+  const tempo = createTempoSource({ url: stack.urls.tempo, tenant: TENANT });
   const anonymous = await postTraces(stack, trace.body, { 'x-scope-orgid': TENANT });
   await anonymous.body?.cancel();
   if (anonymous.status !== 401) throw new Error(`collector took a post without its token: HTTP ${anonymous.status}`);
@@ -83,7 +83,7 @@ async function runSmoke(stack: RunningStack): Promise<void> {
 
   await Promise.all([
     timed('trace by id', `trace ${trace.traceId} with both spans in Tempo`, async () => {
-      const spans = await getTrace(tempo, trace.traceId);
+      const spans = await tempo.getTrace(trace.traceId);
       if (!spans) return undefined;
       const client = spans.find((span) => span.spanId === trace.clientSpanId);
       const server = spans.find((span) => span.spanId === trace.serverSpanId);
@@ -99,7 +99,7 @@ async function runSmoke(stack: RunningStack): Promise<void> {
       return true;
     }),
     timed('TraceQL search', 'TraceQL {resource.service.name="smoke-web"} to find the trace', async () => {
-      const hits = await searchTraces(tempo, '{resource.service.name="smoke-web"}');
+      const hits = await tempo.search({ serviceName: 'smoke-web' });
       return hits.some((hit) => hit.traceId === trace.traceId) ? true : undefined;
     }),
     timed(
@@ -125,7 +125,9 @@ async function runSmoke(stack: RunningStack): Promise<void> {
       },
     ),
   ]);
-  const otherTenant = await getTrace({ ...tempo, tenant: `${TENANT}-other` }, trace.traceId);
+  const otherTenant = await createTempoSource({ url: stack.urls.tempo, tenant: `${TENANT}-other` }).getTrace(
+    trace.traceId,
+  );
   if (otherTenant) throw new Error(`tenant ${TENANT}-other can read tenant ${TENANT}'s trace`);
 }
 

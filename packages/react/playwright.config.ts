@@ -6,6 +6,7 @@
  *     npx playwright test -c packages/react/playwright.config.ts
  */
 import { defineConfig } from '@playwright/test';
+import { chromiumLaunchOptions } from '../../playwright.shared.ts';
 
 export default defineConfig({
   testDir: 'test',
@@ -15,19 +16,5 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   reporter: [['list']],
   forbidOnly: true,
-  use: {
-    browserName: 'chromium',
-    launchOptions: {
-      executablePath: process.env.RUMKIT_CHROMIUM ?? '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-    },
-  },
+  use: { browserName: 'chromium', launchOptions: chromiumLaunchOptions },
 });

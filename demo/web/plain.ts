@@ -1,15 +1,11 @@
-import { init } from '@rumkit/browser';
+/**
+ * The plain-HTML demo page's form. The agent itself comes from the script tag in plain.html (`rumkit.iife.js`
+ * with `data-*` attributes), so this file only wires the form and the third-party button.
+ */
+import { checkServiceStatus, uploadDocument } from './demoApi.ts';
 import { readDemoConfig } from './demoConfig.ts';
 
 const config = readDemoConfig();
-const rum = init({
-  endpoint: config.endpoint,
-  apiKey: config.apiKey,
-  serviceName: 'rumkit-demo-web',
-  propagateTraceHeaderCorsUrls: [new RegExp(`^${config.apiUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`)],
-});
-Object.assign(window, { rumkit: rum });
-
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 byId<HTMLFormElement>('upload').addEventListener('submit', async (event) => {
@@ -18,12 +14,8 @@ byId<HTMLFormElement>('upload').addEventListener('submit', async (event) => {
   error.hidden = true;
   const file = byId<HTMLInputElement>('file').files?.[0];
   if (!file) return;
-  const body = new FormData();
-  body.append('file', file);
   try {
-    const response = await fetch(`${config.apiUrl}/api/documents`, { method: 'POST', body });
-    const result = await response.json();
-    if (!response.ok) throw new Error(result.error ?? response.statusText);
+    const result = await uploadDocument(config.apiUrl, file);
     byId('result-name').textContent = result.name;
     byId('result-pages').textContent = String(result.pages);
     byId('result-language').textContent = result.language;
@@ -38,6 +30,5 @@ byId<HTMLFormElement>('upload').addEventListener('submit', async (event) => {
 });
 
 byId('status').addEventListener('click', async () => {
-  const response = await fetch(`${config.thirdPartyUrl}/api/status`);
-  byId('status-result').textContent = response.ok ? 'operational' : `unavailable (${response.status})`;
+  byId('status-result').textContent = await checkServiceStatus(config.thirdPartyUrl);
 });

@@ -1,0 +1,114 @@
+/**
+ * The local trace view: an HTTP server with the recent traces and service graph (`/`), each trace's page-view
+ * waterfall (`/traces/<trace id>`) and the same as JSON (`/api/traces/<trace id>`, `/api/service-graph`). It
+ * reads from the embedded local store, which takes OTLP/HTTP on `POST /v1/traces` (point the edge worker's
+ * upstream and your backends' exporters at this server), or from Tempo when TEMPO_URL is set.
+ *
+ *     node --conditions=rumkit-source demo/traceView/server.ts                 # local store; PORT, HOST
+ *     TEMPO_URL=http://127.0.0.1:3200 node --conditions=rumkit-source demo/traceView/server.ts
+ *
+ * TEMPO_TENANT is sent as X-Scope-OrgID when Tempo is multi-tenant.
+ */
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { html } from './html.ts';
+import { loadPageView } from './loadPageView.ts';
+import { createLocalTraceStore, type LocalTraceStore } from './localTraceStore.ts';
+import { receiveOtlpTraces } from './otlpReceiver.ts';
+import { renderHomePage } from './renderHomePage.ts';
+import { renderLayout } from './renderLayout.ts';
+import { renderTracePage } from './renderTracePage.ts';
+import { createTempoSource } from './tempoSource.ts';
+import type { TraceSource } from './traceSource.ts';
+
+/** The home page's and `/api/service-graph`'s window. */
+const SERVICE_GRAPH_MINUTES = 15;
+const TRACE_ID = /^[0-9a-f]{32}$/i;
+
+/** Serves the view over `source`; with a `store`, also takes OTLP into it. */
+export function createTraceViewServer(source: TraceSource, store?: LocalTraceStore): Server {
+  return createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const [, first, second] = url.pathname.split('/');
+    try {
+      if (req.method === 'POST' && url.pathname === '/v1/traces' && store)
+        return await receiveOtlpTraces(req, res, store);
+      if (req.method !== 'GET') return send(res, 405, 'text/plain', 'method not allowed');
+      if (url.pathname === '/health') {
+        return send(res, 200, 'application/json', JSON.stringify({ status: 'ok', source: source.description }));
+      }
+      if (url.pathname === '/') {
+        const [traces, edges] = await Promise.all([
+          source.search({ ...recentWindow(), limit: 30 }),
+          source.serviceGraph(recentWindow()),
+        ]);
+        const page = renderHomePage({
+          traces,
+          edges,
+          sourceDescription: source.description,
+          windowMinutes: SERVICE_GRAPH_MINUTES,
+        });
+        return send(res, 200, 'text/html; charset=utf-8', page);
+      }
+      if (url.pathname === '/api/service-graph') {
+        return send(res, 200, 'application/json', JSON.stringify(await source.serviceGraph(recentWindow())));
+      }
+      const traceId =
+        first === 'traces' ? second : first === 'api' && second === 'traces' ? url.pathname.split('/')[3] : undefined;
+      if (traceId === undefined || !TRACE_ID.test(traceId)) return send(res, 404, 'text/plain', 'not found');
+      if (first === 'api') {
+        const spans = await source.getTrace(traceId.toLowerCase());
+        return spans
+          ? send(res, 200, 'application/json', JSON.stringify(spans))
+          : send(res, 404, 'application/json', '{"error":"trace not found"}');
+      }
+      const traces = await loadPageView(source, traceId.toLowerCase());
+      if (traces) {
+        return send(
+          res,
+          200,
+          'text/html; charset=utf-8',
+          renderTracePage({ traceId: traceId.toLowerCase(), traces, sourceDescription: source.description }),
+        );
+      }
+      // A browser's spans arrive a second or more after the API's response that linked here: wait for them.
+      const waiting = html`<h1>Trace <code>${traceId}</code></h1><p>Not here yet; this page reloads until it arrives.</p>`;
+      send(
+        res,
+        404,
+        'text/html; charset=utf-8',
+        renderLayout({
+          title: 'Waiting for a trace',
+          sourceDescription: source.description,
+          body: waiting,
+          refreshSeconds: 2,
+        }),
+      );
+    } catch (error) {
+      send(res, 502, 'text/plain', `could not read traces from ${source.description}: ${(error as Error).message}`);
+    }
+  });
+}
+
+function recentWindow() {
+  const now = Date.now() / 1000;
+  return { startSeconds: now - SERVICE_GRAPH_MINUTES * 60, endSeconds: now + 60 };
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+if (import.meta.main) {
+  const port = Number(process.env.PORT ?? 3004);
+  const tempoUrl = process.env.TEMPO_URL;
+  const store = tempoUrl ? undefined : createLocalTraceStore();
+  const source = tempoUrl
+    ? createTempoSource({ url: tempoUrl, tenant: process.env.TEMPO_TENANT })
+    : (store as LocalTraceStore);
+  createTraceViewServer(source, store).listen(port, process.env.HOST ?? '127.0.0.1', () =>
+    console.log(
+      `trace view on http://127.0.0.1:${port}/, reading from ${source.description}${store ? ` (OTLP/HTTP: http://127.0.0.1:${port}/v1/traces)` : ''}`,
+    ),
+  );
+}

@@ -1,0 +1,64 @@
+/**
+ * Runs a build step only when one of its inputs changed since its output was written, so `npm start` builds
+ * on a fresh clone and starts in seconds afterwards.
+ *
+ *   await buildIfStale({ name: 'the agent', inputs: ['packages/browser/src'], output: 'packages/browser/dist/x.js',
+ *                        command: ['packages/browser/scripts/build.ts'] });
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const repoRoot = resolve(import.meta.dirname, '..');
+
+export type BuildStep = {
+  name: string;
+  /** Files and directories (searched recursively, without node_modules and dist), relative to the repository. */
+  inputs: string[];
+  /** The file the step writes last. */
+  output: string;
+  /** Node arguments, a script and its arguments, run in `cwd`. */
+  command: string[];
+  cwd?: string;
+};
+
+/** Returns whether it built. */
+export async function buildIfStale(step: BuildStep, log: (line: string) => void): Promise<boolean> {
+  const builtAt = modifiedMs(join(repoRoot, step.output));
+  if (builtAt !== undefined && newestInput(step.inputs) <= builtAt) return false;
+  const started = performance.now();
+  log(`building ${step.name}…`);
+  await new Promise<void>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--conditions=rumkit-source', ...step.command], {
+      cwd: join(repoRoot, step.cwd ?? '.'),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolvePromise() : reject(new Error(`building ${step.name} failed (exit ${code})`)),
+    );
+  });
+  log(`built ${step.name} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return true;
+}
+
+function newestInput(inputs: string[]): number {
+  let newest = 0;
+  const visit = (path: string) => {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (!stat) return;
+    if (!stat.isDirectory()) {
+      newest = Math.max(newest, stat.mtimeMs);
+      return;
+    }
+    for (const entry of readdirSync(path)) {
+      if (entry !== 'node_modules' && entry !== 'dist') visit(join(path, entry));
+    }
+  };
+  for (const input of inputs) visit(join(repoRoot, input));
+  return newest;
+}
+
+function modifiedMs(path: string): number | undefined {
+  return statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+}
