@@ -12,7 +12,7 @@
  *
  *     node scripts/build.ts
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,8 @@ const common: BuildOptions = {
 };
 
 export async function buildEsm(): Promise<void> {
+  // On a fresh clone nothing has created dist/ yet.
+  mkdirSync(dist, { recursive: true });
   for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
     if (file.endsWith('.js') || file.endsWith('.js.map')) rmSync(path.join(dist, file));
   }
