@@ -4,7 +4,8 @@
  * - default, local mode: the trace view with its embedded store, the edge worker on Node, the demo API and the
  *   demo pages — Node only, no Go, Docker or account. The worker and the API send their spans to the view.
  * - `TEMPO_URL=… [OTEL_COLLECTOR_URL=…] npm start`: the worker and the API send to that OpenTelemetry
- *   Collector (default http://127.0.0.1:4318) and the view reads that Tempo (TEMPO_TENANT: its X-Scope-OrgID).
+ *   Collector (default http://127.0.0.1:4318; its token from RUMKIT_COLLECTOR_TOKEN, tenant `demo`) and the view
+ *   reads that Tempo.
  * - `npm run start:stack` (`--stack`): also runs the collector, Tempo and Prometheus of e2e/stack (built once
  *   with Go and cached) and uses them as above.
  *

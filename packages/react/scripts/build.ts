@@ -5,7 +5,7 @@
  *
  *     node scripts/build.ts
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -13,6 +13,7 @@ const root = path.resolve(import.meta.dirname, '..');
 const dist = path.join(root, 'dist');
 
 export async function buildPackage(): Promise<void> {
+  mkdirSync(dist, { recursive: true });
   for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
     if (file.endsWith('.js') || file.endsWith('.js.map')) rmSync(path.join(dist, file));
   }
