@@ -15,7 +15,7 @@ import { build } from 'esbuild';
 export const REACT_BUDGET = 2_000;
 
 const root = path.resolve(import.meta.dirname, '../..');
-const EXTERNAL = ['react', 'react-dom', 'react/jsx-runtime', 'react-router', '@rumkit/browser', '@opentelemetry/api'];
+const EXTERNAL = ['react', 'react-dom', 'react/jsx-runtime', 'react-router', '@rumkit/browser'];
 
 const ENTRIES = {
   '@rumkit/react, every export': `import * as rumkit from '@rumkit/react'; globalThis.keep = rumkit;`,
@@ -26,7 +26,7 @@ const ENTRIES = {
     globalThis.keep = [RumkitErrorBoundary, RumkitProvider, useSpan, RumkitRoutes];`,
 };
 
-export async function measure(contents: string, external = EXTERNAL): Promise<number> {
+export async function measure(contents: string): Promise<number> {
   const result = await build({
     stdin: { contents, resolveDir: root, loader: 'js' },
     bundle: true,
@@ -38,7 +38,7 @@ export async function measure(contents: string, external = EXTERNAL): Promise<nu
     legalComments: 'none',
     conditions: ['module', 'production'],
     define: { 'process.env.NODE_ENV': '"production"' },
-    external,
+    external: EXTERNAL,
     write: false,
     logLevel: 'silent',
   });
@@ -53,9 +53,6 @@ if (import.meta.main) {
     sizes.push(bytes);
     console.log(`| ${what} | ${bytes} |`);
   }
-  // Without the OpenTelemetry API external: what an app without the agent's copy of it would add.
-  const withApi = await measure(Object.values(ENTRIES)[2] as string, EXTERNAL.slice(0, -1));
-  console.log(`| the typical app, with \`@opentelemetry/api\` bundled rather than shared | ${withApi} |`);
   const largest = Math.max(...sizes);
   if (largest > REACT_BUDGET) {
     console.error(`over budget: ${largest} B > ${REACT_BUDGET} B`);

@@ -27,11 +27,12 @@ export async function loadPageView(source: TraceSource, traceId: string): Promis
       endSeconds: Date.now() / 1000 + 60,
       limit: 50,
     });
-    for (const { traceId: other } of hits) {
-      if (traces.has(other)) continue;
-      const otherSpans = await source.getTrace(other);
+    const others = hits.map((hit) => hit.traceId).filter((other) => !traces.has(other));
+    const found = await Promise.all(others.map((other) => source.getTrace(other)));
+    others.forEach((other, i) => {
+      const otherSpans = found[i];
       if (otherSpans) traces.set(other, otherSpans);
-    }
+    });
   }
   return [...traces.values()];
 }

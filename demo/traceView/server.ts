@@ -22,13 +22,13 @@ import type { TraceSource } from './traceSource.ts';
 
 /** The home page's and `/api/service-graph`'s window. */
 const SERVICE_GRAPH_MINUTES = 15;
-const TRACE_ID = /^[0-9a-f]{32}$/i;
+const TRACE_PAGE = /^\/traces\/([0-9a-f]{32})$/i;
+const TRACE_JSON = /^\/api\/traces\/([0-9a-f]{32})$/i;
 
 /** Serves the view over `source`; with a `store`, also takes OTLP into it. */
 export function createTraceViewServer(source: TraceSource, store?: LocalTraceStore): Server {
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const [, first, second] = url.pathname.split('/');
     try {
       if (req.method === 'POST' && url.pathname === '/v1/traces' && store)
         return await receiveOtlpTraces(req, res, store);
@@ -52,23 +52,19 @@ export function createTraceViewServer(source: TraceSource, store?: LocalTraceSto
       if (url.pathname === '/api/service-graph') {
         return send(res, 200, 'application/json', JSON.stringify(await source.serviceGraph(recentWindow())));
       }
-      const traceId =
-        first === 'traces' ? second : first === 'api' && second === 'traces' ? url.pathname.split('/')[3] : undefined;
-      if (traceId === undefined || !TRACE_ID.test(traceId)) return send(res, 404, 'text/plain', 'not found');
-      if (first === 'api') {
-        const spans = await source.getTrace(traceId.toLowerCase());
+      const json = TRACE_JSON.exec(url.pathname)?.[1]?.toLowerCase();
+      if (json) {
+        const spans = await source.getTrace(json);
         return spans
           ? send(res, 200, 'application/json', JSON.stringify(spans))
           : send(res, 404, 'application/json', '{"error":"trace not found"}');
       }
-      const traces = await loadPageView(source, traceId.toLowerCase());
+      const traceId = TRACE_PAGE.exec(url.pathname)?.[1]?.toLowerCase();
+      if (!traceId) return send(res, 404, 'text/plain', 'not found');
+      const traces = await loadPageView(source, traceId);
       if (traces) {
-        return send(
-          res,
-          200,
-          'text/html; charset=utf-8',
-          renderTracePage({ traceId: traceId.toLowerCase(), traces, sourceDescription: source.description }),
-        );
+        const page = renderTracePage({ traceId, traces, sourceDescription: source.description });
+        return send(res, 200, 'text/html; charset=utf-8', page);
       }
       // A browser's spans arrive a second or more after the API's response that linked here: wait for them.
       const waiting = html`<h1>Trace <code>${traceId}</code></h1><p>Not here yet; this page reloads until it arrives.</p>`;

@@ -58,14 +58,15 @@ async function uploadAndOpenTrace(context: BrowserContext, urls: DemoUrls): Prom
 
 test.describe('local mode (npm start without a stack)', () => {
   // Its own demo system, on ports 50 above the run's base so that it runs beside the global setup's.
-  const logDir = mkdtempSync(join(tmpdir(), 'rumkit-e2e-local-'));
+  let logDir: string;
   let demo: RunningDemo;
   test.beforeAll(async () => {
+    logDir = mkdtempSync(join(tmpdir(), 'rumkit-e2e-local-'));
     demo = await startDemo({ ports: stackPorts(portBaseFromEnv() + 50), logDir });
   });
   test.afterAll(async () => {
     await demo?.stop();
-    rmSync(logDir, { recursive: true, force: true });
+    if (logDir) rmSync(logDir, { recursive: true, force: true });
   });
 
   test('an upload shows in the view as one waterfall across web and api, with its page view and the edge', async ({
