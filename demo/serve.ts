@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import type { DemoConfig } from './web/demoConfig.ts';
 
 const root = join(import.meta.dirname, 'dist/web');
-const agentDir = dirname(fileURLToPath(import.meta.resolve('@rumkit/browser/rumkit.iife.js')));
+// The package's dist/, located through its package.json, which exists before the agent is built.
+const agentDir = join(dirname(fileURLToPath(import.meta.resolve('@rumkit/browser/package.json'))), 'dist');
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
