@@ -68,6 +68,7 @@ const wrangler = spawn(
     '--var',
     `RUMKIT_UPSTREAM_URL:http://127.0.0.1:${SINK_PORT}`,
     '--var',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${…} placeholders, filled by the worker
     `RUMKIT_CONFIG:${benchConfig.replace('${PORT}', String(PORT)).replace('${UPSTREAM}', '${RUMKIT_UPSTREAM_URL}')}`,
   ],
   {
