@@ -51,7 +51,7 @@ export type DemoOptions = {
   metricsExportSeconds?: number;
 };
 
-export type RunningDemo = Omit<LaunchedProcesses, 'processes'> & { urls: DemoUrls };
+export type RunningDemo = Omit<LaunchedProcesses, 'processes' | 'restart'> & { urls: DemoUrls };
 
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const { ports, backend, logDir } = options;

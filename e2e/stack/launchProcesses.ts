@@ -5,6 +5,7 @@
  *
  *   const group = await launchProcesses(specs, { logDir, onRecorded: (ps) => savePids(ps) });
  *   const why = await group.unexpectedExit;   // settles only if a process dies before stop()
+ *   await group.restart('tempo', async () => { … });   // runs the callback while tempo is down
  *   await group.stop();
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -32,6 +33,8 @@ export type LaunchedProcesses = {
   processes: LoggedProcess[];
   /** Settles with a description (and log tail) if a process dies before stop() is called. */
   unexpectedExit: Promise<string>;
+  /** Stops one process, runs `whileStopped`, then starts it again from its spec and waits until it is ready. */
+  restart: (name: string, whileStopped?: () => Promise<void>) => Promise<void>;
   stop: () => Promise<void>;
 };
 
@@ -49,9 +52,35 @@ export async function launchProcesses(specs: ProcessSpec[], options: LaunchOptio
   const launched = specs.map((spec) => launch(spec, options.logDir));
   const processes = launched.map(({ record }) => record);
   let stopping = false;
+  /** Processes stopped on purpose by restart(); their exit is expected. */
+  const retired = new Set<Launched>();
+  let reportExit: (problem: string) => void = () => {};
+  const unexpectedExit = new Promise<string>((resolvePromise) => {
+    reportExit = resolvePromise;
+  });
+  const watch = (entry: Launched) => {
+    void entry.exited.then((reason) => {
+      if (!stopping && !retired.has(entry)) reportExit(`${entry.record.name} ${reason}\n${logTail(entry.record)}`);
+    });
+  };
   const stop = async () => {
     stopping = true;
     await stopInReverseOrder(processes);
+  };
+  const restart = async (name: string, whileStopped = async () => {}) => {
+    const index = launched.findIndex(({ record }) => record.name === name);
+    const old = launched[index];
+    if (!old) throw new Error(`no process named ${name}`);
+    retired.add(old);
+    await stopProcesses([old.record]);
+    await whileStopped();
+    const fresh = launch(old.spec, options.logDir);
+    launched[index] = fresh;
+    processes[index] = fresh.record;
+    options.onRecorded?.(processes);
+    watch(fresh);
+    await waitUntilReady(fresh);
+    if (options.detached) fresh.child.unref();
   };
   try {
     options.onRecorded?.(processes);
@@ -61,14 +90,8 @@ export async function launchProcesses(specs: ProcessSpec[], options: LaunchOptio
     throw error;
   }
   if (options.detached) for (const { child } of launched) child.unref();
-  const unexpectedExit = Promise.race(
-    launched.map(({ exited, record }) =>
-      exited.then((reason) =>
-        stopping ? new Promise<string>(() => {}) : `${record.name} ${reason}\n${logTail(record)}`,
-      ),
-    ),
-  );
-  return { processes, unexpectedExit, stop };
+  for (const entry of launched) watch(entry);
+  return { processes, unexpectedExit, restart, stop };
 }
 
 /**

@@ -51,8 +51,12 @@ export type RunningStack = {
   dataDir: string;
   /** Settles with a description (and log tail) if a component dies before stop() is called. */
   unexpectedExit: Promise<string>;
+  /** Stops one component, runs `whileStopped`, starts it again on the same data and waits until it is ready. */
+  restart: (component: StackComponent, whileStopped?: () => Promise<void>) => Promise<void>;
   stop: () => Promise<void>;
 };
+
+export type StackComponent = 'prometheus' | 'tempo' | 'collector';
 
 type StackState = {
   base: number;
@@ -101,7 +105,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     removeStackFiles(state, pointerFile);
   };
   log(`stack: ready in ${((performance.now() - started) / 1000).toFixed(1)}s (data in ${dataDir})`);
-  return { urls, ports, collectorToken, dataDir, unexpectedExit: group.unexpectedExit, stop };
+  return { urls, ports, collectorToken, dataDir, unexpectedExit: group.unexpectedExit, restart: group.restart, stop };
 }
 
 /** Stops the stack recorded for a port base by another process; false if none was recorded. */

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { pollUntil } from '../../e2e/stack/pollUntil.ts';
+import { type RunningStack, startStack } from '../../e2e/stack/stack.ts';
+import { getTrace, type TempoTarget } from '../../e2e/stack/tempoClient.ts';
+
+const TENANT = 'queue-check';
+let stack: RunningStack;
+let tempo: TempoTarget;
+
+beforeAll(async () => {
+  stack = await startStack({ log: () => {} });
+  tempo = { url: stack.urls.tempo, tenant: TENANT };
+});
+afterAll(() => stack?.stop());
+
+/** Posts one server span to the collector as the worker would, and returns its trace id. */
+async function postSpan(): Promise<string> {
+  const traceId = randomBytes(16).toString('hex');
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const response = await fetch(`${stack.urls.collectorOtlpHttp}/v1/traces`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${stack.collectorToken}`,
+      'x-scope-orgid': TENANT,
+    },
+    body: JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'queue-check' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId,
+                  spanId: randomBytes(8).toString('hex'),
+                  name: 'GET /orders',
+                  kind: 2,
+                  startTimeUnixNano: String(nowNs - 1_000_000n),
+                  endTimeUnixNano: String(nowNs),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  });
+  await response.body?.cancel();
+  expect(response.status, 'the collector acknowledges the span').toBe(200);
+  return traceId;
+}
+
+const inTempo = (traceId: string) =>
+  pollUntil(`trace ${traceId} in Tempo`, () => getTrace(tempo, traceId), { timeoutMs: 60_000, intervalMs: 1_000 });
+
+it('delivers a span acknowledged while Tempo was down, though the collector restarted meanwhile', async () => {
+  await inTempo(await postSpan());
+  let acknowledged = '';
+  await stack.restart('tempo', async () => {
+    acknowledged = await postSpan();
+    // With Tempo away the span can only be in the exporter's queue; restarting the collector leaves only
+    // what that queue put on disk (file_storage) to deliver it.
+    await stack.restart('collector');
+  });
+  expect((await inTempo(acknowledged)).map((span) => span.serviceName)).toEqual(['queue-check']);
+});
