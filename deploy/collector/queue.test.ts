@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTempoSource } from '../../demo/traceView/tempoSource.ts';
+import type { TraceSource } from '../../demo/traceView/traceSource.ts';
 import { pollUntil } from '../../e2e/stack/pollUntil.ts';
 import { type RunningStack, startStack } from '../../e2e/stack/stack.ts';
-import { getTrace, type TempoTarget } from '../../e2e/stack/tempoClient.ts';
 
 const TENANT = 'queue-check';
 let stack: RunningStack;
-let tempo: TempoTarget;
+let tempo: TraceSource;
 
 beforeAll(async () => {
   stack = await startStack({ log: () => {} });
-  tempo = { url: stack.urls.tempo, tenant: TENANT };
+  tempo = createTempoSource({ url: stack.urls.tempo, tenant: TENANT });
 });
 afterAll(() => stack?.stop());
 
@@ -53,7 +54,7 @@ async function postSpan(): Promise<string> {
 }
 
 const inTempo = (traceId: string) =>
-  pollUntil(`trace ${traceId} in Tempo`, () => getTrace(tempo, traceId), { timeoutMs: 60_000, intervalMs: 1_000 });
+  pollUntil(`trace ${traceId} in Tempo`, () => tempo.getTrace(traceId), { timeoutMs: 60_000, intervalMs: 1_000 });
 
 it('delivers a span acknowledged while Tempo was down, though the collector restarted meanwhile', async () => {
   await inTempo(await postSpan());
