@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type ScrubRuleConfig } from '../config.ts';
 import { testConfig, typicalBatch } from '../testing/config.ts';
-import { createScrubber, ibanIsValid, luhnIsValid } from './scrub.ts';
+import { BUILTIN_RULES, createScrubber, emptyFeatures, ibanIsValid, luhnIsValid, readFeatures } from './scrub.ts';
 
 function scrubConfig(scrub: Record<string, unknown> = {}) {
   return testConfig({ scrub }).scrub;
@@ -195,6 +195,58 @@ describe('configured rules', () => {
 
   it('are off entirely with enabled: false', () => {
     expect(scrubOne('a@b.io', 'x', scrubConfig({ enabled: false }))).toBe('a@b.io');
+  });
+});
+
+describe('the gates', () => {
+  /** Characters the gates count, and texts each rule looks for, so that random mixes of them match often. */
+  const characters = '0123456789 .-:@%=?&#;+()/_ABEZaeyJkn\t\u00a0\n,~'.split('');
+  const pieces = [
+    'eyJ',
+    '://',
+    '::',
+    '%40',
+    '-----BEGIN RSA PRIVATE KEY-----',
+    '-----END RSA PRIVATE KEY-----',
+    'Bearer abcdefgh12345678',
+    'Token ',
+    'https://admin:hunter2@',
+    '?access_token=abc',
+    '&password=',
+    'jane.doe@example.com',
+    '4111 1111 1111 1111',
+    '123-45-6789',
+    '+44 20 7946 0958',
+    '+1 2 3',
+    '(415) 555-0123',
+    '203.0.113.195',
+    '2001:db8:85a3::8a2e:370:7334',
+    'fe80:0:0:0:202:b3ff:fe1e:8329',
+    'DE89 3704 0044 0532 0130 00',
+    'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig',
+  ];
+
+  it('never turn off a rule whose pattern matches somewhere in the text (property)', () => {
+    const features = emptyFeatures();
+    const mix = fc
+      .array(fc.oneof({ arbitrary: fc.constantFrom(...pieces), weight: 1 }, fc.constantFrom(...characters)), {
+        maxLength: 12,
+      })
+      .map((parts) => parts.join(''));
+    const matches = new Map<string, number>();
+    fc.assert(
+      fc.property(fc.oneof(mix, fc.string({ unit: 'binary' })), (text) => {
+        readFeatures(text, features);
+        for (const rule of BUILTIN_RULES) {
+          if (!rule.gate || !new RegExp(rule.pattern).test(text)) continue;
+          matches.set(rule.name, (matches.get(rule.name) ?? 0) + 1);
+          expect(rule.gate(text, features), `${rule.name} gate on ${JSON.stringify(text)}`).toBe(true);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+    // The property only proves something for rules whose patterns matched often.
+    for (const rule of BUILTIN_RULES) expect(matches.get(rule.name), rule.name).toBeGreaterThan(50);
   });
 });
 

@@ -39,10 +39,11 @@ interface PatternRule {
   /** Whether a match really is what the rule means (a Luhn check for card numbers). */
   check?: (match: string) => boolean;
   /**
-   * A cheap test that the text can contain a match at all; the combined expression is built only from the
-   * rules whose gate passes, which spares most strings most alternatives.
+   * A cheap test that the pattern can match somewhere in the text: a necessary condition, never a guess,
+   * so leaving the rule out of the combined expression changes no result. It reads the counts of one pass
+   * over the text (`TextFeatures`), which spares most strings most alternatives and many the regex itself.
    */
-  gate?: (text: string, hasDigit: boolean) => boolean;
+  gate?: (text: string, features: TextFeatures) => boolean;
   /** Splits a match into kept prefix, secret and kept suffix (`Bearer ` + token). */
   split?: (match: string) => [string, string, string];
 }
@@ -54,7 +55,6 @@ const SENSITIVE_WORDS =
 /** Query parameters that carry personal data in practice, besides the sensitive words. */
 const SENSITIVE_PARAMS = `${SENSITIVE_WORDS}|code|e-?mail|phone|tel|mobile|sig|card`;
 
-const DIGIT = /\d/;
 const IPV4_OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const HEX4 = '[0-9a-fA-F]{1,4}';
 
@@ -62,19 +62,19 @@ const HEX4 = '[0-9a-fA-F]{1,4}';
 export const BUILTIN_RULES: readonly PatternRule[] = [
   {
     name: 'pem_key',
-    gate: (t) => t.includes('-----BEGIN'),
+    gate: (t, f) => f.dashes >= 10 && t.includes('-----BEGIN'),
     pattern: '-----BEGIN[A-Z ]{0,30}PRIVATE KEY-----(?:[\\s\\S]*?-----END[A-Z ]{0,30}PRIVATE KEY-----|[\\s\\S]*)',
     method: 'replace',
   },
   {
     name: 'jwt',
-    gate: (t) => t.includes('eyJ'),
+    gate: (t, f) => f.dots >= 2 && t.includes('eyJ'),
     pattern: '(?<![\\w-])eyJ[\\w-]{2,}\\.eyJ[\\w-]{2,}\\.[\\w-]*',
     method: 'replace',
   },
   {
     name: 'bearer_token',
-    gate: (t) => t.includes('earer') || t.includes('asic') || t.includes('oken'),
+    gate: (t, f) => f.space && (t.includes('earer') || t.includes('asic') || t.includes('oken')),
     pattern: '(?<![\\w-])(?:[Bb]earer|[Bb]asic|[Tt]oken)\\s+[\\w.~+/=-]{8,}',
     method: 'replace',
     replacement: '[Filtered]',
@@ -82,7 +82,7 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'url_password',
-    gate: (t) => t.includes('://'),
+    gate: (t, f) => f.at && t.includes('://'),
     pattern: ':\\/\\/[^\\s/?#@:]{1,256}:[^\\s/?#@]{1,256}@',
     method: 'replace',
     replacement: '[Filtered]',
@@ -93,7 +93,7 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'sensitive_param',
-    gate: (t) => t.includes('='),
+    gate: (_, f) => f.equals && f.paramStart,
     pattern: `[?&#;][\\w.-]{0,40}?(?i:${SENSITIVE_PARAMS})(?:[_.-][\\w.-]{0,40})?=[^&#\\s]+`,
     method: 'replace',
     replacement: '[Filtered]',
@@ -104,34 +104,34 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'email',
-    gate: (t) => t.includes('@') || t.includes('%40'),
+    gate: (t, f) => f.at || (f.percent && t.includes('%40')),
     // Starts only where a word starts, so the bounded local part is scanned once per word, not per letter.
     pattern: '(?<![\\w.%+-])[\\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}(?![\\w-])',
     method: 'replace',
   },
   {
     name: 'iban',
-    gate: (_, hasDigit) => hasDigit,
+    gate: (_, f) => f.upper >= 2 && f.digits >= 2,
     pattern: '(?<!\\w)[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?!\\w)',
     method: 'replace',
     check: ibanIsValid,
   },
   {
     name: 'creditcard',
-    gate: (_, hasDigit) => hasDigit,
+    gate: (_, f) => f.digits >= 13,
     pattern: '(?<![\\w-])(?:\\d[ -]?){12,18}\\d(?![\\w-])',
     method: 'mask',
     check: luhnIsValid,
   },
   {
     name: 'ssn',
-    gate: (t, hasDigit) => hasDigit && t.includes('-'),
+    gate: (_, f) => f.digits >= 9 && f.dashes >= 2,
     pattern: '(?<![\\w-])(?!000|666|9\\d\\d)\\d{3}-(?!00)\\d{2}-(?!0000)\\d{4}(?![\\w-])',
     method: 'replace',
   },
   {
     name: 'ipv6',
-    gate: (t) => t.includes('::') || colonCount(t) >= 7,
+    gate: (t, f) => f.colons >= 7 || (f.colons >= 2 && t.includes('::')),
     pattern:
       `(?<![\\w:])(?:(?:${HEX4}:){7}${HEX4}|(?:${HEX4}(?::${HEX4}){0,6})?::(?:${HEX4}(?::${HEX4}){0,6})?)` +
       '(?![\\w:])',
@@ -142,7 +142,7 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'ipv4',
-    gate: (t, hasDigit) => hasDigit && t.includes('.'),
+    gate: (_, f) => f.digitDots >= 3,
     // Not after `Product/`: that is a version (`Chrome/142.0.0.0`), as in user agents.
     pattern: `(?<![\\w.-]|[A-Za-z]\\/)(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET}(?![\\w-]|\\.\\d)`,
     method: 'replace',
@@ -150,7 +150,8 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'phone',
-    gate: (_, hasDigit) => hasDigit,
+    // Ten digits for (415) 555-0123, or a plus and at least three for +44 20 ….
+    gate: (_, f) => f.digits >= 10 || (f.plus && f.digits >= 3),
     pattern:
       '(?<![\\w+])\\+[1-9]\\d{0,2}[ .-]?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,4}(?:[ .-]?\\d{1,4}){1,4}(?![\\w-])' +
       '|(?<![\\w-])\\(?\\d{3}\\)?[ .-]\\d{3}[ .-]\\d{4}(?![\\w-])',
@@ -161,6 +162,11 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
     },
   },
 ];
+
+const MAX_COMBINED_EXPRESSIONS = 256;
+
+/** The combined expression's group names, `r0`…`r30`, made once rather than per match. */
+const GROUP_NAMES = Array.from({ length: 31 }, (_, i) => `r${i}`);
 
 export const BUILTIN_RULE_NAMES = ['sensitive_key', ...BUILTIN_RULES.map((r) => r.name)];
 
@@ -238,7 +244,10 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     let combined = combinedByMask.get(mask);
     if (!combined) {
       const rules = patternRules.filter((_, i) => mask & (1 << i));
-      combined = { regex: new RegExp(rules.map((r, i) => `(?<r${i}>${r.pattern})`).join('|'), 'g'), rules };
+      combined = { regex: new RegExp(rules.map((r, i) => `(?<${GROUP_NAMES[i]}>${r.pattern})`).join('|'), 'g'), rules };
+      // Real traffic needs a few dozen sets; text crafted to pass every combination of gates (4096 of them)
+      // only makes the cache start over, never hold thousands of compiled expressions.
+      if (combinedByMask.size >= MAX_COMBINED_EXPRESSIONS) combinedByMask.clear();
       combinedByMask.set(mask, combined);
     }
     return combined;
@@ -272,7 +281,7 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     const groups = args[args.length - 1] as Record<string, string | undefined>;
     let rule: PatternRule | undefined;
     for (let i = 0; i < activeRules.length; i++) {
-      if (groups[`r${i}`] !== undefined) {
+      if (groups[GROUP_NAMES[i] as string] !== undefined) {
         rule = activeRules[i];
         break;
       }
@@ -284,13 +293,14 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     return prefix + redact(rule, secret) + suffix;
   };
 
+  const features = emptyFeatures();
   const scrubText = (text: string): string => {
     if (!text) return text;
-    const hasDigit = DIGIT.test(text);
+    readFeatures(text, features);
     let mask = 0;
     for (let i = 0; i < patternRules.length; i++) {
       const gate = (patternRules[i] as PatternRule).gate;
-      if (!gate || gate(text, hasDigit)) mask |= 1 << i;
+      if (!gate || gate(text, features)) mask |= 1 << i;
     }
     if (mask === 0) return text;
     const combined = combinedFor(mask);
@@ -372,10 +382,69 @@ function stringOf(value: AnyValue): string {
   return value.stringValue ?? JSON.stringify(value);
 }
 
-function colonCount(text: string): number {
-  let count = 0;
-  for (let i = text.indexOf(':'); i !== -1 && count < 7; i = text.indexOf(':', i + 1)) count++;
-  return count;
+/** What the rules' gates ask of a string, counted in one pass over it. */
+export interface TextFeatures {
+  /** ASCII digits: what `\d` matches. */
+  digits: number;
+  /** ASCII capitals: what `[A-Z]` matches. */
+  upper: number;
+  dashes: number;
+  dots: number;
+  /** Dots with a digit on both sides, as between the octets of an IPv4 address. */
+  digitDots: number;
+  colons: number;
+  at: boolean;
+  percent: boolean;
+  equals: boolean;
+  /** One of `?&#;`, which start a query or fragment parameter. */
+  paramStart: boolean;
+  plus: boolean;
+  /** A character that may be whitespace (`\s` also matches some non-ASCII spaces, so any of those counts). */
+  space: boolean;
+}
+
+export function emptyFeatures(): TextFeatures {
+  return {
+    digits: 0,
+    upper: 0,
+    dashes: 0,
+    dots: 0,
+    digitDots: 0,
+    colons: 0,
+    at: false,
+    percent: false,
+    equals: false,
+    paramStart: false,
+    plus: false,
+    space: false,
+  };
+}
+
+/** Counts `text`'s features into `f` (one object reused for every string: this runs for each of them). */
+export function readFeatures(text: string, f: TextFeatures): void {
+  f.digits = f.upper = f.dashes = f.dots = f.digitDots = f.colons = 0;
+  f.at = f.percent = f.equals = f.paramStart = f.plus = f.space = false;
+  let previous = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 97 && code <= 122) {
+      // Lower-case letters are most of most strings and matter to no gate.
+    } else if (code >= 48 && code <= 57) f.digits++;
+    else if (code >= 65 && code <= 90) f.upper++;
+    else if (code === 46) {
+      f.dots++;
+      const next = text.charCodeAt(i + 1);
+      if (previous >= 48 && previous <= 57 && next >= 48 && next <= 57) f.digitDots++;
+    } else if (code === 45) f.dashes++;
+    else if (code === 58) f.colons++;
+    else if (code === 64) f.at = true;
+    else if (code === 37) f.percent = true;
+    else if (code === 61) f.equals = true;
+    else if (code === 63 || code === 38 || code === 35 || code === 59) f.paramStart = true;
+    else if (code === 43) f.plus = true;
+    else if (code === 32 || (code >= 9 && code <= 13) || code >= 0xa0) f.space = true;
+    previous = code;
+  }
 }
 
 function splitAt(match: string, separator: RegExp): [string, string, string] {
