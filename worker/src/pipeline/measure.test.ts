@@ -1,9 +1,10 @@
 import type { ExportTraceServiceRequest, KeyValue, Span } from '@rumkit/otlp';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEdgeMetrics } from '../telemetry/edgeMetrics.ts';
 import { MetricsRegistry } from '../telemetry/registry.ts';
 import { typicalBatch } from '../testing/config.ts';
-import { endpointOf, measure } from './measure.ts';
+import { endpointOf, isIdLike, measure } from './measure.ts';
 
 const kv = (key: string, value: string | number): KeyValue => ({
   key,
@@ -127,7 +128,41 @@ describe('endpointOf', () => {
     ['GET', 'https://x.example/a/deadbeefcafe/b', 'cdn.example', 'GET cdn.example/a/:id/b'],
     ['GET', 'https://x.example/users/[email]/orders', undefined, 'GET x.example/users/:id/orders'],
     ['GET', undefined, undefined, 'GET unknown/'],
+    ['GET', 'https://user:pw@Shop.example.com/a/b?c=1/2#x', undefined, 'GET shop.example.com/a/b'],
+    ['GET', 'https://x.example/1/2/3/4/5/6/7/8/9', undefined, 'GET x.example/:id/:id/:id/:id/:id/:id/:id'],
+    ['GET', 'HTTPS://x.example', undefined, 'GET x.example/'],
+    ['GET', '/relative/42', undefined, 'GET unknown/'],
+    [
+      'GET',
+      'https://x.example/orders/abcdefab-abcd-abcd-abcd-abcdefabcdef/items',
+      undefined,
+      'GET x.example/orders/:id/items',
+    ],
   ])('%s %s → %s', (method, url, server, expected) => {
     expect(endpointOf(method, url, server)).toBe(expected);
+  });
+});
+
+describe('isIdLike', () => {
+  /** What an id is, as regular expressions: the hand-written check must agree with it. */
+  const isIdByDefinition = (segment: string) =>
+    /^\d+$/.test(segment) ||
+    /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(segment) ||
+    /^[0-9a-f]{8,}$/i.test(segment) ||
+    (segment.length >= 16 && /\d/.test(segment)) ||
+    segment.startsWith('[');
+
+  it('agrees with the definition by regular expressions (property)', () => {
+    const segment = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFgz-[._'), maxLength: 40 }),
+      fc.constantFrom('0af76519-16cd-43dd-8448-eb211c80319c', 'abcdefab-abcd-abcd-abcd-abcdefabcdef', ''),
+      fc.string({ maxLength: 20 }),
+    );
+    fc.assert(
+      fc.property(segment, (s) => {
+        expect(isIdLike(s)).toBe(isIdByDefinition(s));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -62,9 +62,13 @@ describe('MetricsRegistry', () => {
     const registry = make();
     const errors = registry.counter({ name: 'x.errors', unit: '{error}', help: 'E', labels: ['tenant', 'type'] });
     for (let i = 0; i < 100; i++) errors.add({ tenant: 'shop', type: `Error${i}` });
+    // Series made before the cap keep counting; a folded label set stays folded.
+    errors.add({ tenant: 'shop', type: 'Error0' });
+    errors.add({ tenant: 'shop', type: 'Error99' });
     const text = registry.renderPrometheus();
     expect(text.match(/^x_errors_total/gm)).toHaveLength(4);
-    expect(text).toContain('x_errors_total{tenant="shop",type="other"} 97');
+    expect(text).toContain('x_errors_total{tenant="shop",type="Error0"} 2');
+    expect(text).toContain('x_errors_total{tenant="shop",type="other"} 98');
   });
 
   it('exports the same numbers as cumulative OTLP metrics', () => {

@@ -37,6 +37,8 @@ interface Series {
   sum?: number;
 }
 
+type SeriesIndex = Map<string, SeriesIndex | Series>;
+
 type Kind = 'counter' | 'histogram' | 'gauge';
 
 interface Metric {
@@ -44,6 +46,11 @@ interface Metric {
   definition: MetricDefinition<string>;
   promName: string;
   series: Map<string, Series>;
+  /**
+   * The same series reached label by label (one map level per label, the series at the last), so that
+   * finding an existing series builds no key string; series folded into `other` are not in it.
+   */
+  index: SeriesIndex;
   buckets?: readonly number[];
   read?: () => number;
 }
@@ -183,12 +190,30 @@ export class MetricsRegistry {
       definition,
       promName: prometheusName(definition.name, definition.unit, kind),
       series: new Map(),
+      index: new Map(),
     };
     this.#metrics.push(metric);
     return metric;
   }
 
   #series(metric: Metric, labels: Record<string, string>): Series {
+    const names = metric.definition.labels;
+    let level = metric.index;
+    for (let i = 0; i < names.length; i++) {
+      const next = level.get(labels[names[i] as string] ?? '');
+      if (next === undefined) break;
+      if (i === names.length - 1) return next as Series;
+      level = next as SeriesIndex;
+    }
+    const series = this.#seriesByKey(metric, labels);
+    // Only series with exactly these labels go into the index, so it never holds more than the cap.
+    const folded = series.labels.some((value, i) => value !== (labels[names[i] as string] ?? ''));
+    if (names.length && !folded) index(metric, series);
+    return series;
+  }
+
+  /** Finds or makes the series by its joined labels, folding into `other` past the cap. */
+  #seriesByKey(metric: Metric, labels: Record<string, string>): Series {
     let values = metric.definition.labels.map((name) => labels[name] ?? '');
     let key = values.join('\u0000');
     let series = metric.series.get(key);
@@ -207,6 +232,22 @@ export class MetricsRegistry {
     metric.series.set(key, series);
     return series;
   }
+}
+
+/** Adds a series to its metric's index under its label values. */
+function index(metric: Metric, series: Series): void {
+  let level = metric.index;
+  const last = series.labels.length - 1;
+  for (let i = 0; i < last; i++) {
+    const value = series.labels[i] as string;
+    let next = level.get(value) as SeriesIndex | undefined;
+    if (!next) {
+      next = new Map();
+      level.set(value, next);
+    }
+    level = next;
+  }
+  level.set(series.labels[last] as string, series);
 }
 
 function braces(labels: string[]): string {
