@@ -26,16 +26,23 @@ export function sample(request: ExportTraceServiceRequest, threshold: string): S
   let kept = 0;
   let sampledOut = 0;
   const keepAll = threshold === '0'.repeat(14);
+  // The spans of a batch share a handful of tracestates (the agent writes the same `ot=th` on each, and
+  // other senders none): each distinct one is parsed and rewritten once per batch, not once per span.
+  const decidedByBrowser = new Map<string, boolean>();
+  const withOurThreshold = new Map<string | undefined, string>();
   for (const rs of request.resourceSpans) {
     for (const ss of rs.scopeSpans) {
       ss.spans = ss.spans.filter((span) => {
         const flags = span.flags ?? 0;
+        const { traceState } = span;
         let keep: boolean;
         if (flags & HAS_FLAGS && !(flags & SAMPLED)) keep = false;
-        else if (thresholdFromTraceState(span.traceState) !== undefined) keep = true;
+        else if (traceState !== undefined && cached(decidedByBrowser, traceState, hasThreshold)) keep = true;
         else {
-          keep = keepAll || isTraceSampled(span.traceId, threshold, span.traceState);
-          if (keep && !keepAll) span.traceState = withThreshold(span.traceState, threshold);
+          keep = keepAll || isTraceSampled(span.traceId, threshold, traceState);
+          if (keep && !keepAll) {
+            span.traceState = cached(withOurThreshold, traceState, (state) => withThreshold(state, threshold));
+          }
         }
         if (keep) kept++;
         else sampledOut++;
@@ -46,4 +53,17 @@ export function sample(request: ExportTraceServiceRequest, threshold: string): S
   }
   request.resourceSpans = request.resourceSpans.filter((rs) => rs.scopeSpans.length > 0);
   return { kept, sampledOut };
+}
+
+function hasThreshold(traceState: string): boolean {
+  return thresholdFromTraceState(traceState) !== undefined;
+}
+
+function cached<K, V>(cache: Map<K, V>, key: K, compute: (key: K) => V): V {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = compute(key);
+    cache.set(key, value);
+  }
+  return value;
 }
