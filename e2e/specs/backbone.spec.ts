@@ -7,7 +7,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { createTempoSource } from '../../demo/traceView/tempoSource.ts';
-import type { TraceSource, TraceSpan } from '../../demo/traceView/traceSource.ts';
+import type { SpanQuery, TraceSource, TraceSpan } from '../../demo/traceView/traceSource.ts';
 import { closeTab, DEMO_PAGES, uploadDocument } from '../harness/demoPage.ts';
 import { type E2eUrls, e2eUrls } from '../harness/e2eUrls.ts';
 import { DEMO_TENANT } from '../harness/startDemo.ts';
@@ -35,6 +35,18 @@ function traceWith(traceId: string, complete: (spans: TraceSpan[]) => boolean) {
         throw new Error(`incomplete so far: ${spans.map((s) => `${s.serviceName}/${s.kind}/${s.name}`).join(', ')}`);
       }
       return spans;
+    },
+    { timeoutMs: 60_000, intervalMs: 1_000 },
+  );
+}
+
+/** Traces that match, from `sinceSeconds` on, once Tempo has at least one. */
+function tracesMatching(description: string, query: SpanQuery, sinceSeconds: number) {
+  return pollUntil(
+    description,
+    async () => {
+      const hits = await tempo.search({ ...query, startSeconds: sinceSeconds - 5, endSeconds: Date.now() / 1000 + 5 });
+      return hits.length > 0 ? hits : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 1_000 },
   );
@@ -77,18 +89,10 @@ for (const { form, path } of DEMO_PAGES) {
     const ocrSteps = spans.filter((s) => s.parentSpanId === ocrJob?.spanId).map((s) => s.name);
     expect(ocrSteps).toEqual(expect.arrayContaining(['ocr.preprocess', 'ocr.extract_text', 'INSERT documents']));
 
-    const documentLoads = await pollUntil(
+    const documentLoads = await tracesMatching(
       'the documentLoad span of rumkit-demo-web in Tempo',
-      async () => {
-        const hits = await tempo.search({
-          serviceName: WEB,
-          name: 'documentLoad',
-          startSeconds: testStart - 5,
-          endSeconds: Date.now() / 1000 + 5,
-        });
-        return hits.length > 0 ? hits : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 1_000 },
+      { serviceName: WEB, name: 'documentLoad' },
+      testStart,
     );
     expect(documentLoads.length).toBeGreaterThan(0);
 
@@ -119,32 +123,16 @@ test('a fetch to an origin that is not listed carries no traceparent and draws n
   expect(seen.every((header) => header === null)).toBe(true);
 
   // The browser traced the call (a CLIENT span exists) — it just did not hand its context over.
-  await pollUntil(
+  await tracesMatching(
     'the browser span of the third-party call in Tempo',
-    async () => {
-      const hits = await tempo.search({
-        serviceName: WEB,
-        attributes: { 'url.full': { endsWith: '/api/status' } },
-        startSeconds: testStart - 5,
-        endSeconds: Date.now() / 1000 + 5,
-      });
-      return hits.length > 0 ? hits : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 1_000 },
+    { serviceName: WEB, attributes: { 'url.full': { endsWith: '/api/status' } } },
+    testStart,
   );
   // The third party's server spans are roots of their own traces.
-  const thirdPartyTraces = await pollUntil(
+  const thirdPartyTraces = await tracesMatching(
     'the third-party server span in Tempo',
-    async () => {
-      const hits = await tempo.search({
-        serviceName: THIRD_PARTY,
-        kind: 'server',
-        startSeconds: testStart - 5,
-        endSeconds: Date.now() / 1000 + 5,
-      });
-      return hits.length > 0 ? hits : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 1_000 },
+    { serviceName: THIRD_PARTY, kind: 'server' },
+    testStart,
   );
   for (const hit of thirdPartyTraces) {
     const spans = (await tempo.getTrace(hit.traceId)) ?? [];
