@@ -1,33 +1,41 @@
 /**
- * Main-thread time the agent adds, in Debian's Chromium with 4× CPU throttling, against the same page
- * without it. The page is a small app bundled with esbuild like an app would bundle the agent (the default
- * setup: `init()` from `@rumkit/browser`, built package), served from 127.0.0.1 with a receiver standing in
- * for the edge.
+ * Main-thread time the agent adds, in Debian's Chromium, against the same page without it. The page is a small
+ * app bundled with esbuild like an app would bundle the agent (the default setup: `init()` from
+ * `@rumkit/browser`, built package), served from 127.0.0.1 with a receiver standing in for the edge.
  *
  * A third variant, `otel`, has only what the agent cannot do without — the OpenTelemetry tracer provider and
  * `@opentelemetry/instrumentation-fetch`, with a span processor that drops every span — to show how much of
  * the cost is the instrumentation's own.
  *
- * For each run, in a fresh browser context, the variants in rotating order:
- * - startup: time from the first inline script to the app's first line (loading, parsing and running the
- *   agent's first script and `init()`), and the `init()` call alone (performance marks in the page);
- * - main-thread task time (CDP `Performance.getMetrics` `TaskDuration`: wall clock, so it includes the
- *   throttling and whatever else the machine runs meanwhile) for three phases: until `load` (start-up), from
- *   `load` to 2.5 s later (the deferred chunk, the document-load spans, web vitals and their export), and 100
- *   sequential same-origin fetches (with their spans and exports), divided by 100;
- * - long tasks (> 50 ms) observed by the page over the whole run, and the long animation frames (> 50 ms)
- *   in which a script other than the app's own ran (the Long Animation Frames API names each script's file):
- *   those are the long frames the agent took part in, with the agent's script time in the longest of them.
- * Medians over the runs; the difference of medians is the agent's cost.
+ * Three passes, each loading every variant in a fresh browser context, in rotating order:
  *
- *     node_modules/.bin/node bench/browser/overhead.ts [--runs 15]   # build the package first
+ * 1. `throttled` — the issue's measure: 4× CPU throttling (CDP `Emulation.setCPUThrottlingRate`), main-thread
+ *    task time (CDP `Performance.getMetrics` `TaskDuration`) until `load`, from `load` to 2.5 s later (the
+ *    deferred chunk, document load, web vitals, their export), and for 100 sequential same-origin fetches
+ *    (with their spans and exports) divided by 100; the time from the first inline script to the app's first
+ *    line and the `init()` call (performance marks); long tasks (> 50 ms) the page observed. Task time is wall
+ *    clock: whatever else the machine runs meanwhile inflates it.
+ * 2. `cpu` — the same phases without throttling, as main-thread CPU time (`ThreadTime`), which other processes
+ *    on the machine barely inflate (throttling cannot be combined with it: Chromium throttles by spinning the
+ *    thread, idle or not). 4× throttling makes each of these milliseconds about four.
+ * 3. `attribution` — which long tasks the agent causes. A Chromium trace of each load at 4× throttling, with
+ *    the V8 sampling profiler (100 µs): every main-thread task over 50 ms, and the time in it that samples put
+ *    in the agent's code (the scripts other than the app's chunk and the page; native functions count for the
+ *    script that called them, garbage collection for nobody). A task is caused by the agent when it would be
+ *    50 ms or shorter without that time. The Long Animation Frames API cannot tell this: it names the script
+ *    whose task started the frame, and the agent and the app evaluate as one module graph.
+ *
+ * Medians (and interquartile ranges) over the runs; the difference of medians is the agent's cost.
+ *
+ *     npm run build --workspace @rumkit/browser
+ *     node_modules/.bin/node bench/browser/overhead.ts [--runs 15] [--traces 5] [--only throttled|cpu|attribution]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from '@playwright/test';
+import { type Browser, type CDPSession, chromium, type Page } from '@playwright/test';
 import { build } from 'esbuild';
 import { chromiumLaunchOptions } from '../../playwright.shared.ts';
 
@@ -36,7 +44,15 @@ const root = path.resolve(here, '../..');
 const PORT = 16320;
 const ORIGIN = `http://127.0.0.1:${PORT}`;
 const FETCHES = 100;
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 15;
+const THROTTLING = 4;
+const LONG_TASK_MS = 50;
+const option = (name: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
+const runs = Number(option('--runs')) || 15;
+const traces = Number(option('--traces')) || 5;
+const only = option('--only');
+/** Another build of the agent (its `dist/index.js`), measured as a fourth variant in the same runs. */
+const compare = option('--compare');
 
 const APP = `
 export function startApp() {
@@ -48,7 +64,7 @@ export function startApp() {
   };
   window.appReady = true;
 }`;
-const WITH_AGENT = `import { init } from '@rumkit/browser';
+const withAgent = (from: string) => `import { init } from '${from}';
 import { startApp } from './app.js';
 performance.mark('init-start');
 init({ endpoint: '${ORIGIN}/edge', apiKey: 'pk_bench', serviceName: 'bench-app' });
@@ -70,20 +86,36 @@ fetchInstrumentation.enable();
 performance.measure('rumkit-init', 'init-start');
 startApp();`;
 
-const VARIANTS = { without: WITHOUT_AGENT, otel: OTEL_FETCH_ONLY, with: WITH_AGENT };
-type Variant = keyof typeof VARIANTS;
+type Variant = 'without' | 'otel' | 'with' | 'compare';
+const VARIANTS: Partial<Record<Variant, string>> = {
+  without: WITHOUT_AGENT,
+  otel: OTEL_FETCH_ONLY,
+  with: withAgent('@rumkit/browser'),
+  ...(compare ? { compare: withAgent(path.resolve(compare)) } : {}),
+};
 const ORDER = Object.keys(VARIANTS) as Variant[];
+const LABELS: Record<Variant, string> = {
+  without: 'without agent',
+  otel: 'OTel fetch instrumentation only',
+  with: 'rumkit',
+  compare: `rumkit from ${compare}`,
+};
 
+/** One load of one variant: milliseconds. */
 interface Sample {
   startupMs: number;
   initMs: number;
-  /** Main-thread task time, ms. */
   untilLoad: number;
   afterLoad: number;
   perFetch: number;
   longTasks: number[];
-  /** Per long animation frame: milliseconds of script time from files other than the app's and the page's. */
-  agentTimeInLongFrames: number[];
+}
+
+/** A main-thread task over LONG_TASK_MS in a trace, and the part of it the samples put in agent code. */
+interface LongTask {
+  ms: number;
+  agentMs: number;
+  beforeLoad: boolean;
 }
 
 /** The built files by URL path, and the path of the chunk that holds the app's own code. */
@@ -120,9 +152,8 @@ async function bundle(): Promise<{ files: Map<string, Buffer>; appChunk: string 
 }
 
 const page = (entry: string) => `<!doctype html><html><head><meta charset="utf-8"><title>bench</title>
-<script>performance.mark('page-start'); window.longTasks = []; window.longFrames = [];
-new PerformanceObserver((l) => { for (const e of l.getEntries()) longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });
-new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.duration > 50) longFrames.push(e.scripts.map((s) => [s.sourceURL, s.duration])); }).observe({ type: 'long-animation-frame', buffered: true });</script>
+<script>performance.mark('page-start'); window.longTasks = [];
+new PerformanceObserver((l) => { for (const e of l.getEntries()) longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });</script>
 <script type="module" src="/${entry}.js"></script></head>
 <body><h1>Orders</h1><ul id="list"></ul></body></html>`;
 
@@ -146,36 +177,70 @@ async function main() {
   });
   await new Promise<void>((resolve) => server.listen(PORT, '127.0.0.1', resolve));
   const browser = await chromium.launch(chromiumLaunchOptions);
-  const load = loadavg()[0]?.toFixed(2);
-  const samples: Record<Variant, Sample[]> = { without: [], otel: [], with: [] };
+  const isAgent = (url: string) =>
+    url.startsWith(ORIGIN) && !url.endsWith(appChunk) && !(new URL(url).pathname.slice(1) in VARIANTS);
+  console.log(`Chromium, ${cpus().length} cores; ${runs} runs per variant; Node ${process.version}`);
   try {
-    for (let run = 0; run < runs; run++) {
-      // Rotating the order spreads any drift of the machine's load over every variant.
-      for (let i = 0; i < ORDER.length; i++) {
-        const variant = ORDER[(run + i) % ORDER.length] as Variant;
-        samples[variant].push(await measure(browser, variant, appChunk));
-      }
+    if (!only || only === 'throttled') {
+      const samples = await rotate(runs, (variant) => measure(browser, variant, THROTTLING, 'TaskDuration'));
+      report(`${THROTTLING}× CPU throttling, main-thread task time (wall clock)`, samples, true);
+    }
+    if (!only || only === 'cpu') {
+      const samples = await rotate(runs, (variant) => measure(browser, variant, 1, 'ThreadTime'));
+      report('no throttling, main-thread CPU time', samples, false);
+    }
+    if (!only || only === 'attribution') {
+      const tasks = await rotate(traces, (variant) => traceLongTasks(browser, variant, isAgent), ORDER.slice(1));
+      reportAttribution(tasks);
     }
   } finally {
     await browser.close();
     server.close();
   }
-  report(samples, load);
 }
 
-async function measure(
-  browser: import('@playwright/test').Browser,
-  variant: Variant,
-  appChunk: string,
-): Promise<Sample> {
+/** Runs `measure` `times` times per variant, rotating the order so drift of the machine's load spreads evenly. */
+async function rotate<T>(
+  times: number,
+  measure: (variant: Variant) => Promise<T>,
+  variants: Variant[] = ORDER,
+): Promise<Record<Variant, T[]>> {
+  const results = { without: [], otel: [], with: [], compare: [] } as Record<Variant, T[]>;
+  const loadAtStart = loadavg()[0] as number;
+  for (let run = 0; run < times; run++) {
+    for (let i = 0; i < variants.length; i++) {
+      const variant = variants[(run + i) % variants.length] as Variant;
+      results[variant].push(await measure(variant));
+    }
+  }
+  console.log(
+    `\nload average ${loadAtStart.toFixed(2)} at the start of the pass, ${loadavg()[0]?.toFixed(2)} at its end`,
+  );
+  return results;
+}
+
+async function openPage(
+  browser: Browser,
+  rate: number,
+): Promise<{ tab: Page; cdp: CDPSession; close(): Promise<void> }> {
   const context = await browser.newContext();
   const tab = await context.newPage();
   const cdp = await context.newCDPSession(tab);
-  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+  return { tab, cdp, close: () => context.close() };
+}
+
+async function measure(
+  browser: Browser,
+  variant: Variant,
+  rate: number,
+  metric: 'TaskDuration' | 'ThreadTime',
+): Promise<Sample> {
+  const { tab, cdp, close } = await openPage(browser, rate);
   await cdp.send('Performance.enable');
   const read = async () => {
     const { metrics } = await cdp.send('Performance.getMetrics');
-    return (metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+    return (metrics.find((m) => m.name === metric)?.value ?? 0) * 1000;
   };
   await tab.goto(`${ORIGIN}/${variant}`, { waitUntil: 'load' });
   await tab.waitForFunction(() => 'appReady' in window);
@@ -187,29 +252,131 @@ async function measure(
   const fetched = await read();
   const marks = await tab.evaluate(() => {
     const at = (name: string) => performance.getEntriesByName(name)[0]?.startTime ?? Number.NaN;
-    const page = window as unknown as { longTasks: number[]; longFrames: Array<Array<[string, number]>> };
     return {
       startupMs: at('app-start') - at('page-start'),
       initMs: performance.getEntriesByName('rumkit-init')[0]?.duration ?? 0,
-      longTasks: page.longTasks,
-      longFrames: page.longFrames,
+      longTasks: (window as unknown as { longTasks: number[] }).longTasks,
     };
   });
-  const isAgent = (url: string) =>
-    url.startsWith(ORIGIN) && !url.endsWith(appChunk) && new URL(url).pathname !== `/${variant}`;
-  const agentTimeInLongFrames = marks.longFrames
-    .map((scripts) => scripts.filter(([url]) => isAgent(url)).reduce((sum, [, ms]) => sum + ms, 0))
-    .filter((ms) => ms > 0);
-  await context.close();
+  await close();
   return {
-    startupMs: marks.startupMs,
-    initMs: marks.initMs,
-    longTasks: marks.longTasks,
-    agentTimeInLongFrames,
+    ...marks,
     untilLoad: atLoad,
     afterLoad: settled - atLoad,
     perFetch: (fetched - settled) / FETCHES,
   };
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  id?: string;
+  args: {
+    name?: string;
+    data?: {
+      startTime?: number;
+      timeDeltas?: number[];
+      cpuProfile?: {
+        nodes?: Array<{ id: number; parent?: number; callFrame: { url: string; functionName: string } }>;
+        samples?: number[];
+      };
+    };
+  };
+}
+
+/** One load at 4× throttling, traced: its main-thread tasks over LONG_TASK_MS and the agent's share of each. */
+async function traceLongTasks(browser: Browser, variant: Variant, isAgent: (url: string) => boolean) {
+  const { tab, cdp, close } = await openPage(browser, THROTTLING);
+  const events: TraceEvent[] = [];
+  cdp.on('Tracing.dataCollected', ({ value }) => events.push(...(value as unknown as TraceEvent[])));
+  const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.start', {
+    transferMode: 'ReportEvents',
+    traceConfig: {
+      includedCategories: [
+        'toplevel',
+        'blink.user_timing',
+        'disabled-by-default-v8.cpu_profiler',
+        'disabled-by-default-v8.cpu_profiler.hires',
+      ],
+    },
+  });
+  await tab.goto(`${ORIGIN}/${variant}`, { waitUntil: 'load' });
+  await tab.evaluate(() => performance.mark('bench-loaded'));
+  await tab.waitForTimeout(2_500);
+  await tab.evaluate((n) => (window as unknown as { runFetches(n: number): Promise<void> }).runFetches(n), FETCHES);
+  await tab.waitForTimeout(1_500);
+  await cdp.send('Tracing.end');
+  await complete;
+  await close();
+  return longTasksIn(events, isAgent);
+}
+
+function longTasksIn(events: TraceEvent[], isAgent: (url: string) => boolean): LongTask[] {
+  const mainThreads = new Map<number, number>();
+  for (const e of events)
+    if (e.name === 'thread_name' && e.args.name === 'CrRendererMain') mainThreads.set(e.pid, e.tid);
+  // Profile nodes and samples by profile (process and id); each sample stands for the time until the next.
+  const nodes = new Map<string, { url: string; parent?: number }>();
+  const clocks = new Map<string, number>();
+  const samples: Array<{ pid: number; ts: number; script: () => string; until: number }> = [];
+  for (const e of events) {
+    const profile = `${e.pid}:${e.id}`;
+    if (e.name === 'Profile') clocks.set(profile, e.args.data?.startTime ?? e.ts);
+    if (e.name !== 'ProfileChunk') continue;
+    const data = e.args.data;
+    for (const node of data?.cpuProfile?.nodes ?? []) {
+      nodes.set(`${profile}:${node.id}`, { url: node.callFrame.url, parent: node.parent });
+    }
+    let clock = clocks.get(profile) ?? 0;
+    (data?.cpuProfile?.samples ?? []).forEach((node, i) => {
+      clock += data?.timeDeltas?.[i] ?? 0;
+      samples.push({ pid: e.pid, ts: clock, script: () => scriptOf(profile, node), until: clock });
+    });
+    clocks.set(profile, clock);
+  }
+  // A native function (or a lazy compilation) counts for the script that called it.
+  const scriptOf = (profile: string, id: number | undefined): string => {
+    for (let node = id; node !== undefined; ) {
+      const n = nodes.get(`${profile}:${node}`);
+      if (!n) return '';
+      if (n.url) return n.url;
+      node = n.parent;
+    }
+    return '';
+  };
+  samples.sort((a, b) => a.pid - b.pid || a.ts - b.ts);
+  samples.forEach((sample, i) => {
+    const next = samples[i + 1];
+    if (next?.pid === sample.pid) sample.until = next.ts;
+  });
+  const agentSamples = samples.filter((s) => isAgent(s.script()));
+  const pid = agentSamples[0]?.pid;
+  if (pid === undefined) throw new Error('the trace has no samples of the agent');
+  const loaded = events.find((e) => e.name === 'bench-loaded' && e.pid === pid)?.ts ?? Number.POSITIVE_INFINITY;
+  const tasks = events
+    .filter(
+      (e) =>
+        e.name === 'ThreadControllerImpl::RunTask' &&
+        e.ph === 'X' &&
+        e.pid === pid &&
+        e.tid === mainThreads.get(pid) &&
+        (e.dur ?? 0) / 1000 > LONG_TASK_MS,
+    )
+    .sort((a, b) => a.ts - b.ts)
+    // A nested run loop reports tasks inside tasks; the outer one is the long task.
+    .filter((task, i, all) => !all.slice(0, i).some((o) => o.ts + (o.dur ?? 0) >= task.ts + (task.dur ?? 0)));
+  return tasks.map((task) => {
+    const end = task.ts + (task.dur ?? 0);
+    const agentMs = agentSamples
+      .filter((s) => s.pid === pid && s.ts >= task.ts && s.ts < end)
+      .reduce((sum, s) => sum + (Math.min(s.until, end) - s.ts) / 1000, 0);
+    return { ms: (task.dur ?? 0) / 1000, agentMs, beforeLoad: task.ts < loaded };
+  });
 }
 
 const median = (values: number[]) => {
@@ -222,36 +389,54 @@ const quartiles = (values: number[]) => {
   return `${sorted[Math.floor(sorted.length / 4)]?.toFixed(2)}–${sorted[Math.floor((sorted.length * 3) / 4)]?.toFixed(2)}`;
 };
 
-function report(samples: Record<Variant, Sample[]>, load: string | undefined) {
+function report(title: string, samples: Record<Variant, Sample[]>, throttled: boolean) {
   const row = (what: string, pick: (s: Sample) => number) => {
-    const [without, otel, agent] = ORDER.map((v) => samples[v].map(pick));
-    const cell = (values: number[] = []) => `${median(values).toFixed(2)} (${quartiles(values)})`;
-    const adds = median(agent ?? []) - median(without ?? []);
-    return `| ${what} | ${cell(without)} | ${cell(otel)} | ${cell(agent)} | ${adds.toFixed(2)} |`;
+    const values = (v: Variant) => samples[v].map(pick);
+    const cells = ORDER.map((v) => `${median(values(v)).toFixed(2)} (${quartiles(values(v))})`);
+    const adds = median(values('with')) - median(values('without'));
+    const overOtel = median(values('with')) - median(values('otel'));
+    return `| ${what} | ${cells.join(' | ')} | ${adds.toFixed(2)} | ${overOtel.toFixed(2)} |`;
   };
+  const time = throttled ? 'task time' : 'CPU time';
+  console.log(`\n${title}`);
   console.log(
-    `Chromium, 4× CPU throttling, ${runs} runs per variant, ${cpus().length} cores, load average ${load} at start`,
+    `| ms (median, interquartile range) | ${ORDER.map((v) => LABELS[v]).join(' | ')} | rumkit adds | of which beyond OTel |`,
   );
-  console.log(
-    '| ms (median, interquartile range) | without agent | OTel fetch instrumentation only | rumkit | rumkit adds |',
-  );
-  console.log('| --- | ---: | ---: | ---: | ---: |');
-  console.log(row('task time until `load` (start-up)', (s) => s.untilLoad));
+  console.log(`| --- |${' ---: |'.repeat(ORDER.length + 2)}`);
+  console.log(row(`${time} until \`load\` (start-up)`, (s) => s.untilLoad));
   console.log(row("first inline script to the app's first line (wall clock)", (s) => s.startupMs));
   console.log(row('the `init()` call (wall clock)', (s) => s.initMs));
   console.log(
-    row('task time from `load` to 2.5 s later (deferred chunk, document load, web vitals)', (s) => s.afterLoad),
+    row(`${time} from \`load\` to 2.5 s later (deferred chunk, document load, web vitals)`, (s) => s.afterLoad),
   );
-  console.log(row(`task time per fetch (${FETCHES} sequential)`, (s) => s.perFetch));
+  console.log(row(`${time} per fetch (${FETCHES} sequential)`, (s) => s.perFetch));
+  if (!throttled) return;
   const longTasks = (v: Variant) => samples[v].flatMap((s) => s.longTasks);
   const cell = (v: Variant) => `${longTasks(v).length} (${Math.max(0, ...longTasks(v)).toFixed(0)})`;
-  console.log(`| long tasks > 50 ms: count over all runs (longest) | ${ORDER.map(cell).join(' | ')} | |`);
-  const agentFrames = (v: Variant) => samples[v].flatMap((s) => s.agentTimeInLongFrames);
-  const frameCell = (v: Variant) =>
-    v === 'without' ? '–' : `${agentFrames(v).length} (${Math.max(0, ...agentFrames(v)).toFixed(0)})`;
   console.log(
-    `| long animation frames > 50 ms with agent scripts: count over all runs (most agent script time in one) | ${ORDER.map(frameCell).join(' | ')} | |`,
+    `| long tasks > 50 ms the page observed: count over all runs (longest) | ${ORDER.map(cell).join(' | ')} | | |`,
   );
+}
+
+function reportAttribution(tasks: Record<Variant, LongTask[][]>) {
+  console.log(
+    `\nlong tasks at ${THROTTLING}× throttling, from traces (${traces} loads per variant, each with ${FETCHES} fetches)`,
+  );
+  console.log(
+    '| variant | phase | tasks > 50 ms | longest | with agent code | agent time in them: median (most) | caused by the agent |',
+  );
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const variant of ORDER.slice(1)) {
+    for (const beforeLoad of [true, false]) {
+      const all = tasks[variant].flat().filter((t) => t.beforeLoad === beforeLoad);
+      const withAgent = all.filter((t) => t.agentMs > 0);
+      const caused = all.filter((t) => t.ms - t.agentMs <= LONG_TASK_MS);
+      const agentMs = withAgent.map((t) => t.agentMs);
+      console.log(
+        `| ${LABELS[variant]} | ${beforeLoad ? 'until `load`' : 'after `load`'} | ${all.length} | ${Math.max(0, ...all.map((t) => t.ms)).toFixed(0)} | ${withAgent.length} | ${agentMs.length ? `${median(agentMs).toFixed(1)} (${Math.max(...agentMs).toFixed(1)})` : '–'} | ${caused.length} |`,
+      );
+    }
+  }
 }
 
 await main();
