@@ -8,8 +8,8 @@
  *     node bench/react/size.ts   # table; exit 1 over the budget
  */
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { gzip, harness } from '../../packages/browser/scripts/harness.ts';
 
 /** What the integration may add to an app on top of the agent. */
 export const REACT_BUDGET = 2_000;
@@ -28,21 +28,11 @@ const ENTRIES = {
 
 export async function measure(contents: string): Promise<number> {
   const result = await build({
+    ...harness,
     stdin: { contents, resolveDir: root, loader: 'js' },
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2020',
-    minify: true,
-    treeShaking: true,
-    legalComments: 'none',
-    conditions: ['module', 'production'],
-    define: { 'process.env.NODE_ENV': '"production"' },
     external: EXTERNAL,
-    write: false,
-    logLevel: 'silent',
   });
-  return gzipSync(result.outputFiles[0]?.contents ?? new Uint8Array(), { level: 9 }).length;
+  return gzip(result.outputFiles[0]?.contents ?? new Uint8Array());
 }
 
 if (import.meta.main) {

@@ -16,30 +16,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
+import { gzip, harness } from './harness.ts';
 
 export const PAGE_LOAD_BUDGET = 22_000;
 export const DEFAULT_SETUP_BUDGET = 28_000;
 
 const root = path.resolve(fileURLToPath(import.meta.url), '../..');
-const gzip = (bytes: Uint8Array) => gzipSync(bytes, { level: 9 }).length;
-
-/** The options of ../shared/bench/bundle-size/measure.mjs. */
-const harness = {
-  bundle: true,
-  platform: 'browser' as const,
-  format: 'esm' as const,
-  target: 'es2020',
-  minify: true,
-  treeShaking: true,
-  legalComments: 'none',
-  conditions: ['module', 'production'],
-  define: { 'process.env.NODE_ENV': '"production"' },
-  logLevel: 'silent' as const,
-  metafile: true as const,
-  write: false as const,
-} satisfies BuildOptions;
 
 const DEFAULT_SETUP = `import { init } from '@rumkit/browser';
 init({ endpoint: 'https://rum.example.invalid', apiKey: 'pk_bench', serviceName: 'bench-app',
