@@ -3,6 +3,7 @@ import { decodeTraceRequest, decodeTraceResponse, type ExportTraceServiceRequest
 import { describe, expect, it } from 'vitest';
 import { createApp } from './app.ts';
 import { createLogger } from './log.ts';
+import { chunkedBody } from './testing/chunkedBody.ts';
 import {
   BLOG_KEY,
   BLOG_ORIGIN,
@@ -97,17 +98,10 @@ describe('POST /v1/traces', () => {
 
   it('refuses a chunked body (no Content-Length) once it passes the limit', async () => {
     const { post } = setup({ limits: { maxBodyBytes: 16 * 1024 } });
-    let pulled = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        pulled++;
-        if (pulled > 1000) controller.close();
-        else controller.enqueue(new Uint8Array(4096).fill(32));
-      },
-    });
+    const { body, pulled } = chunkedBody();
     const res = await post({ 'x-rumkit-key': SHOP_KEY }, body);
     expect(res.status).toBe(413);
-    expect(pulled).toBeLessThan(20);
+    expect(pulled()).toBeLessThan(20);
   });
 
   it('refuses a gzip bomb with 413', async () => {
