@@ -1,16 +1,18 @@
 /**
  * `@rumkit/react` in real Chromium: the Vite-built test app (test/app, React in development mode under
  * StrictMode) sends its spans to a small local receiver standing in for the rumkit edge
- * (support/testServer.ts), and the tests read what arrived there.
+ * (support/testServer.ts), and the tests read what arrived there. Each Playwright project runs them against the
+ * build of one React line (support/reactLines.ts).
  */
 import { test as base, expect, type Page } from '@playwright/test';
+import { REACT_19, type ReactLine } from './support/reactLines.ts';
 import { PING_DELAY_MS, type ReceivedSpan, startTestServer, type TestServer } from './support/testServer.ts';
 
-const test = base.extend<{ consoleErrors: string[] }, { server: TestServer }>({
+const test = base.extend<{ consoleErrors: string[] }, { reactLine: ReactLine; server: TestServer }>({
+  reactLine: [REACT_19, { scope: 'worker', option: true }],
   server: [
-    // biome-ignore lint/correctness/noEmptyPattern: Playwright's fixture signature needs the first argument.
-    async ({}, use) => {
-      const server = await startTestServer();
+    async ({ reactLine }, use) => {
+      const server = await startTestServer(reactLine.appDist);
       await use(server);
       await server.close();
     },
@@ -55,6 +57,18 @@ const spanNamed = (server: TestServer, page: Page, name: string) =>
   receivedSpan(server, page, `a span named ${name}`, (s) => s.name === name);
 
 const isPing = (span: ReceivedSpan) => String(span.attributes['url.full']).endsWith('/api/ping');
+
+// React Router 7 says its version, 8 only its major.
+const major = (version: string | undefined) => version?.split('.')[0];
+
+test('the page runs on the React, React DOM and React Router of its line', async ({ page, server, reactLine }) => {
+  await page.goto(server.url);
+  await expect(page.getByRole('heading', { name: 'Home' })).toBeVisible();
+  const versions = await page.evaluate(() => window.reactTest.versions);
+  expect(versions.react).toBe(reactLine.versions.react);
+  expect(versions.reactDom).toBe(reactLine.versions.reactDom);
+  expect(major(versions.reactRouter)).toBe(major(reactLine.versions.reactRouter));
+});
 
 test('the provider starts the agent once under StrictMode and every component gets that agent', async ({
   page,

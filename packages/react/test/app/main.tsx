@@ -1,21 +1,33 @@
 /**
  * The test app: StrictMode around a `RumkitProvider` whose edge is the test server (same origin, below /edge), React Router
  * with `RumkitRoutes`, buttons that run work in hook-made spans, and a component that throws while rendering
- * inside a `RumkitErrorBoundary`. `window.reactTest` tells the tests what the app saw.
+ * inside a `RumkitErrorBoundary`. `window.reactTest` tells the tests what the app saw, and which React, React DOM
+ * and React Router it runs on.
  */
 import type { RumkitAgent } from '@rumkit/browser';
 import { RumkitErrorBoundary, RumkitProvider, useRumkit, useSpan } from '@rumkit/react';
 import { RumkitRoutes } from '@rumkit/react/react-router';
-import { StrictMode, useEffect, useState } from 'react';
+import { version as reactVersion, StrictMode, useEffect, useState } from 'react';
+import { version as reactDomVersion } from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Link, Route, useParams } from 'react-router';
 
 declare global {
   interface Window {
-    reactTest: { agents: Set<RumkitAgent | undefined>; probeEffects: number };
+    reactTest: {
+      agents: Set<RumkitAgent | undefined>;
+      probeEffects: number;
+      versions: { react: string; reactDom: string; reactRouter: string | undefined };
+    };
+    /** Set by React Router in browsers when it loads: 7 its version, 8 only its major. */
+    __reactRouterVersion?: string;
   }
 }
-window.reactTest = { agents: new Set(), probeEffects: 0 };
+window.reactTest = {
+  agents: new Set(),
+  probeEffects: 0,
+  versions: { react: reactVersion, reactDom: reactDomVersion, reactRouter: window.__reactRouterVersion },
+};
 
 /** Records the agent each (StrictMode-doubled) effect run sees. */
 function AgentProbe() {

@@ -1,12 +1,12 @@
 /**
- * One node:http server on 127.0.0.1 (a free port) for the browser tests: it serves the built test app
- * (test/app/dist, every other path falls back to its index.html as a single-page app host does), answers
- * `GET /api/ping`, and is a small local receiver standing in for the rumkit edge: it keeps every OTLP/JSON
- * request the agent sends to `/edge/v1/traces` (fetch or beacon). Same origin as the page, so no CORS; below
- * `/edge`, because the agent ignores every request to its endpoint and the page's own `/api/ping` must be traced.
- * `/api/ping` answers after PING_DELAY_MS, so a span that waits for it has a duration to show for it.
+ * One node:http server on 127.0.0.1 (a free port) for the browser tests: it serves one build of the test app
+ * (`appRoot`, a folder of test/app/dist; every other path falls back to its index.html as a single-page app host
+ * does), answers `GET /api/ping`, and is a small local receiver standing in for the rumkit edge: it keeps every
+ * OTLP/JSON request the agent sends to `/edge/v1/traces` (fetch or beacon). Same origin as the page, so no CORS;
+ * below `/edge`, because the agent ignores every request to its endpoint and the page's own `/api/ping` must be
+ * traced. `/api/ping` answers after PING_DELAY_MS, so a span that waits for it has a duration to show for it.
  *
- *     const server = await startTestServer();
+ *     const server = await startTestServer(REACT_19.appDist);
  *     await page.goto(server.url);
  *     server.spans().find((s) => s.name === 'test.inner');
  */
@@ -16,7 +16,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { AnyValue, ExportTraceServiceRequest, KeyValue, Span } from '@rumkit/otlp';
 
-const appRoot = path.resolve(import.meta.dirname, '../app/dist');
 export const PING_DELAY_MS = 100;
 
 export type Attributes = Record<string, unknown>;
@@ -34,7 +33,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(appRoot: string): Promise<TestServer> {
   const requests: ExportTraceServiceRequest[] = [];
   const server = createServer(async (req, res) => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
