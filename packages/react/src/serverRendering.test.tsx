@@ -1,9 +1,9 @@
 /**
  * Server rendering in Node: importing `@rumkit/react` (and with it the agent) and rendering a tree that uses
  * every part of it reads no browser global, starts nothing, and renders exactly what the tree renders without
- * rumkit.
+ * rumkit. Each Vitest project of this package runs it with the react-dom/server of its React line.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 
 /**
  * Globals only browsers have. Node has none of them, so here, as on any server, code that uses one throws a
@@ -48,8 +48,8 @@ describe('server rendering', () => {
   it('imports and renders without using a browser global, starting the agent or patching fetch', async () => {
     for (const name of BROWSER_ONLY_GLOBALS) expect(name in globalThis, `${name} is absent`).toBe(false);
     const fetchBefore = globalThis.fetch;
-    const { createElement: h } = await import('react');
-    const { renderToString } = await import('react-dom/server');
+    const { createElement: h, version: reactVersion } = await import('react');
+    const { renderToString, version: reactDomVersion } = await import('react-dom/server');
     const { RumkitErrorBoundary, RumkitProvider, useRouteChange, useRumkit, useSpan } = await import('./index.ts');
     const { RumkitRoutes } = await import('./reactRouter/index.ts');
     const { Route, StaticRouter } = await import('react-router');
@@ -78,6 +78,10 @@ describe('server rendering', () => {
           )
         : app;
     };
+
+    // The project's React line (vitest.config.ts), not whichever React resolution happened to find.
+    const { react, reactDom } = inject('reactVersions');
+    expect({ react: reactVersion, reactDom: reactDomVersion }).toEqual({ react, reactDom });
 
     const html = renderToString(tree(true));
 
