@@ -1,7 +1,7 @@
 /**
  * The span processor between the SDK and the transport: stamps every span at its start with the session,
- * the page view, the user and the configured attributes; at its end serialises it to OTLP/JSON, lets
- * `beforeSend` see it, and queues it.
+ * the page view, the user and the configured attributes; after its end serialises it to OTLP/JSON, lets
+ * `beforeSend` see it, and queues it — in a task of its own while the page is visible, at once when it hides.
  *
  * The fetch and XHR instrumentations end a span 300 ms after its response, while they look for its
  * resource timing; a page that hides or unloads in between would lose it. So when the page hides, HTTP client
@@ -12,7 +12,7 @@
  *     new TracerProvider({ spanProcessors: [createSpanProcessor({ ... })] });
  */
 import { SpanKind } from '@opentelemetry/api';
-import type { Span as SdkSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, Span as SdkSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { encodeSpan } from '@rumkit/otlp';
 import type { AttributeValue, Settings } from './config.ts';
 import { listen } from './lib/listen.ts';
@@ -33,14 +33,36 @@ export interface SpanProcessorParts {
 export function createSpanProcessor({ settings, session, views, user, transport }: SpanProcessorParts): SpanProcessor {
   let reportedBeforeSendError = false;
   const openClientSpans = new Set<SdkSpan>();
+  let hidden = false;
+  const ended: ReadableSpan[] = [];
+  const encodeEnded = () => ended.splice(0).forEach(send);
   const endClientSpans = (event: Event) => {
     const leaving = event.type === 'pagehide';
-    if (!leaving && document.visibilityState !== 'hidden') return;
+    hidden = leaving || document.visibilityState === 'hidden';
+    if (!hidden) return;
     for (const span of openClientSpans) {
       if (leaving || span.attributes['http.response.status_code'] !== undefined) span.end();
     }
+    encodeEnded();
   };
   const stopListening = listen(['visibilitychange', 'pagehide'], endClientSpans);
+  function send(span: ReadableSpan) {
+    let encoded = encodeSpan(span);
+    if (settings.beforeSend) {
+      try {
+        encoded = settings.beforeSend(encoded) as typeof encoded;
+      } catch (error) {
+        // A scrubber that fails must not let the unscrubbed span through; say so once, not per span.
+        if (!reportedBeforeSendError) console.error('rumkit: beforeSend threw; such spans are dropped', error);
+        reportedBeforeSendError = true;
+        return;
+      }
+      if (!encoded) return;
+    }
+    const text = JSON.stringify(encoded);
+    const { name, version } = span.instrumentationScope;
+    transport.add({ scope: JSON.stringify({ name, version }), span: text, bytes: utf8Length(text) });
+  }
   return {
     onStart(span: SdkSpan) {
       if (span.kind === SpanKind.CLIENT) openClientSpans.add(span);
@@ -54,23 +76,15 @@ export function createSpanProcessor({ settings, session, views, user, transport 
     },
     onEnd(span) {
       openClientSpans.delete(span as SdkSpan);
-      let encoded = encodeSpan(span);
-      if (settings.beforeSend) {
-        try {
-          encoded = settings.beforeSend(encoded) as typeof encoded;
-        } catch (error) {
-          // A scrubber that fails must not let the unscrubbed span through; say so once, not per span.
-          if (!reportedBeforeSendError) console.error('rumkit: beforeSend threw; such spans are dropped', error);
-          reportedBeforeSendError = true;
-          return;
-        }
-        if (!encoded) return;
-      }
-      const text = JSON.stringify(encoded);
-      const { name, version } = span.instrumentationScope;
-      transport.add({ scope: JSON.stringify({ name, version }), span: text, bytes: utf8Length(text) });
+      // Encoded in a task of their own, not in the one that ended them: document load ends a dozen spans in one.
+      // A hidden page may never run a timer again.
+      if (hidden) send(span);
+      else if (ended.push(span) === 1) setTimeout(encodeEnded);
     },
-    forceFlush: () => transport.flush(),
+    forceFlush() {
+      encodeEnded();
+      return transport.flush();
+    },
     shutdown() {
       stopListening();
       return transport.shutdown();
