@@ -37,6 +37,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type CDPSession, chromium, type Page } from '@playwright/test';
 import { build } from 'esbuild';
+import { harness } from '../../packages/browser/scripts/harness.ts';
 import { chromiumLaunchOptions } from '../../playwright.shared.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -125,19 +126,11 @@ async function bundle(): Promise<{ files: Map<string, Buffer>; appChunk: string 
     writeFileSync(path.join(dir, 'app.js'), APP);
     for (const [variant, source] of Object.entries(VARIANTS)) writeFileSync(path.join(dir, `${variant}.js`), source);
     const result = await build({
+      ...harness,
       entryPoints: ORDER.map((variant) => path.join(dir, `${variant}.js`)),
-      bundle: true,
       splitting: true,
-      format: 'esm',
-      minify: true,
-      platform: 'browser',
-      target: 'es2020',
-      conditions: ['module', 'production'],
       nodePaths: [path.join(root, 'node_modules')],
       outdir: path.join(dir, 'out'),
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
     });
     const appChunk = Object.entries(result.metafile.outputs).find(([, o]) =>
       Object.keys(o.inputs).some((i) => i.endsWith('app.js')),

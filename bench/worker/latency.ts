@@ -6,14 +6,15 @@
  *
  *     node bench/worker/latency.ts <harness dir> <rate,rate,…> [seconds]
  *
- * Ports 17340–17342, loopback only; everything it starts is stopped by PID.
+ * Ports 17340–17341, loopback only; everything it starts is stopped by PID.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 
-const [harness = '/tmp/ingest-harness', rates = '100,200', seconds = '10'] = process.argv.slice(2);
+const [harness, rates = '100,200', seconds = '10'] = process.argv.slice(2);
+if (!harness) throw new Error('usage: node bench/worker/latency.ts <harness dir> <rate,rate,…> [seconds]');
 const root = new URL('../../', import.meta.url).pathname;
 const body = readFileSync(join(harness, 'payloads/typical.json'));
 const SERVER_PORT = 17340;

@@ -13,7 +13,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [harness = '/tmp/ingest-harness', seconds = '10', connections = '10'] = process.argv.slice(2);
+const [harness, seconds = '10', connections = '10'] = process.argv.slice(2);
+if (!harness) throw new Error('usage: node bench/worker/workerd.ts <harness dir> [seconds] [connections]');
 const PORT = 17330;
 const SINK_PORT = 17331;
 const INSPECTOR_PORT = 17332;

@@ -22,7 +22,7 @@ export function testConfig(overrides: Record<string, unknown> = {}): EdgeConfig 
   });
 }
 
-export function fixtureBytes(name: 'typical.json' | 'typical.pb' | 'typical.json.gz'): Uint8Array {
+export function fixtureBytes(name: 'typical.json' | 'typical.pb' | 'typical.json.gz'): Uint8Array<ArrayBuffer> {
   return new Uint8Array(readFileSync(new URL(`../testdata/${name}`, import.meta.url)));
 }
 
