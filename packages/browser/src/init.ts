@@ -104,7 +104,7 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
       (deferred) => {
         if (!stopped) disposers.push(deferred.startDeferred(provider, tracer));
       },
-      (error) => log('document load and web vitals could not be loaded', error),
+      (error) => log('document load and web vitals failed to load', error),
     ),
   );
 

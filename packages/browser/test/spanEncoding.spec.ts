@@ -50,3 +50,25 @@ window.beaconedAtOnce = bodies.some((body) => body.includes('last-words'));`,
   );
   expect(span.request.via).toBe('beacon');
 });
+
+test('what the transport holds and what ends at pagehide leave in one beacon', async ({ page, servers }) => {
+  // 'queued' is encoded and waits in the transport's batch; 'at-hide' ends in the pagehide task itself.
+  servers.app.pages.set(
+    '/one-beacon',
+    esmPage({
+      script: `const bodies = []; const sendBeacon = navigator.sendBeacon.bind(navigator);
+navigator.sendBeacon = (url, body) => { bodies.push(String(body)); return sendBeacon(url, body); };
+rum.tracer.startSpan('queued').end();
+await new Promise((resolve) => setTimeout(resolve, 50));
+rum.tracer.startSpan('at-hide').end();
+dispatchEvent(new PageTransitionEvent('pagehide'));
+await null;
+window.beacons = bodies.map((body) => ['queued', 'at-hide'].filter((name) => body.includes(name)));`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/one-beacon`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  expect(await page.evaluate(() => (window as unknown as { beacons: string[][] }).beacons)).toEqual([
+    ['queued', 'at-hide'],
+  ]);
+});

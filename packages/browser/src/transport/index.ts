@@ -169,6 +169,11 @@ export function createTransport(
     idleWaiters = [];
   }
 
+  function drainSoon() {
+    if (!hiddenDrainScheduled) queueMicrotask(drainHidden);
+    hiddenDrainScheduled = true;
+  }
+
   function beacon(url: string, body: string): boolean {
     try {
       return navigator.sendBeacon(url, body);
@@ -182,7 +187,8 @@ export function createTransport(
     if (event.type === 'pagehide' || document.visibilityState === 'hidden') {
       hidden = true;
       left ||= event.type === 'pagehide';
-      drainHidden();
+      // In a microtask, so that the spans the processor ends for this same event leave in the same beacon.
+      drainSoon();
     } else if (hidden) {
       hidden = false;
       left = false;
@@ -207,11 +213,9 @@ export function createTransport(
       if (item.bytes > itemBudget) return log('span over the batch size: dropped');
       pending.push(item);
       pendingBytes += item.bytes;
-      if (hidden) {
-        // Spans ended while hidden (the last web vitals, a fetch finishing) may be the page's last words.
-        if (!hiddenDrainScheduled) queueMicrotask(drainHidden);
-        hiddenDrainScheduled = true;
-      } else if (pending.length >= MAX_BATCH_SPANS || pendingBytes >= itemBudget) sendPending();
+      // Spans ended while hidden (the last web vitals, a fetch finishing) may be the page's last words.
+      if (hidden) drainSoon();
+      else if (pending.length >= MAX_BATCH_SPANS || pendingBytes >= itemBudget) sendPending();
       else timer ??= setTimeout(sendPending, BATCH_DELAY_MS);
     },
     flush() {
