@@ -10,6 +10,7 @@ import { expect, test } from '@playwright/test';
 import { createTempoSource } from '../../demo/traceView/tempoSource.ts';
 import type { TraceSource } from '../../demo/traceView/traceSource.ts';
 import { dashboardQueries, type PromQuery, ruleQueries } from '../../deploy/promqlQueries.ts';
+import { closeTab } from '../harness/demoPage.ts';
 import { type E2eUrls, e2eUrls } from '../harness/e2eUrls.ts';
 import { DEMO_TENANT } from '../harness/startDemo.ts';
 import { collectorTokenFromEnv } from '../stack/collectorToken.ts';
@@ -48,7 +49,7 @@ test('a visit with an uncaught error and a click reaches the RUM metrics', async
       throw new TypeError('operations check: an uncaught error');
     });
   });
-  await Promise.all([page.waitForEvent('close'), page.close({ runBeforeUnload: true })]);
+  await closeTab(page);
 
   const errors = await pollUntil(
     'rumkit_js_errors_total{type="TypeError"} in Prometheus',

@@ -27,7 +27,8 @@ export function sample(request: ExportTraceServiceRequest, threshold: string): S
   let sampledOut = 0;
   const keepAll = threshold === '0'.repeat(14);
   // The spans of a batch share a handful of tracestates (the agent writes the same `ot=th` on each, and
-  // other senders none): each distinct one is parsed and rewritten once per batch, not once per span.
+  // other senders none): whether each distinct one carries a threshold, and its rewrite with ours, are worked
+  // out once per batch. (isTraceSampled still reads an undecided span's tracestate for an explicit `rv`.)
   const decidedByBrowser = new Map<string, boolean>();
   const withOurThreshold = new Map<string | undefined, string>();
   for (const rs of request.resourceSpans) {

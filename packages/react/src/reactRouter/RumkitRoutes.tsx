@@ -8,12 +8,12 @@
  *       </RumkitRoutes>
  *     </BrowserRouter>
  */
-import { useMemo } from 'react';
-import { createRoutesFromChildren, Routes, type RoutesProps } from 'react-router';
+import { createRoutesFromChildren, type RoutesProps, useRoutes } from 'react-router';
 import { useReactRouterPageViews } from './useReactRouterPageViews.ts';
 
-export function RumkitRoutes(props: RoutesProps) {
-  const routes = useMemo(() => createRoutesFromChildren(props.children), [props.children]);
-  useReactRouterPageViews(routes, props.location);
-  return <Routes {...props} />;
+/** What `<Routes>` does (React Router 7 and 8), with the routes it builds also naming the page view. */
+export function RumkitRoutes({ children, location }: RoutesProps) {
+  const routes = createRoutesFromChildren(children);
+  useReactRouterPageViews(routes, location);
+  return useRoutes(routes, location);
 }

@@ -48,7 +48,7 @@ const SPOOL_NAME = /^(\d{13})-(\d{6})\.([\w-]{1,64})\.(\d+)\.(pb|json)$/;
 export class ForwardQueue {
   readonly #options: EdgeConfig['queue'];
   readonly #hooks: ForwardQueueHooks;
-  /** In arrival order; a Set so that a delivered batch leaves in O(1) however deep the backlog. */
+  /** In arrival order; a Set so that removing a delivered batch does not search the backlog. */
   readonly #memory = new Set<Item>();
   readonly #spooled: Spooled[] = [];
   #memoryBytes = 0;
