@@ -13,8 +13,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-export const deployDir = import.meta.dirname;
-export const dashboardsDir = join(deployDir, 'grafana/dashboards');
+const deployDir = import.meta.dirname;
+const dashboardsDir = join(deployDir, 'grafana/dashboards');
 export const rulesFile = join(deployDir, 'prometheus/rules/rumkit.rules.yml');
 
 export type PromQuery = {

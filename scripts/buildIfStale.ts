@@ -22,10 +22,9 @@ export type BuildStep = {
   cwd?: string;
 };
 
-/** Returns whether it built. */
-export async function buildIfStale(step: BuildStep, log: (line: string) => void): Promise<boolean> {
+export async function buildIfStale(step: BuildStep, log: (line: string) => void): Promise<void> {
   const builtAt = modifiedMs(join(repoRoot, step.output));
-  if (builtAt !== undefined && newestInput(step.inputs) <= builtAt) return false;
+  if (builtAt !== undefined && newestInput(step.inputs) <= builtAt) return;
   const started = performance.now();
   log(`building ${step.name}…`);
   await new Promise<void>((resolvePromise, reject) => {
@@ -39,7 +38,6 @@ export async function buildIfStale(step: BuildStep, log: (line: string) => void)
     );
   });
   log(`built ${step.name} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return true;
 }
 
 function newestInput(inputs: string[]): number {

@@ -52,7 +52,7 @@ export function traceSpansOf(resourceSpans: JsonResourceSpans): TraceSpan[] {
 }
 
 /** Accepts an OTLP id as hex or base64 (told apart by length) and returns lowercase hex. */
-export function idToHex(id: string, byteLength: 8 | 16): string {
+function idToHex(id: string, byteLength: 8 | 16): string {
   if (id.length === byteLength * 2 && /^[0-9a-f]+$/i.test(id)) return id.toLowerCase();
   return Buffer.from(id, 'base64').toString('hex');
 }

@@ -102,7 +102,7 @@ export async function stopInReverseOrder(processes: RecordedProcess[]): Promise<
   for (const recorded of [...processes].reverse()) await stopProcesses([recorded]);
 }
 
-export function logTail({ logFile }: { logFile: string }, lines = 30): string {
+function logTail({ logFile }: { logFile: string }, lines = 30): string {
   const text = existsSync(logFile)
     ? readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
     : '(no log)';

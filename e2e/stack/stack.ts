@@ -18,10 +18,10 @@ import { join } from 'node:path';
 import { buildStackBinaries, type StackBinaries } from './build.ts';
 import { rumkitCacheDir } from './cacheDir.ts';
 import { collectorTokenFromEnv } from './collectorToken.ts';
-import { launchProcesses, type ProcessSpec, stopInReverseOrder } from './launchProcesses.ts';
+import { type LoggedProcess, launchProcesses, type ProcessSpec, stopInReverseOrder } from './launchProcesses.ts';
 import { portBaseFromEnv, type StackPorts, stackPorts } from './ports.ts';
 import { repoPaths } from './repoPaths.ts';
-import { isRunning, type RecordedProcess } from './stopProcesses.ts';
+import { isRunning } from './stopProcesses.ts';
 
 export type StackUrls = {
   /** OTLP/HTTP base URL; POST to /v1/traces or /v1/metrics. */
@@ -34,8 +34,6 @@ export type StackUrls = {
 
 export type StackOptions = {
   base?: number;
-  /** Prebuilt binaries; by default they are built or taken from the cache. */
-  binaries?: StackBinaries;
   /** Leave the processes running when this Node process exits (start.ts --detach). */
   detached?: boolean;
   keepData?: boolean;
@@ -46,7 +44,6 @@ export type StackOptions = {
 
 export type RunningStack = {
   urls: StackUrls;
-  ports: StackPorts;
   collectorToken: string;
   dataDir: string;
   /** Settles with a description (and log tail) if a component dies before stop() is called. */
@@ -64,7 +61,7 @@ type StackState = {
   dataDir: string;
   keepData: boolean;
   startedAt: string;
-  processes: (RecordedProcess & { logFile: string })[];
+  processes: LoggedProcess[];
 };
 
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
@@ -79,7 +76,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const pointerFile = stackPointerFile(base);
   refuseIfAlreadyRunning(pointerFile);
   await assertPortsFree(ports);
-  const binaries = options.binaries ?? (await buildStackBinaries({ log }));
+  const binaries = await buildStackBinaries({ log });
 
   const started = performance.now();
   const dataDir = mkdtempSync(join(tmpdir(), `rumkit-stack-${base}-`));
@@ -105,7 +102,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     removeStackFiles(state, pointerFile);
   };
   log(`stack: ready in ${((performance.now() - started) / 1000).toFixed(1)}s (data in ${dataDir})`);
-  return { urls, ports, collectorToken, dataDir, unexpectedExit: group.unexpectedExit, restart: group.restart, stop };
+  return { urls, collectorToken, dataDir, unexpectedExit: group.unexpectedExit, restart: group.restart, stop };
 }
 
 /** Stops the stack recorded for a port base by another process; false if none was recorded. */
