@@ -7,9 +7,10 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repoPaths } from '../e2e/stack/repoPaths.ts';
 
-const repoRoot = resolve(import.meta.dirname, '..');
+const repoRoot = repoPaths.root;
 
 export type BuildStep = {
   name: string;

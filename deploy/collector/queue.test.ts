@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTempoSource } from '../../demo/traceView/tempoSource.ts';
 import type { TraceSource } from '../../demo/traceView/traceSource.ts';
 import { pollUntil } from '../../e2e/stack/pollUntil.ts';
+import { postTestSpans, testSpan } from '../../e2e/stack/postTestSpans.ts';
 import { type RunningStack, startStack } from '../../e2e/stack/stack.ts';
 
 const TENANT = 'queue-check';
@@ -17,40 +17,14 @@ afterAll(() => stack?.stop());
 
 /** Posts one server span to the collector as the worker would, and returns its trace id. */
 async function postSpan(): Promise<string> {
-  const traceId = randomBytes(16).toString('hex');
-  const nowNs = BigInt(Date.now()) * 1_000_000n;
-  const response = await fetch(`${stack.urls.collectorOtlpHttp}/v1/traces`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Bearer ${stack.collectorToken}`,
-      'x-scope-orgid': TENANT,
-    },
-    body: JSON.stringify({
-      resourceSpans: [
-        {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'queue-check' } }] },
-          scopeSpans: [
-            {
-              spans: [
-                {
-                  traceId,
-                  spanId: randomBytes(8).toString('hex'),
-                  name: 'GET /orders',
-                  kind: 2,
-                  startTimeUnixNano: String(nowNs - 1_000_000n),
-                  endTimeUnixNano: String(nowNs),
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    }),
+  const span = testSpan({ service: 'queue-check', name: 'GET /orders', kind: 'server' });
+  const response = await postTestSpans(stack.urls.collectorOtlpHttp, [span], {
+    authorization: `Bearer ${stack.collectorToken}`,
+    'x-scope-orgid': TENANT,
   });
   await response.body?.cancel();
   expect(response.status, 'the collector acknowledges the span').toBe(200);
-  return traceId;
+  return span.traceId;
 }
 
 const inTempo = (traceId: string) =>

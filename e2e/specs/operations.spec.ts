@@ -5,7 +5,6 @@
  * every rule; the worker is scraped while its metrics are counted once; the collector refuses writers
  * without its token, masks personal data in backend spans and keeps each tenant's traces apart.
  */
-import { randomBytes } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import { createTempoSource } from '../../demo/traceView/tempoSource.ts';
 import type { TraceSource } from '../../demo/traceView/traceSource.ts';
@@ -16,6 +15,7 @@ import { DEMO_TENANT } from '../harness/startDemo.ts';
 import { collectorTokenFromEnv } from '../stack/collectorToken.ts';
 import { pollUntil } from '../stack/pollUntil.ts';
 import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
+import { postTestSpans, testSpan } from '../stack/postTestSpans.ts';
 import { queryRange, queryScalar, queryVector } from '../stack/prometheusClient.ts';
 
 const collectorUrl = `http://127.0.0.1:${stackPorts(portBaseFromEnv()).collectorHttp}`;
@@ -113,45 +113,21 @@ test('the worker is scraped for up, and its metrics are counted once, from their
 });
 
 test('the collector refuses writers without its token, masks personal data and keeps tenants apart', async () => {
-  const traceId = randomBytes(16).toString('hex');
-  const spanId = randomBytes(8).toString('hex');
-  const nowNs = BigInt(Date.now()) * 1_000_000n;
-  const attribute = (key: string, value: string) => ({ key, value: { stringValue: value } });
-  const body = JSON.stringify({
-    resourceSpans: [
-      {
-        resource: { attributes: [attribute('service.name', 'rumkit-operations-check')] },
-        scopeSpans: [
-          {
-            spans: [
-              {
-                traceId,
-                spanId,
-                name: 'POST /api/orders',
-                kind: 2,
-                startTimeUnixNano: String(nowNs - 50_000_000n),
-                endTimeUnixNano: String(nowNs),
-                attributes: [
-                  attribute('enduser.email', 'jane.doe@example.com'),
-                  attribute('payment.card', '4111 1111 1111 1111'),
-                  attribute('http.request.header.authorization', 'Basic amFuZTpodW50ZXIy'),
-                  attribute('client.address', '203.0.113.7'),
-                  attribute('url.full', 'https://shop.example.com/api/orders/8812?step=pay'),
-                  attribute('session.id', '4111111111111111'),
-                ],
-              },
-            ],
-          },
-        ],
-      },
-    ],
+  const span = testSpan({
+    service: 'rumkit-operations-check',
+    name: 'POST /api/orders',
+    kind: 'server',
+    attributes: {
+      'enduser.email': 'jane.doe@example.com',
+      'payment.card': '4111 1111 1111 1111',
+      'http.request.header.authorization': 'Basic amFuZTpodW50ZXIy',
+      'client.address': '203.0.113.7',
+      'url.full': 'https://shop.example.com/api/orders/8812?step=pay',
+      'session.id': '4111111111111111',
+    },
   });
-  const post = (headers: Record<string, string>) =>
-    fetch(`${collectorUrl}/v1/traces`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body,
-    });
+  const { traceId } = span;
+  const post = (headers: Record<string, string>) => postTestSpans(collectorUrl, [span], headers);
   const token = `Bearer ${collectorTokenFromEnv()}`;
 
   expect((await post({ 'x-scope-orgid': DEMO_TENANT })).status).toBe(401);

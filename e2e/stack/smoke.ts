@@ -6,69 +6,39 @@
  *
  *   RUMKIT_PORT_BASE=15300 node e2e/stack/smoke.ts
  */
-import { randomBytes } from 'node:crypto';
 import { createTempoSource } from '../../demo/traceView/tempoSource.ts';
 import { pollUntil } from './pollUntil.ts';
 import { portBaseFromEnv } from './ports.ts';
+import { postTestSpans, testSpan } from './postTestSpans.ts';
 import { queryScalar } from './prometheusClient.ts';
 import { type RunningStack, startStack, stopRecordedStack } from './stack.ts';
 
 const TOTAL_TIMEOUT_MS = 90_000;
-const SPAN_KIND_SERVER = 2;
-const SPAN_KIND_CLIENT = 3;
 const TENANT = 'smoke';
 
 function smokeTrace() {
-  const traceId = randomBytes(16).toString('hex');
-  const clientSpanId = randomBytes(8).toString('hex');
-  const serverSpanId = randomBytes(8).toString('hex');
-  const nowNs = BigInt(Date.now()) * 1_000_000n;
-  const ms = (n: number) => String(nowNs - BigInt(n) * 1_000_000n);
-  const resourceSpans = (service: string, span: object) => ({
-    resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
-    scopeSpans: [{ scope: { name: 'rumkit-smoke' }, spans: [span] }],
+  const client = testSpan({ service: 'smoke-web', name: 'GET /api/items', kind: 'client', startMsAgo: 200 });
+  const server = testSpan({
+    service: 'smoke-api',
+    name: 'GET /api/items',
+    kind: 'server',
+    traceId: client.traceId,
+    parentSpanId: client.spanId,
+    startMsAgo: 150,
+    endMsAgo: 50,
   });
-  const body = {
-    resourceSpans: [
-      resourceSpans('smoke-web', {
-        traceId,
-        spanId: clientSpanId,
-        name: 'GET /api/items',
-        kind: SPAN_KIND_CLIENT,
-        startTimeUnixNano: ms(200),
-        endTimeUnixNano: ms(0),
-      }),
-      resourceSpans('smoke-api', {
-        traceId,
-        spanId: serverSpanId,
-        parentSpanId: clientSpanId,
-        name: 'GET /api/items',
-        kind: SPAN_KIND_SERVER,
-        startTimeUnixNano: ms(150),
-        endTimeUnixNano: ms(50),
-      }),
-    ],
-  };
-  return { traceId, clientSpanId, serverSpanId, body };
-}
-
-function postTraces(stack: RunningStack, body: unknown, headers: Record<string, string>): Promise<Response> {
-  return fetch(`${stack.urls.collectorOtlpHttp}/v1/traces`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
+  return { traceId: client.traceId, clientSpanId: client.spanId, serverSpanId: server.spanId, spans: [client, server] };
 }
 
 async function runSmoke(stack: RunningStack): Promise<void> {
   const trace = smokeTrace();
   const tempo = createTempoSource({ url: stack.urls.tempo, tenant: TENANT });
-  const anonymous = await postTraces(stack, trace.body, { 'x-scope-orgid': TENANT });
+  const anonymous = await postTestSpans(stack.urls.collectorOtlpHttp, trace.spans, { 'x-scope-orgid': TENANT });
   await anonymous.body?.cancel();
   if (anonymous.status !== 401) throw new Error(`collector took a post without its token: HTTP ${anonymous.status}`);
 
   const posted = performance.now();
-  const response = await postTraces(stack, trace.body, {
+  const response = await postTestSpans(stack.urls.collectorOtlpHttp, trace.spans, {
     authorization: `Bearer ${stack.collectorToken}`,
     'x-scope-orgid': TENANT,
   });
