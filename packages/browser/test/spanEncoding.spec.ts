@@ -6,6 +6,10 @@
 import { expect, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, waitFor } from './support/servers.ts';
 
+/** Page script: keeps the body of every beacon in `bodies`, and still sends it. */
+const RECORD_BEACONS = `const bodies = []; const sendBeacon = navigator.sendBeacon.bind(navigator);
+navigator.sendBeacon = (url, body) => { bodies.push(String(body)); return sendBeacon(url, body); };`;
+
 test('a span is encoded after the task that ended it, not inside it', async ({ page, servers }) => {
   servers.app.pages.set(
     '/deferred',
@@ -32,8 +36,7 @@ test('a span ended in the same task as pagehide leaves with the beacon, before a
   servers.app.pages.set(
     '/last-words',
     esmPage({
-      script: `const bodies = []; const sendBeacon = navigator.sendBeacon.bind(navigator);
-navigator.sendBeacon = (url, body) => { bodies.push(String(body)); return sendBeacon(url, body); };
+      script: `${RECORD_BEACONS}
 rum.tracer.startSpan('last-words').end();
 dispatchEvent(new PageTransitionEvent('pagehide'));
 await null;
@@ -56,8 +59,7 @@ test('what the transport holds and what ends at pagehide leave in one beacon', a
   servers.app.pages.set(
     '/one-beacon',
     esmPage({
-      script: `const bodies = []; const sendBeacon = navigator.sendBeacon.bind(navigator);
-navigator.sendBeacon = (url, body) => { bodies.push(String(body)); return sendBeacon(url, body); };
+      script: `${RECORD_BEACONS}
 rum.tracer.startSpan('queued').end();
 await new Promise((resolve) => setTimeout(resolve, 50));
 rum.tracer.startSpan('at-hide').end();
