@@ -32,7 +32,7 @@ export interface RumkitUser {
 export interface RumkitAgent {
   /** Sends every finished span now; resolves once each batch has had its first attempt. */
   flush(): Promise<void>;
-  /** Flushes, then removes every listener and wrapper the agent installed. */
+  /** Flushes, then removes every listener and wrapper the agent installed; a later `init()` starts anew. */
   shutdown(): Promise<void>;
   /** `user.id` (and `user.<key>` for each other key) on spans started from now on; `null` forgets the user. */
   setUser(user: RumkitUser | null): void;
@@ -114,6 +114,9 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
       stopped = true;
       for (const dispose of disposers) dispose();
       await provider.shutdown();
+      // The global tracer provider can be set only once: a later init() sets its own. (Its propagator and
+      // context manager would be the same kind, so the ones registered now serve it.)
+      trace.disable();
       running = undefined;
     },
     setUser: guard((next: RumkitUser | null) => {

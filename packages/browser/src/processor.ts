@@ -34,6 +34,8 @@ export function createSpanProcessor({ settings, session, views, user, transport 
   let reportedBeforeSendError = false;
   const openClientSpans = new Set<SdkSpan>();
   let hidden = false;
+  /** After `shutdown()`: the SDK still hands over the spans of tracers taken before. */
+  let stopped = false;
   const ended: ReadableSpan[] = [];
   const encodeEnded = () => ended.splice(0).forEach(send);
   const endClientSpans = (event: Event) => {
@@ -76,6 +78,7 @@ export function createSpanProcessor({ settings, session, views, user, transport 
     },
     onEnd(span) {
       openClientSpans.delete(span as SdkSpan);
+      if (stopped) return;
       // Encoded in a task of their own, not in the one that ended them: document load ends a dozen spans in one.
       // A hidden page may never run a timer again.
       if (hidden) send(span);
@@ -86,6 +89,8 @@ export function createSpanProcessor({ settings, session, views, user, transport 
       return transport.flush();
     },
     shutdown() {
+      stopped = true;
+      encodeEnded();
       stopListening();
       return transport.shutdown();
     },

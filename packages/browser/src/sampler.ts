@@ -18,7 +18,6 @@ export function consistentSampler(rate: number): Sampler {
       isTraceSampled(traceId, threshold)
         ? { decision: SamplingDecision.RECORD_AND_SAMPLED, traceState }
         : { decision: SamplingDecision.NOT_RECORD },
-    toString: () => `ConsistentProbabilitySampler{${rate}}`,
   };
   return new ParentBasedSampler({ root });
 }

@@ -1,7 +1,7 @@
 /**
  * Delivery guarantees, against a test receiver standing in for the rumkit edge: nothing lost or duplicated
  * over many page loads, every span exactly once through a burst of 503s, and a batch that could not be
- * sent from an offline page delivered by the next page load.
+ * sent from an offline page, or refused after the page said it was going, delivered by the next page load.
  */
 import { expect, flushAgent, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, waitFor } from './support/servers.ts';
@@ -79,4 +79,34 @@ test("an offline page's batch is delivered by the next page load, once", async (
   await flushAgent(page);
   await page.waitForTimeout(1_500);
   expect(servers.edge.spans().filter((s) => s.name === 'made-offline')).toHaveLength(1);
+});
+
+test('a 503 that answers after pagehide stores the batch for the next page load', async ({ page, servers }) => {
+  servers.app.pages.set(
+    '/late',
+    esmPage({ script: `if (location.search === '?first') rum.tracer.startSpan('refused-late').end();` }),
+  );
+  await page.goto(`${ORIGINS.app}/late?first`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  servers.edge.fail(1, 503);
+  servers.edge.answerDelayMs = 1_000;
+  // The export leaves, then the page says it is going (the window in which a page still runs after its
+  // pagehide): the edge's later 503 is a real answer, unlike the failure unloading gives every request.
+  await page.evaluate(() => {
+    void (window as unknown as { rum: { flush(): Promise<void> } }).rum.flush();
+    dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+  });
+  await expect.poll(() => servers.edge.refused).toBe(1);
+  await expect.poll(() => page.evaluate(() => localStorage.getItem('rumkit.queue') ?? '')).toContain('refused-late');
+
+  servers.edge.answerDelayMs = 0;
+  await page.goto(`${ORIGINS.app}/late?second`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  await waitFor(
+    () => servers.edge.spans().find((s) => s.name === 'refused-late'),
+    10_000,
+    'the refused span, from storage',
+  );
+  await page.waitForTimeout(1_500);
+  expect(servers.edge.spans().filter((s) => s.name === 'refused-late')).toHaveLength(1);
 });

@@ -6,8 +6,9 @@
  *     </RumkitProvider>
  *
  * The agent starts during the provider's first client render, before any child effect runs, so the first
- * fetch a child makes is already traced. It lives as long as the page: `config` is read once, and unmounting
- * the provider does not stop it (a provider mounted again gets the same agent).
+ * fetch a child makes is already traced. It lives as long as the page, or until its `shutdown()`: `config` is
+ * read once, and unmounting the provider does not stop the agent (a provider mounted again gets the same one,
+ * or a new one after `shutdown()`).
  */
 import type { RumkitConfig } from '@rumkit/browser';
 import { type ReactNode, useState } from 'react';

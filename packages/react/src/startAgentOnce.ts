@@ -11,6 +11,17 @@ let started: RumkitAgent | undefined;
 
 export function startAgentOnce(config: RumkitConfig): RumkitAgent | undefined {
   if (typeof window === 'undefined') return undefined;
-  started ??= init(config);
+  if (!started) {
+    const agent = init(config);
+    // After shutdown() the page has no agent, as after the agent's own shutdown(): a provider mounted later
+    // starts a new one instead of handing out the stopped one.
+    started = {
+      ...agent,
+      shutdown() {
+        started = undefined;
+        return agent.shutdown();
+      },
+    };
+  }
   return started;
 }

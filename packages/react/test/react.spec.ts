@@ -91,6 +91,26 @@ test('the provider starts the agent once under StrictMode and every component ge
   expect(consoleErrors.filter((text) => text.includes('rumkit'))).toEqual([]);
 });
 
+test('a provider mounted again after shutdown() starts a new agent, which records', async ({ page, server }) => {
+  await page.goto(server.url);
+  await expect(page.getByRole('heading', { name: 'Home' })).toBeVisible();
+  await expect.poll(() => page.evaluate(() => window.reactTest.probeEffects)).toBe(2);
+  await page.evaluate(async () => {
+    const [first] = window.reactTest.agents;
+    await first?.shutdown();
+    window.reactTest.agents.clear();
+    window.reactTest.remount();
+  });
+  await expect(page.getByRole('heading', { name: 'Home' })).toBeVisible();
+  await expect.poll(() => page.evaluate(() => window.reactTest.agents.size)).toBe(1);
+
+  await page.getByRole('button', { name: 'Run traced work' }).click();
+  await expect(page.locator('#work-status')).toHaveText('done');
+  // The stopped agent instruments nothing: only a new one records the fetch.
+  await receivedSpan(server, page, 'the fetch span of /api/ping', isPing);
+  expect(server.spans().filter(isPing)).toHaveLength(1);
+});
+
 test('a hook-made span is the child of the active span and the parent of the fetch it starts', async ({
   page,
   server,

@@ -124,8 +124,8 @@ export function createTransport(
   function settle(item: Outgoing, status: number | undefined, retryAfter: string | null) {
     const outcome = classifyStatus(status);
     // Unloading rejects the promise of a keepalive request that still goes through: storing it then would
-    // deliver it twice.
-    if (outcome === 'sent' || left) return;
+    // deliver it twice. An answer the edge gave is still an answer.
+    if (outcome === 'sent' || (left && !status)) return;
     if (outcome === 'drop') return log(`HTTP ${status}: batch dropped`);
     const delay = retryDelayMs(item.attempts, retryAfter);
     if (delay === undefined || hidden) {

@@ -53,7 +53,7 @@ export interface Servers {
     requests: EdgeRequest[];
     /** Answers the next `count` trace requests with `status` (and `Retry-After`), recording nothing. */
     fail(count: number, status: number, retryAfter?: string): void;
-    /** Records each accepted request at once but answers it `ms` later. */
+    /** Answers each request `ms` late (an accepted one is recorded at once). */
     answerDelayMs: number;
     refused: number;
     spans(): ReceivedSpan[];
@@ -105,10 +105,12 @@ export async function startServers(): Promise<Servers> {
     if (req.method === 'OPTIONS') return send(res, 204, 'text/plain', '', cors);
     const url = new URL(req.url ?? '/', ORIGINS.edge);
     const text = await readBody(req);
+    const answerLater = () => answerDelay.ms && new Promise((resolve) => setTimeout(resolve, answerDelay.ms));
     if (failures.count > 0) {
       failures.count--;
       failures.refused++;
       const retryAfter: Record<string, string> = failures.retryAfter ? { 'retry-after': failures.retryAfter } : {};
+      await answerLater();
       return send(res, failures.status, 'application/json', '{"error":"test failure"}', { ...cors, ...retryAfter });
     }
     requests.push({
@@ -119,7 +121,7 @@ export async function startServers(): Promise<Servers> {
       body: JSON.parse(text) as ExportTraceServiceRequest,
       at: Date.now(),
     });
-    if (answerDelay.ms) await new Promise((resolve) => setTimeout(resolve, answerDelay.ms));
+    await answerLater();
     send(res, 200, 'application/json', '{"partialSuccess":{}}', cors);
   });
 

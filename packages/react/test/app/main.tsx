@@ -2,7 +2,7 @@
  * The test app: StrictMode around a `RumkitProvider` whose edge is the test server (same origin, below /edge), React Router
  * with `RumkitRoutes`, buttons that run work in hook-made spans, and a component that throws while rendering
  * inside a `RumkitErrorBoundary`. `window.reactTest` tells the tests what the app saw, and which React, React DOM
- * and React Router it runs on.
+ * and React Router it runs on, and lets them mount the app again.
  */
 import type { RumkitAgent } from '@rumkit/browser';
 import { RumkitErrorBoundary, RumkitProvider, useRumkit, useSpan } from '@rumkit/react';
@@ -17,6 +17,8 @@ declare global {
     reactTest: {
       agents: Set<RumkitAgent | undefined>;
       probeEffects: number;
+      /** Unmounts the whole app, provider included, and mounts it again. */
+      remount(): void;
       versions: { react: string; reactDom: string; reactRouter: string | undefined };
     };
     /** Set by React Router in browsers when it loads: 7 its version, 8 only its major. */
@@ -26,6 +28,7 @@ declare global {
 window.reactTest = {
   agents: new Set(),
   probeEffects: 0,
+  remount: () => undefined,
   versions: { react: reactVersion, reactDom: reactDomVersion, reactRouter: window.__reactRouterVersion },
 };
 
@@ -86,7 +89,7 @@ function Document() {
   return <Screen title={`Document ${id}`} />;
 }
 
-createRoot(document.getElementById('root') as HTMLElement).render(
+const app = (
   <StrictMode>
     <RumkitProvider config={{ endpoint: `${location.origin}/edge`, apiKey: 'pk_test', serviceName: 'react-test-web' }}>
       <BrowserRouter>
@@ -102,5 +105,13 @@ createRoot(document.getElementById('root') as HTMLElement).render(
         <Breakable />
       </BrowserRouter>
     </RumkitProvider>
-  </StrictMode>,
+  </StrictMode>
 );
+const container = document.getElementById('root') as HTMLElement;
+let root = createRoot(container);
+root.render(app);
+window.reactTest.remount = () => {
+  root.unmount();
+  root = createRoot(container);
+  root.render(app);
+};
