@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningDemo, startDemo, type TelemetryBackend } from '../e2e/harness/startDemo.ts';
 import { portBaseFromEnv, stackPorts } from '../e2e/stack/ports.ts';
-import { type RunningStack, startStack } from '../e2e/stack/stack.ts';
+import { type RunningStack, startStack, stopRecordedStack } from '../e2e/stack/stack.ts';
+import { stopOnSignal } from '../e2e/stack/stopOnSignal.ts';
 import { buildIfStale } from './buildIfStale.ts';
 
 const log = (line: string) => console.log(line);
@@ -31,18 +32,14 @@ const AGENT_SOURCES = [
 ];
 
 let stack: RunningStack | undefined;
+let stackStarting = false;
 let demo: RunningDemo | undefined;
-let stopping = false;
-async function stop(code: number) {
-  if (stopping) return;
-  stopping = true;
+const stop = stopOnSignal(async () => {
   console.log('\nstopping…');
   await demo?.stop();
-  await stack?.stop();
-  process.exit(code);
-}
-process.on('SIGINT', () => void stop(130));
-process.on('SIGTERM', () => void stop(143));
+  // Interrupted while the stack starts: its PIDs are on disk by then.
+  await (stack ? stack.stop() : stackStarting && stopRecordedStack(base));
+});
 
 try {
   await buildIfStale(
@@ -66,7 +63,12 @@ try {
     log,
   );
   const started = performance.now();
-  if (withStack) stack = await startStack({ base });
+  if (withStack) {
+    stackStarting = true;
+    stack = await startStack({ base }).finally(() => {
+      stackStarting = false;
+    });
+  }
   const backend: TelemetryBackend | undefined = stack
     ? { collectorUrl: stack.urls.collectorOtlpHttp, tempoUrl: stack.urls.tempo }
     : process.env.TEMPO_URL

@@ -12,6 +12,7 @@ import { portBaseFromEnv } from './ports.ts';
 import { postTestSpans, testSpan } from './postTestSpans.ts';
 import { queryScalar } from './prometheusClient.ts';
 import { type RunningStack, startStack, stopRecordedStack } from './stack.ts';
+import { stopOnSignal } from './stopOnSignal.ts';
 
 const TOTAL_TIMEOUT_MS = 90_000;
 const TENANT = 'smoke';
@@ -104,19 +105,13 @@ async function runSmoke(stack: RunningStack): Promise<void> {
 const started = performance.now();
 const base = portBaseFromEnv();
 let stack: RunningStack | undefined;
-let stopping = false;
-const stopAndExit = async (code: number) => {
-  if (stopping) return;
-  stopping = true;
+const stopAndExit = stopOnSignal(async (code) => {
   const stopStarted = performance.now();
   // A signal during startup arrives before startStack has returned; the PIDs are on disk by then.
   await (stack ? stack.stop() : stopRecordedStack(base));
   console.error(`smoke: stack stopped in ${((performance.now() - stopStarted) / 1000).toFixed(1)}s`);
   console.error(`smoke: ${code === 0 ? 'passed' : 'FAILED'} in ${((performance.now() - started) / 1000).toFixed(1)}s`);
-  process.exit(code);
-};
-process.once('SIGINT', () => void stopAndExit(130));
-process.once('SIGTERM', () => void stopAndExit(143));
+});
 try {
   stack = await startStack({ base });
   const crashed = stack.unexpectedExit.then((problem) => Promise.reject(new Error(problem)));

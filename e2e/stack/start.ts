@@ -8,22 +8,13 @@
  */
 import { portBaseFromEnv } from './ports.ts';
 import { type RunningStack, startStack, stopRecordedStack } from './stack.ts';
+import { stopOnSignal } from './stopOnSignal.ts';
 
 const base = portBaseFromEnv();
 const detached = process.argv.includes('--detach');
 let stack: RunningStack | undefined;
-let stopping = false;
-
-async function stopAndExit(code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  // A signal during startup arrives before startStack has returned; the PIDs are on disk by then.
-  await (stack ? stack.stop() : stopRecordedStack(base));
-  process.exit(code);
-}
-
-process.on('SIGINT', () => void stopAndExit(130));
-process.on('SIGTERM', () => void stopAndExit(143));
+// A signal during startup arrives before startStack has returned; the PIDs are on disk by then.
+const stopAndExit = stopOnSignal(async () => void (await (stack ? stack.stop() : stopRecordedStack(base))));
 try {
   stack = await startStack({ base, detached });
   for (const [name, url] of Object.entries(stack.urls)) console.log(`${name.padEnd(18)} ${url}`);
@@ -37,7 +28,7 @@ try {
     await stopAndExit(1);
   }
 } catch (error) {
-  if (!stopping) {
+  if (!stopAndExit.stopping) {
     console.error(`start.ts: ${error instanceof Error ? error.message : error}`);
     process.exitCode = 1;
   }

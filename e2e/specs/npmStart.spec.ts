@@ -1,0 +1,97 @@
+/**
+ * `npm start` as a user runs it: scripts/start.ts in a process of its own, which prints where everything is,
+ * serves it, and stops every process it started on Ctrl-C (SIGINT) — also when Ctrl-C comes while the stack of
+ * `--stack` is still starting. Each run has its own ports (70 and 100 above the run's base) beside the global
+ * setup's system.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { expect, test } from '@playwright/test';
+import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
+import { repoPaths } from '../stack/repoPaths.ts';
+import { stopRecordedStack } from '../stack/stack.ts';
+
+interface NpmStart {
+  child: ChildProcess;
+  output(): string;
+  /** The exit code, or the signal that ended it. */
+  exited: Promise<number | string>;
+}
+
+function npmStart(base: number, args: string[] = []): NpmStart {
+  const child = spawn(process.execPath, ['scripts/start.ts', ...args], {
+    cwd: repoPaths.root,
+    env: { ...process.env, RUMKIT_PORT_BASE: String(base) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? String(signal))),
+  );
+  return { child, output: () => output, exited };
+}
+
+/** Whether something accepts connections on the loopback port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+let running: NpmStart | undefined;
+let stackBase: number | undefined;
+test.afterEach(async () => {
+  // A failed test must not leave its processes behind: stop them the way a user would, then by the PIDs the
+  // stack recorded.
+  if (running?.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGINT');
+  await running?.exited;
+  if (stackBase !== undefined) await stopRecordedStack(stackBase);
+  running = undefined;
+  stackBase = undefined;
+});
+
+test('npm start prints its URLs, serves them, and Ctrl-C stops everything it started', async () => {
+  const ports = stackPorts(portBaseFromEnv() + 70);
+  running = npmStart(ports.web);
+  await expect.poll(() => running?.output() ?? '', { timeout: 120_000 }).toContain('Ctrl-C stops everything');
+  const output = running.output();
+  expect(output).toContain('local mode');
+  for (const [what, port] of [
+    ['demo page (React)', ports.web],
+    ['trace view', ports.view],
+    ['demo API', ports.api],
+    ['edge worker', ports.worker],
+  ] as const) {
+    expect(output).toMatch(new RegExp(`${what.replace(/[()]/g, '\\$&')}\\s+http://127\\.0\\.0\\.1:${port}`));
+  }
+  expect((await fetch(`http://127.0.0.1:${ports.web}/`)).status).toBe(200);
+  expect((await fetch(`http://127.0.0.1:${ports.view}/`)).status).toBe(200);
+  expect((await fetch(`http://127.0.0.1:${ports.worker}/health`)).ok).toBe(true);
+
+  running.child.kill('SIGINT');
+  expect(await running.exited).toBe(130);
+  for (const port of [ports.web, ports.api, ports.worker, ports.thirdParty, ports.view]) {
+    expect(await listening(port), `port ${port} after Ctrl-C`).toBe(false);
+  }
+});
+
+test('Ctrl-C while the stack of npm run start:stack is still starting stops its processes', async () => {
+  stackBase = portBaseFromEnv() + 100;
+  const ports = stackPorts(stackBase);
+  running = npmStart(stackBase, ['--stack']);
+  // Prometheus, Tempo and the collector are launched together; once one listens, all have PIDs on disk.
+  await expect.poll(() => listening(ports.prometheus), { timeout: 120_000, intervals: [100] }).toBe(true);
+  expect(running.output()).not.toContain('Ctrl-C stops everything');
+  running.child.kill('SIGINT');
+  expect(await running.exited).toBe(130);
+  for (const port of [ports.prometheus, ports.tempoHttp, ports.collectorHttp, ports.collectorHealth]) {
+    expect(await listening(port), `port ${port} after Ctrl-C`).toBe(false);
+  }
+});

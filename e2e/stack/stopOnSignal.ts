@@ -1,0 +1,27 @@
+/**
+ * Ctrl-C and `kill` for the command-line tools that start processes: the first SIGINT or SIGTERM, or the
+ * first call of the returned function, runs `stop` once and exits with the code (130 and 143 for the signals,
+ * as shells report them). Signals that arrive while stopping are ignored, so a second Ctrl-C cannot leave
+ * children behind.
+ *
+ *     const stopAndExit = stopOnSignal(async (code) => { await stack?.stop(); });
+ *     await stopAndExit(0);
+ */
+export interface StopAndExit {
+  (code: number): Promise<void>;
+  /** True once stopping has begun: errors from the work it interrupted are expected then. */
+  readonly stopping: boolean;
+}
+
+export function stopOnSignal(stop: (code: number) => Promise<void>): StopAndExit {
+  let stopping = false;
+  const stopAndExit = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await stop(code);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAndExit(130));
+  process.on('SIGTERM', () => void stopAndExit(143));
+  return Object.defineProperty(stopAndExit, 'stopping', { get: () => stopping }) as StopAndExit;
+}
