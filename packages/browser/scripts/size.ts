@@ -9,6 +9,8 @@
  *   vitals) ≤ 28,000 B. XHR and zone are other entry points (`@rumkit/browser/xhr`, `/zone`), not in it.
  * - the script-tag build: `rumkit.iife.js` and `rumkit.iife.js` + `rumkit.deferred.js`, same limits.
  *
+ * It also reports what the opt-in zone entry adds, and the loader snippet's size.
+ *
  *     node scripts/size.ts              # table, exit 1 when over budget
  *     node scripts/size.ts --by-feature # also minified bytes per feature (from the sources)
  */
@@ -36,11 +38,12 @@ export interface EsmSizes {
   allCodeOneFile: number;
 }
 
-export async function measureEsm(): Promise<EsmSizes> {
+/** `packageEntry`: the same setup through another entry point of the package, e.g. `@rumkit/browser/zone`. */
+export async function measureEsm(packageEntry = '@rumkit/browser'): Promise<EsmSizes> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rumkit-size-'));
   try {
     const entry = path.join(dir, 'default-setup.mjs');
-    writeFileSync(entry, DEFAULT_SETUP);
+    writeFileSync(entry, DEFAULT_SETUP.replace("'@rumkit/browser'", `'${packageEntry}'`));
     const nodePaths = [path.join(root, '../../node_modules')];
     const split = await build({
       ...harness,
@@ -118,6 +121,7 @@ export async function minifiedBytesByFeature(): Promise<Map<string, number>> {
 
 if (import.meta.main) {
   const esm = await measureEsm();
+  const zone = await measureEsm('@rumkit/browser/zone');
   const tag = measureScriptTag();
   const rows: Array<[string, number, number | undefined]> = [
     ['npm: the script the page loads', esm.pageLoad, PAGE_LOAD_BUDGET],
@@ -127,6 +131,17 @@ if (import.meta.main) {
     ['script tag: rumkit.iife.js', tag.iife, PAGE_LOAD_BUDGET],
     ['script tag: + rumkit.deferred.js', tag.iife + tag.deferred, DEFAULT_SETUP_BUDGET],
     ['script tag: rumkit.xhr.js (data-xhr only)', tag.xhr, undefined],
+    [
+      'npm, @rumkit/browser/zone: what the zone entry adds to the script the page loads',
+      zone.pageLoad - esm.pageLoad,
+      undefined,
+    ],
+    // Uncompressed, as it is pasted into pages; test/deliveryForms.spec.ts holds it under 1 KB.
+    [
+      'loader snippet (loader/snippet.html), uncompressed',
+      readFileSync(path.join(root, 'loader/snippet.html')).length,
+      undefined,
+    ],
   ];
   console.log('| what | gzip -9 bytes | budget |\n| --- | ---: | ---: |');
   for (const [what, bytes, budget] of rows) console.log(`| ${what} | ${bytes} | ${budget ?? ''} |`);
