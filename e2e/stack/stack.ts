@@ -81,7 +81,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const started = performance.now();
   const dataDir = mkdtempSync(join(tmpdir(), `rumkit-stack-${base}-`));
   const urls = stackUrls(ports);
-  const components = stackComponents(binaries, ports, urls, dataDir, collectorToken);
+  const components = stackComponents(binaries, ports, dataDir, collectorToken);
   writePrometheusFiles(ports, dataDir);
 
   const state: StackState = { base, urls, dataDir, keepData, startedAt: new Date().toISOString(), processes: [] };
@@ -129,13 +129,14 @@ function stackUrls(ports: StackPorts): StackUrls {
   };
 }
 
-function stackComponents(
+/** What startStack runs: each process with its arguments and environment. */
+export function stackComponents(
   binaries: StackBinaries,
   ports: StackPorts,
-  urls: StackUrls,
   dataDir: string,
   collectorToken: string,
 ): ProcessSpec[] {
+  const urls = stackUrls(ports);
   const remoteWrite = `${urls.prometheus}/api/v1/write`;
   return [
     {
