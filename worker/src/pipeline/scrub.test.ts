@@ -245,8 +245,9 @@ describe('the gates', () => {
       }),
       { numRuns: 5000 },
     );
-    // The property only proves something for rules whose patterns matched often.
-    for (const rule of BUILTIN_RULES) expect(matches.get(rule.name), rule.name).toBeGreaterThan(50);
+    // The property only proves something for rules whose patterns matched often. The rarest, ipv4 and ssn, match
+    // 48–84 times in 5,000 runs, so a floor of 20 holds the coverage without failing on an unlucky draw.
+    for (const rule of BUILTIN_RULES) expect(matches.get(rule.name), rule.name).toBeGreaterThan(20);
   });
 });
 
