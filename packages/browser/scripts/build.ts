@@ -12,7 +12,7 @@
  *
  *     node scripts/build.ts
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,31 @@ import { CHUNK_GLOBAL } from '../src/lib/chunkGlobal.ts';
 const root = path.resolve(fileURLToPath(import.meta.url), '../..');
 const dist = path.join(root, 'dist');
 
+/**
+ * `sdk-trace-web` (which document load imports) and `web-common` (which fetch imports) each carry the same
+ * `PerformanceTimingNames` enum; the page gets one copy, web-common's, which lives in the first script. The
+ * build stops if a release makes the two differ.
+ */
+export function oneTimingNamesEnum(): Plugin {
+  const copy = (pkg: string) =>
+    path.join(root, '../../node_modules/@opentelemetry', pkg, 'build/esm/enums/PerformanceTimingNames.js');
+  const code = (file: string) =>
+    readFileSync(file, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
+      .trim();
+  return {
+    name: 'one-timing-names-enum',
+    setup(b) {
+      if (code(copy('sdk-trace-web')) !== code(copy('web-common'))) {
+        throw new Error('PerformanceTimingNames differs between sdk-trace-web and web-common: drop the alias');
+      }
+      b.onResolve({ filter: /\/enums\/PerformanceTimingNames$/ }, (args) =>
+        args.importer.includes('/sdk-trace-web/') ? { path: copy('web-common') } : undefined,
+      );
+    },
+  };
+}
+
 const common: BuildOptions = {
   bundle: true,
   platform: 'browser',
@@ -30,6 +55,7 @@ const common: BuildOptions = {
   conditions: ['module', 'rumkit-source'],
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [oneTimingNamesEnum()],
 };
 
 export async function buildEsm(): Promise<void> {
@@ -71,7 +97,7 @@ export async function buildScriptTag(): Promise<void> {
       ...common,
       // The shared modules must be on the global before the agent can ask for a chunk that reads them.
       stdin: { contents: `import './expose.js';\nimport './rumkit.js';`, resolveDir: split },
-      plugins: [virtualModule('expose.js', exposeShared, split)],
+      plugins: [...(common.plugins ?? []), virtualModule('expose.js', exposeShared, split)],
       format: 'iife',
       minify: true,
       outfile: path.join(dist, 'rumkit.iife.js'),
@@ -80,7 +106,7 @@ export async function buildScriptTag(): Promise<void> {
       await build({
         ...common,
         entryPoints: [path.join(split, `rumkit.${name}.js`)],
-        plugins: [sharedFromGlobal()],
+        plugins: [...(common.plugins ?? []), sharedFromGlobal()],
         format: 'iife',
         globalName: `${CHUNK_GLOBAL}.${name}`,
         minify: true,

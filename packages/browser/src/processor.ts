@@ -5,9 +5,9 @@
  *
  * The fetch and XHR instrumentations end a span 300 ms after its response, while they look for its
  * resource timing; a page that hides or unloads in between would lose it. So when the page hides, HTTP client
- * spans that already have their response are ended at once (without their network timing events), and when
- * it unloads, every open HTTP client span is (the browser cancels what is still in flight), in time for the
- * transport's beacon.
+ * spans that already have their response are ended at once, at the response's time (without their network
+ * timing events), and when it unloads, every open HTTP client span is (the browser cancels what is still in
+ * flight), in time for the transport's beacon.
  *
  *     new TracerProvider({ spanProcessors: [createSpanProcessor({ ... })] });
  */
@@ -17,6 +17,7 @@ import { encodeSpan } from '@rumkit/otlp';
 import type { AttributeValue, Settings } from './config.ts';
 import { listen } from './lib/listen.ts';
 import { utf8Length } from './lib/utf8Length.ts';
+import { responseTimes } from './responseTimes.ts';
 import type { PageViews } from './session/pageView.ts';
 import type { Session } from './session/session.ts';
 import type { Transport } from './transport/index.ts';
@@ -43,7 +44,8 @@ export function createSpanProcessor({ settings, session, views, user, transport 
     hidden = leaving || document.visibilityState === 'hidden';
     if (!hidden) return;
     for (const span of openClientSpans) {
-      if (leaving || span.attributes['http.response.status_code'] !== undefined) span.end();
+      const responded = responseTimes.get(span);
+      if (leaving || responded) span.end(responded);
     }
     encodeEnded();
   };

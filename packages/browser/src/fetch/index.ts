@@ -4,16 +4,18 @@
  *
  *     enableInstrumentation(createFetchInstrumentation(settings), provider);
  *
- * The instrumentation ends a span 300 ms after the response; the span processor ends it early when the page
- * hides or unloads meanwhile (processor.ts).
+ * The instrumentation ends a span 300 ms after the response; the span processor ends it early, at the
+ * response's time (responseTimes.ts), when the page hides or unloads meanwhile (processor.ts).
  */
 import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
 import type { Settings } from '../config.ts';
+import { recordResponseTime } from '../responseTimes.ts';
 
 export function createFetchInstrumentation(settings: Settings): FetchInstrumentation {
   return new FetchInstrumentation({
     enabled: false,
     propagateTraceHeaderCorsUrls: settings.propagateTraceHeaderCorsUrls,
     ignoreUrls: settings.ignoreUrls,
+    applyCustomAttributesOnSpan: recordResponseTime,
   });
 }

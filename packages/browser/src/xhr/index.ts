@@ -11,6 +11,7 @@ import type { TracerProvider } from '@opentelemetry/api';
 import { XMLHttpRequestInstrumentation } from '@opentelemetry/instrumentation-xml-http-request';
 import type { Settings } from '../config.ts';
 import { enableInstrumentation } from '../instrumentations.ts';
+import { recordResponseTime } from '../responseTimes.ts';
 
 /** An optional capture the agent starts at `init`; the function it returns stops it. */
 export interface Feature {
@@ -24,6 +25,7 @@ export const xhr: Feature = {
         enabled: false,
         propagateTraceHeaderCorsUrls: settings.propagateTraceHeaderCorsUrls,
         ignoreUrls: settings.ignoreUrls,
+        applyCustomAttributesOnSpan: recordResponseTime,
       }),
       provider,
     ),
