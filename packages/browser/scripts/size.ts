@@ -100,7 +100,7 @@ const FEATURES: Array<[RegExp, string]> = [
   [/src\/(documentLoad\/|deferred)|instrumentation-document-load|sdk-trace-web/, 'document load (after load)'],
   [/src\/webVitals\/|web-vitals/, 'web vitals, attribution build (after load)'],
   [
-    /src\/(sampler|traceContext|resource|config|init|index|chunks|instrumentations|version|lib\/listen)|otlp\/src\/sampling/,
+    /src\/(sampler|edgeRate|traceContext|resource|config|init|index|chunks|instrumentations|version|lib\/listen)|otlp\/src\/sampling/,
     'agent core (config, init, sampler, W3C propagator, resource)',
   ],
 ];

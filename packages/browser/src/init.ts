@@ -11,6 +11,7 @@ import { StackContextManager, TracerProvider } from '@opentelemetry/sdk-trace';
 import { encodeAttributes } from '@rumkit/otlp';
 import type { LoadDeferred } from './chunks.ts';
 import { type AttributeValue, type RumkitConfig, validateConfig } from './config.ts';
+import { followEdgeRate } from './edgeRate.ts';
 import { captureUncaughtErrors, recordError } from './errors/index.ts';
 import { createFetchInstrumentation } from './fetch/index.ts';
 import { enableInstrumentation } from './instrumentations.ts';
@@ -54,7 +55,7 @@ let running: RumkitAgent | undefined;
 
 export function createAgent(config: RumkitConfig, options: AgentOptions): RumkitAgent {
   if (running) {
-    console.error('rumkit: init() was called twice; the first agent keeps running');
+    console.error('rumkit: init() called twice; the first agent runs on');
     return running;
   }
   const settings = validateConfig(config);
@@ -78,11 +79,13 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
   const storage = safeStorage();
   const views = trackPageViews();
   let user: Record<string, AttributeValue> = {};
+  const sampler = consistentSampler(settings.sampleRate);
+  followEdgeRate(settings, storage, sampler.setRate);
   const resource = resourceAttributes(settings);
   const transport = createTransport(settings, JSON.stringify({ attributes: encodeAttributes(resource) }), storage, log);
   const provider = new TracerProvider({
     resource: resourceFromAttributes(resource),
-    sampler: consistentSampler(settings.sampleRate),
+    sampler,
     spanProcessors: [
       createSpanProcessor({ settings, session: createSession(storage), views, user: () => user, transport }),
     ],

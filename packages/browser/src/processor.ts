@@ -39,17 +39,19 @@ export function createSpanProcessor({ settings, session, views, user, transport 
   let stopped = false;
   const ended: ReadableSpan[] = [];
   const encodeEnded = () => ended.splice(0).forEach(send);
-  const endClientSpans = (event: Event) => {
+  /** Hidden, unloading, or back (from another tab or the back/forward cache): one handler for all three. */
+  const onLifecycle = (event: Event) => {
     const leaving = event.type === 'pagehide';
     hidden = leaving || document.visibilityState === 'hidden';
-    if (!hidden) return;
+    if (!hidden) return transport.pageShown();
+    transport.pageHidden(leaving);
     for (const span of openClientSpans) {
       const responded = responseTimes.get(span);
       if (leaving || responded) span.end(responded);
     }
     encodeEnded();
   };
-  const stopListening = listen(['visibilitychange', 'pagehide'], endClientSpans);
+  const stopListening = listen(['visibilitychange', 'pagehide', 'pageshow'], onLifecycle);
   function send(span: ReadableSpan) {
     let encoded = encodeSpan(span);
     if (settings.beforeSend) {
@@ -80,7 +82,9 @@ export function createSpanProcessor({ settings, session, views, user, transport 
     },
     onEnd(span) {
       openClientSpans.delete(span as SdkSpan);
-      if (stopped) return;
+      // Document load reports every resource the page fetched, the agent's own requests and ignored URLs too.
+      const url = span.attributes['url.full'] as string | undefined;
+      if (stopped || (url && settings.ignoreUrls.some((pattern) => pattern.test(url)))) return;
       // Encoded in a task of their own, not in the one that ended them: document load ends a dozen spans in one.
       // A hidden page may never run a timer again.
       if (hidden) send(span);

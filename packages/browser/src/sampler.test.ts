@@ -23,6 +23,18 @@ describe('consistentSampler', () => {
     expect(decide(0, HIGH_RANDOMNESS).decision).toBe(SamplingDecision.NOT_RECORD);
   });
 
+  it('applies a new rate to the root spans sampled after it', () => {
+    const sampler = consistentSampler(1);
+    const rootDecision = () =>
+      sampler.shouldSample(ROOT_CONTEXT, LOW_RANDOMNESS, 'span', SpanKind.INTERNAL, {}, []).decision;
+    expect(rootDecision()).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    sampler.setRate(0.25);
+    expect(rootDecision()).toBe(SamplingDecision.NOT_RECORD);
+    expect(
+      sampler.shouldSample(ROOT_CONTEXT, HIGH_RANDOMNESS, 'span', SpanKind.INTERNAL, {}, []).traceState?.serialize(),
+    ).toBe('ot=th:c');
+  });
+
   it('follows a parent whatever the rate', () => {
     const parent = (traceFlags: number) =>
       trace.setSpanContext(ROOT_CONTEXT, {

@@ -5,19 +5,29 @@
  *
  *     new TracerProvider({ sampler: consistentSampler(0.25) });
  */
+import type { TraceState } from '@opentelemetry/api';
 import { ParentBasedSampler, type Sampler, SamplingDecision } from '@opentelemetry/sdk-trace';
 import { encodeThreshold, isTraceSampled, thresholdForRate } from '@rumkit/otlp';
 import { createTraceState } from './traceContext.ts';
 
-export function consistentSampler(rate: number): Sampler {
-  const threshold = thresholdForRate(rate);
-  // A root span has no tracestate yet, so its `ot` entry is the threshold alone.
-  const traceState = createTraceState(`ot=th:${encodeThreshold(threshold)}`);
+export interface ConsistentSampler extends Sampler {
+  /** Applies to root spans started from now on. */
+  setRate(rate: number): void;
+}
+
+export function consistentSampler(rate: number): ConsistentSampler {
+  let threshold: string;
+  let traceState: TraceState;
+  const setRate = (next: number) => {
+    threshold = thresholdForRate(next);
+    traceState = createTraceState(`ot=th:${encodeThreshold(threshold)}`);
+  };
+  setRate(rate);
   const root: Sampler = {
     shouldSample: (_context, traceId) =>
       isTraceSampled(traceId, threshold)
         ? { decision: SamplingDecision.RECORD_AND_SAMPLED, traceState }
         : { decision: SamplingDecision.NOT_RECORD },
   };
-  return new ParentBasedSampler({ root });
+  return Object.assign(new ParentBasedSampler({ root }), { setRate });
 }

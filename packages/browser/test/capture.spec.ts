@@ -222,10 +222,14 @@ test('the resource names the service, the browser and the SDK', async ({ page, s
     'browser.platform': 'Linux',
   });
   expect((span.resource['browser.brands'] as string[]).some((b) => b.startsWith('Chromium '))).toBe(true);
+  // Key and clock travel in the query and the body as text/plain, so the export needed no CORS preflight.
   const [request] = servers.edge.requests;
-  expect(request?.headers['x-rumkit-key']).toBe('pk_test');
-  const sentAt = Number(request?.headers['x-rumkit-sent-at']);
+  expect(request?.via).toBe('fetch');
+  expect(request?.headers['content-type']).toBe('text/plain;charset=UTF-8');
+  expect(request?.query.get('key')).toBe('pk_test');
+  const sentAt = Number(request?.query.get('sent_at'));
   expect(Math.abs(sentAt - (request?.at ?? 0))).toBeLessThan(5_000);
+  expect(servers.edge.preflights).toBe(0);
 });
 
 test('sampling: a rate of 0 keeps no trace and propagates an unsampled traceparent', async ({ page, servers }) => {
@@ -241,6 +245,45 @@ test('sampling: a rate of 0 keeps no trace and propagates an unsampled tracepare
   await page.waitForTimeout(500);
   expect(servers.edge.spans()).toEqual([]);
   expect(String(servers.api.requests[0]?.traceparent)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+});
+
+test("sampling: the edge's rate for the key (GET /v1/config) caps the agent's, from the next page on at once", async ({
+  page,
+  servers,
+}) => {
+  // Each page records a span as soon as the agent starts, then, once the edge's answer is stored, makes a fetch.
+  servers.app.pages.set(
+    '/edge-rate',
+    esmPage({
+      script: `const page = location.search.slice(1);
+        rum.tracer.startSpan('at-start-' + page).end();
+        const stored = localStorage.getItem('rumkit.rate');
+        while (localStorage.getItem('rumkit.rate') === stored) await new Promise((r) => setTimeout(r, 20));
+        await fetch(API + '/after-answer-' + page);
+        await rum.flush();`,
+    }),
+  );
+  const load = async (name: string) => {
+    await page.goto(`${ORIGINS.app}/edge-rate?${name}`);
+    await expect(page.locator('#status')).toHaveText('ready');
+  };
+  const fetchSpansOf = (path: string) =>
+    servers.edge.spans().filter((s) => String(s.attributes['url.full']).endsWith(path));
+
+  // The first page starts at its own rate (1); once the edge has answered 0, it keeps nothing more.
+  servers.edge.sampleRate = 0;
+  await load('first');
+  await waitFor(() => named(servers.edge.spans(), 'at-start-first')[0], 10_000, 'the span before the answer');
+  expect(String(servers.api.requests[0]?.traceparent)).toMatch(/-00$/);
+
+  // The next page starts at the stored 0; the edge's new answer (1) applies once it arrives.
+  servers.edge.sampleRate = 1;
+  await load('second');
+  await waitFor(() => fetchSpansOf('/after-answer-second')[0], 10_000, 'the second page’s fetch span');
+  expect(String(servers.api.requests[1]?.traceparent)).toMatch(/-01$/);
+  await page.waitForTimeout(500);
+  expect(named(servers.edge.spans(), 'at-start-second')).toEqual([]);
+  expect(fetchSpansOf('/after-answer-first')).toEqual([]);
 });
 
 function plainEvent(attributes: KeyValue[] | undefined) {

@@ -9,7 +9,6 @@
  *     await transport.flush();    // everything queued so far has had its first attempt
  */
 import type { Settings } from '../config.ts';
-import { listen } from '../lib/listen.ts';
 import type { SafeStorage } from '../lib/storage.ts';
 import { utf8Length } from '../lib/utf8Length.ts';
 import { batchBody, cutBatches, type SpanItem } from './batch.ts';
@@ -26,6 +25,10 @@ export const BATCH_DELAY_MS = 1_000;
 const ENVELOPE_BYTES = 1_000;
 
 export interface Transport {
+  /** The page was hidden, or is being unloaded or frozen (`leaving`, at `pagehide`). */
+  pageHidden(leaving: boolean): void;
+  /** The page is visible again (from another tab or the back/forward cache). */
+  pageShown(): void;
   add(item: SpanItem): void;
   flush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -63,7 +66,12 @@ export function createTransport(
   let idleWaiters: Array<() => void> = [];
 
   const outgoing = (body: string): Outgoing => ({ body, bytes: utf8Length(body), attempts: 0 });
-  const sentAt = () => Math.round(performance.timeOrigin + performance.now());
+  /**
+   * Key and clock in the query and the body as `text/plain`, for fetch as for beacons: a CORS-safelisted request
+   * needs no preflight.
+   */
+  const tracesUrl = () =>
+    `${settings.tracesUrl}?key=${encodeURIComponent(settings.apiKey)}&sent_at=${Math.round(performance.timeOrigin + performance.now())}`;
 
   function sendPending() {
     cutPending();
@@ -99,16 +107,7 @@ export function createTransport(
     inFlight++;
     inFlightBytes += item.bytes;
     item.attempts++;
-    send(settings.tracesUrl, {
-      method: 'POST',
-      body: item.body,
-      keepalive: true,
-      headers: {
-        'content-type': 'application/json',
-        'x-rumkit-key': settings.apiKey,
-        'x-rumkit-sent-at': String(sentAt()),
-      },
-    })
+    send(tracesUrl(), { method: 'POST', body: item.body, keepalive: true })
       // Reading the answer completes the request: until then Chromium counts it against the keepalive quota.
       .then((response) =>
         response.text().then(() => settle(item, response.status, response.headers.get('retry-after'))),
@@ -129,7 +128,7 @@ export function createTransport(
     if (outcome === 'drop') return log(`HTTP ${status}: batch dropped`);
     const delay = retryDelayMs(item.attempts, retryAfter);
     if (delay === undefined || hidden) {
-      log('edge unavailable: batch stored for the next page');
+      log('batch stored for the next page');
       store([item]);
       return;
     }
@@ -159,7 +158,7 @@ export function createTransport(
       unsent.push(item);
     }
     retrying.clear();
-    const url = `${settings.tracesUrl}?key=${encodeURIComponent(settings.apiKey)}&sent_at=${sentAt()}`;
+    const url = tracesUrl();
     for (const item of outbox.splice(0)) {
       // Offline, a beacon is accepted and then lost; the quota refusal is the other `false`.
       if (navigator.onLine === false || !beacon(url, item.body)) unsent.push(item);
@@ -182,20 +181,6 @@ export function createTransport(
     }
   }
 
-  /** Hidden, unloading, or back (from another tab or the back/forward cache): one handler for all three. */
-  const onLifecycle = (event: Event) => {
-    if (event.type === 'pagehide' || document.visibilityState === 'hidden') {
-      hidden = true;
-      left ||= event.type === 'pagehide';
-      // In a microtask, so that the spans the processor ends for this same event leave in the same beacon.
-      drainSoon();
-    } else if (hidden) {
-      hidden = false;
-      left = false;
-      resumeStored();
-    }
-  };
-
   function resumeStored() {
     for (const body of queue.take()) {
       const item = outgoing(body);
@@ -205,12 +190,23 @@ export function createTransport(
     pump();
   }
 
-  const stopListening = listen(['visibilitychange', 'pagehide', 'pageshow'], onLifecycle);
   resumeStored();
 
   return {
+    pageHidden(leaving) {
+      hidden = true;
+      left ||= leaving;
+      // In a microtask, so that the spans the processor ends for this same event leave in the same beacon.
+      drainSoon();
+    },
+    pageShown() {
+      if (!hidden) return;
+      hidden = false;
+      left = false;
+      resumeStored();
+    },
     add(item) {
-      if (item.bytes > itemBudget) return log('span over the batch size: dropped');
+      if (item.bytes > itemBudget) return log('span too large: dropped');
       pending.push(item);
       pendingBytes += item.bytes;
       // Spans ended while hidden (the last web vitals, a fetch finishing) may be the page's last words.
@@ -228,9 +224,8 @@ export function createTransport(
       pump();
       return idle;
     },
-    async shutdown() {
-      await this.flush();
-      stopListening();
+    shutdown() {
+      return this.flush();
     },
   };
 }

@@ -56,6 +56,10 @@ export interface Servers {
     /** Answers each request `ms` late (an accepted one is recorded at once). */
     answerDelayMs: number;
     refused: number;
+    /** CORS preflights (`OPTIONS`) received. */
+    preflights: number;
+    /** What `GET /v1/config` answers as the key's sampling rate (default 1, as an edge without sampling). */
+    sampleRate: number;
     spans(): ReceivedSpan[];
   };
   api: { requests: Array<IncomingMessage['headers']> };
@@ -72,6 +76,7 @@ export async function startServers(): Promise<Servers> {
   const thirdPartyRequests: Array<IncomingMessage['headers']> = [];
   const failures = { count: 0, status: 503, retryAfter: undefined as string | undefined, refused: 0 };
   const answerDelay = { ms: 0 };
+  const edgeState = { preflights: 0, sampleRate: 1 };
 
   const app = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', ORIGINS.app);
@@ -99,11 +104,16 @@ export async function startServers(): Promise<Servers> {
     const cors = {
       'access-control-allow-origin': req.headers.origin ?? '*',
       'access-control-allow-methods': 'POST, GET, OPTIONS',
-      'access-control-allow-headers': 'content-type, x-rumkit-key, x-rumkit-sent-at',
       'access-control-expose-headers': 'retry-after',
     };
-    if (req.method === 'OPTIONS') return send(res, 204, 'text/plain', '', cors);
+    if (req.method === 'OPTIONS') {
+      edgeState.preflights++;
+      return send(res, 204, 'text/plain', '', cors);
+    }
     const url = new URL(req.url ?? '/', ORIGINS.edge);
+    if (req.method === 'GET' && url.pathname === '/v1/config') {
+      return send(res, 200, 'application/json', JSON.stringify({ sampleRate: edgeState.sampleRate }), cors);
+    }
     const text = await readBody(req);
     const answerLater = () => answerDelay.ms && new Promise((resolve) => setTimeout(resolve, answerDelay.ms));
     if (failures.count > 0) {
@@ -114,7 +124,8 @@ export async function startServers(): Promise<Servers> {
       return send(res, failures.status, 'application/json', '{"error":"test failure"}', { ...cors, ...retryAfter });
     }
     requests.push({
-      via: String(req.headers['content-type']).startsWith('text/plain') ? 'beacon' : 'fetch',
+      // Both send `text/plain`; a beacon with such a body is a no-cors request.
+      via: req.headers['sec-fetch-mode'] === 'no-cors' ? 'beacon' : 'fetch',
       path: url.pathname,
       query: url.searchParams,
       headers: req.headers,
@@ -159,6 +170,15 @@ export async function startServers(): Promise<Servers> {
       get refused() {
         return failures.refused;
       },
+      get preflights() {
+        return edgeState.preflights;
+      },
+      get sampleRate() {
+        return edgeState.sampleRate;
+      },
+      set sampleRate(rate) {
+        edgeState.sampleRate = rate;
+      },
       get answerDelayMs() {
         return answerDelay.ms;
       },
@@ -174,6 +194,7 @@ export async function startServers(): Promise<Servers> {
       delays.clear();
       for (const list of [requests, apiRequests, thirdPartyRequests]) list.length = 0;
       Object.assign(failures, { count: 0, refused: 0 });
+      Object.assign(edgeState, { preflights: 0, sampleRate: 1 });
       answerDelay.ms = 0;
     },
     close: () =>

@@ -2,9 +2,9 @@
  * One node:http server on 127.0.0.1 (a free port) for the browser tests: it serves one build of the test app
  * (`appRoot`, a folder of test/app/dist; every other path falls back to its index.html as a single-page app host
  * does), answers `GET /api/ping`, and is a small local receiver standing in for the rumkit edge: it keeps every
- * OTLP/JSON request the agent sends to `/edge/v1/traces` (fetch or beacon). Same origin as the page, so no CORS;
- * below `/edge`, because the agent ignores every request to its endpoint and the page's own `/api/ping` must be
- * traced. `/api/ping` answers after PING_DELAY_MS, so a span that waits for it has a duration to show for it.
+ * OTLP/JSON request the agent sends to `/edge/v1/traces` (fetch or beacon), and answers its `/edge/v1/config`.
+ * Same origin as the page, so no CORS; below `/edge`, because the agent ignores every request to its endpoint
+ * and the page's own `/api/ping` must be traced. `/api/ping` answers after PING_DELAY_MS, so a span that waits for it has a duration to show for it.
  *
  *     const server = await startTestServer(REACT_19.appDist);
  *     await page.goto(server.url);
@@ -43,6 +43,8 @@ export async function startTestServer(appRoot: string): Promise<TestServer> {
       requests.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as ExportTraceServiceRequest);
       return send(res, 200, 'application/json', '{"partialSuccess":{}}');
     }
+    // What an edge without sampling tells the agent it asks at start.
+    if (pathname === '/edge/v1/config') return send(res, 200, 'application/json', '{"sampleRate":1}');
     if (pathname === '/api/ping') {
       return setTimeout(() => send(res, 200, 'application/json', '{"pong":true}'), PING_DELAY_MS);
     }
