@@ -1,7 +1,7 @@
 /**
  * The worker inside workerd, through the same entry Cloudflare runs (`cloudflare.ts`, bindings from
  * wrangler.toml emulated by Miniflare): ingest, Queue consumer forwarding to a real receiver, body limits,
- * the Rate Limiting binding, and the KV configuration.
+ * the Rate Limiting binding, the KV configuration, and the two requests the browser agent makes.
  */
 
 import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from 'cloudflare:test';
@@ -11,7 +11,7 @@ import { describe, expect, inject, it, vi } from 'vitest';
 import worker from './cloudflare.ts';
 import type { UpstreamPayload } from './pipeline/forward.ts';
 import { chunkedBody } from './testing/chunkedBody.ts';
-import { SHOP_KEY, SHOP_ORIGIN } from './testing/config.ts';
+import { FIXTURE_NOW_MS, SHOP_KEY, SHOP_ORIGIN } from './testing/config.ts';
 
 // workerd has no file system: the global setup reads the fixture in Node and provides it.
 const typicalJson = inject('typicalJson');
@@ -74,6 +74,24 @@ describe('the worker in workerd', () => {
     const res = await post({ 'content-type': 'application/x-protobuf' }, typicalProtobuf);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/x-protobuf');
+  });
+
+  it("serves the browser agent's two requests: GET /v1/config, and text/plain with key and clock in the query", async () => {
+    const config = await SELF.fetch(`https://edge.example/v1/config?key=${SHOP_KEY}`, {
+      headers: { origin: SHOP_ORIGIN },
+    });
+    expect(config.status).toBe(200);
+    expect(config.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
+    expect(config.headers.get('cache-control')).toBe('public, max-age=300');
+    expect(await config.json()).toMatchObject({ sampleRate: 1 });
+
+    const res = await SELF.fetch(`https://edge.example/v1/traces?key=${SHOP_KEY}&sent_at=${FIXTURE_NOW_MS}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin: SHOP_ORIGIN },
+      body: typicalJson,
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ partialSuccess: {} });
   });
 
   it('answers 429 once the Rate Limiting binding says no', async () => {
