@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { repoPaths } from '../e2e/stack/repoPaths.ts';
+import { configVariables } from './testing/configVariables.ts';
 import { runTool } from './testing/runTool.ts';
 
 const composeFile = join(import.meta.dirname, 'docker-compose.yml');
@@ -29,10 +30,11 @@ function bindMounts(service: string): Map<string, string> {
   );
 }
 
-/** Variables a config file reads without a default: `${NAME}` (Tempo, the worker) or `${env:NAME}` (the collector). */
+/** Variables a config file reads without a default. */
 function requiredVariables(file: string): string[] {
-  const text = readFileSync(file, 'utf8').replace(/^\s*#.*$/gm, '');
-  return [...text.matchAll(/\$\{(?:env:)?(\w+)\}/g)].map(([, name = '']) => name);
+  return configVariables(file)
+    .filter(([, fallback]) => fallback === undefined)
+    .map(([name]) => name);
 }
 
 describe('docker-compose.yml', () => {

@@ -56,6 +56,12 @@ async function receivedSpan(
 const spanNamed = (server: TestServer, page: Page, name: string) =>
   receivedSpan(server, page, `a span named ${name}`, (s) => s.name === name);
 
+/** Clicks the app's traced-work button and waits until its fetch has answered. */
+async function runTracedWork(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Run traced work' }).click();
+  await expect(page.locator('#work-status')).toHaveText('done');
+}
+
 const isPing = (span: ReceivedSpan) => String(span.attributes['url.full']).endsWith('/api/ping');
 
 // React Router 7 says its version, 8 only its major.
@@ -82,8 +88,7 @@ test('the provider starts the agent once under StrictMode and every component ge
   expect(await page.evaluate(() => window.reactTest.agents.size)).toBe(1);
   expect(await page.evaluate(() => [...window.reactTest.agents][0] !== undefined)).toBe(true);
 
-  await page.getByRole('button', { name: 'Run traced work' }).click();
-  await expect(page.locator('#work-status')).toHaveText('done');
+  await runTracedWork(page);
   await receivedSpan(server, page, 'the fetch span of /api/ping', isPing);
   // A second agent would instrument fetch twice (two CLIENT spans per request) or say so on the console.
   const pings = server.spans().filter(isPing);
@@ -104,8 +109,7 @@ test('a provider mounted again after shutdown() starts a new agent, which record
   await expect(page.getByRole('heading', { name: 'Home' })).toBeVisible();
   await expect.poll(() => page.evaluate(() => window.reactTest.agents.size)).toBe(1);
 
-  await page.getByRole('button', { name: 'Run traced work' }).click();
-  await expect(page.locator('#work-status')).toHaveText('done');
+  await runTracedWork(page);
   // The stopped agent instruments nothing: only a new one records the fetch.
   await receivedSpan(server, page, 'the fetch span of /api/ping', isPing);
   expect(server.spans().filter(isPing)).toHaveLength(1);
@@ -116,8 +120,7 @@ test('a hook-made span is the child of the active span and the parent of the fet
   server,
 }) => {
   await page.goto(server.url);
-  await page.getByRole('button', { name: 'Run traced work' }).click();
-  await expect(page.locator('#work-status')).toHaveText('done');
+  await runTracedWork(page);
   const inner = await spanNamed(server, page, 'test.inner');
   const outer = server.spans().find((s) => s.name === 'test.outer');
   const ping = await receivedSpan(server, page, 'the fetch span of /api/ping', isPing);
