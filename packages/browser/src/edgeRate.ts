@@ -2,27 +2,31 @@
  * The edge's sampling rate for this key (`GET /v1/config`), which caps the agent's own `sampleRate`. The edge
  * honours what the browser decided — the backend followed that decision through `traceparent` — so a browser
  * sampling above the tenant's rate would keep traces the tenant's rate drops. The last answer is kept in
- * storage, so a page's first spans, started before the answer arrives, already use it.
+ * storage, so a page's first spans, started before the answer arrives, already use it. The request is the
+ * returned function's, which the agent calls after the page's `load`: a fetch call costs start-up several
+ * milliseconds, and the stored rate serves until then.
  *
- *     followEdgeRate(settings, storage, sampler.setRate);
+ *     const askEdge = followEdgeRate(settings, storage, sampler.setRate);
+ *     afterLoad(askEdge);
  */
 import type { Settings } from './config.ts';
 import type { SafeStorage } from './lib/storage.ts';
 
 export const EDGE_RATE_KEY = 'rumkit.rate';
 
-export function followEdgeRate(settings: Settings, storage: SafeStorage, setRate: (rate: number) => void): void {
+export function followEdgeRate(settings: Settings, storage: SafeStorage, setRate: (rate: number) => void): () => void {
   // Whatever is not a number from 0 to 1 (NaN included) is ignored.
   const use = (edgeRate: number) => {
     if (edgeRate >= 0 && edgeRate <= 1) setRate(Math.min(settings.sampleRate, edgeRate));
   };
   use(Number(storage.get(EDGE_RATE_KEY) || Number.NaN));
-  fetch(`${settings.endpoint}/v1/config?key=${encodeURIComponent(settings.apiKey)}`)
-    .then((response) => response.json())
-    .then(({ sampleRate }: { sampleRate?: unknown }) => {
-      use(typeof sampleRate === 'number' ? sampleRate : Number.NaN);
-      storage.set(EDGE_RATE_KEY, String(sampleRate));
-    })
-    // No answer (an older edge, offline): the configured or stored rate stays.
-    .catch(() => {});
+  return () =>
+    fetch(`${settings.endpoint}/v1/config?key=${encodeURIComponent(settings.apiKey)}`)
+      .then((response) => response.json())
+      .then(({ sampleRate }: { sampleRate?: unknown }) => {
+        use(typeof sampleRate === 'number' ? sampleRate : Number.NaN);
+        storage.set(EDGE_RATE_KEY, String(sampleRate));
+      })
+      // No answer (an older edge, offline): the configured or stored rate stays.
+      .catch(() => {});
 }

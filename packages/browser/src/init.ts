@@ -80,7 +80,7 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
   const views = trackPageViews();
   let user: Record<string, AttributeValue> = {};
   const sampler = consistentSampler(settings.sampleRate);
-  followEdgeRate(settings, storage, sampler.setRate);
+  const askEdge = followEdgeRate(settings, storage, sampler.setRate);
   const resource = resourceAttributes(settings);
   const transport = createTransport(settings, JSON.stringify({ attributes: encodeAttributes(resource) }), storage, log);
   const provider = new TracerProvider({
@@ -102,14 +102,15 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
     enableInstrumentation(createFetchInstrumentation(settings), provider),
   ];
   if (settings.xhr) disposers.push(settings.xhr.start(settings, provider));
-  afterLoad(() =>
+  afterLoad(() => {
+    askEdge();
     options.loadDeferred().then(
       (deferred) => {
         if (!stopped) disposers.push(deferred.startDeferred(provider, tracer));
       },
       (error) => log('document load and web vitals failed to load', error),
-    ),
-  );
+    );
+  });
 
   return {
     flush: () => provider.forceFlush(),

@@ -286,6 +286,28 @@ test("sampling: the edge's rate for the key (GET /v1/config) caps the agent's, f
   expect(fetchSpansOf('/after-answer-first')).toEqual([]);
 });
 
+test("the agent asks the edge for its rate only after the page's load, so start-up makes no request for it", async ({
+  page,
+  servers,
+}) => {
+  // An image the app server answers late holds the page's load event back.
+  servers.app.delays.set('/slow-image', 1_000);
+  servers.app.pages.set('/late-load', esmPage({ head: '<img src="/slow-image" alt="">' }));
+  servers.edge.sampleRate = 0.5;
+  await page.goto(`${ORIGINS.app}/late-load`, { waitUntil: 'commit' });
+  await expect(page.locator('#status')).toHaveText('ready');
+  expect(servers.edge.configAskedAt).toEqual([]);
+  await page.waitForLoadState('load');
+  await page.waitForFunction(() => localStorage.getItem('rumkit.rate') === '0.5');
+  const loadedAt = await page.evaluate(
+    () =>
+      performance.timeOrigin +
+      (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventStart,
+  );
+  expect(servers.edge.configAskedAt).toHaveLength(1);
+  expect(servers.edge.configAskedAt[0]).toBeGreaterThanOrEqual(Math.floor(loadedAt));
+});
+
 function plainEvent(attributes: KeyValue[] | undefined) {
   return Object.fromEntries((attributes ?? []).map(({ key, value }) => [key, value.stringValue ?? value.intValue]));
 }

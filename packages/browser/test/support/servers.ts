@@ -60,6 +60,8 @@ export interface Servers {
     preflights: number;
     /** What `GET /v1/config` answers as the key's sampling rate (default 1, as an edge without sampling). */
     sampleRate: number;
+    /** When (`Date.now()`) each `GET /v1/config` arrived. */
+    configAskedAt: number[];
     spans(): ReceivedSpan[];
   };
   api: { requests: Array<IncomingMessage['headers']> };
@@ -76,7 +78,7 @@ export async function startServers(): Promise<Servers> {
   const thirdPartyRequests: Array<IncomingMessage['headers']> = [];
   const failures = { count: 0, status: 503, retryAfter: undefined as string | undefined, refused: 0 };
   const answerDelay = { ms: 0 };
-  const edgeState = { preflights: 0, sampleRate: 1 };
+  const edgeState = { preflights: 0, sampleRate: 1, configAskedAt: [] as number[] };
 
   const app = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', ORIGINS.app);
@@ -112,6 +114,7 @@ export async function startServers(): Promise<Servers> {
     }
     const url = new URL(req.url ?? '/', ORIGINS.edge);
     if (req.method === 'GET' && url.pathname === '/v1/config') {
+      edgeState.configAskedAt.push(Date.now());
       return send(res, 200, 'application/json', JSON.stringify({ sampleRate: edgeState.sampleRate }), cors);
     }
     const text = await readBody(req);
@@ -179,6 +182,7 @@ export async function startServers(): Promise<Servers> {
       set sampleRate(rate) {
         edgeState.sampleRate = rate;
       },
+      configAskedAt: edgeState.configAskedAt,
       get answerDelayMs() {
         return answerDelay.ms;
       },
@@ -192,7 +196,7 @@ export async function startServers(): Promise<Servers> {
     reset() {
       pages.clear();
       delays.clear();
-      for (const list of [requests, apiRequests, thirdPartyRequests]) list.length = 0;
+      for (const list of [requests, apiRequests, thirdPartyRequests, edgeState.configAskedAt]) list.length = 0;
       Object.assign(failures, { count: 0, refused: 0 });
       Object.assign(edgeState, { preflights: 0, sampleRate: 1 });
       answerDelay.ms = 0;
