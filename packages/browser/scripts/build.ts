@@ -47,6 +47,43 @@ export function oneTimingNamesEnum(): Plugin {
   };
 }
 
+/**
+ * `@opentelemetry/instrumentation` gets a logger from `@opentelemetry/api-logs` for each instrumentation,
+ * and none of the ones the agent bundles emits a log record: the agent carries a no-op logger instead of the
+ * logs API (its global registry, proxy and no-op provider): 226 B gzip. The build stops if any other module
+ * imports the logs API or if one of the instrumentations starts using its logger.
+ */
+export function noLogsApi(): Plugin {
+  const esm = (pkg: string) => path.join(root, '../../node_modules/@opentelemetry', pkg, 'build/esm');
+  for (const pkg of ['instrumentation-fetch', 'instrumentation-document-load', 'instrumentation-xml-http-request']) {
+    for (const file of readdirSync(esm(pkg), { recursive: true, encoding: 'utf8' })) {
+      if (file.endsWith('.js') && /\blogger\b|_logger\b/.test(readFileSync(path.join(esm(pkg), file), 'utf8'))) {
+        throw new Error(`@opentelemetry/${pkg}/${file} uses its logger: drop the no-op logs API`);
+      }
+    }
+  }
+  return {
+    name: 'no-logs-api',
+    setup(b) {
+      b.onResolve({ filter: /^@opentelemetry\/api-logs$/ }, (args) => {
+        // The base class gets its logger there; `registerInstrumentations` (not bundled) reads the provider.
+        if (!args.importer.startsWith(esm('instrumentation'))) {
+          throw new Error(`${args.importer} imports @opentelemetry/api-logs: check what it logs before stubbing it`);
+        }
+        return { path: 'api-logs', namespace: 'no-logs-api' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'no-logs-api' }, () => ({
+        contents: `const provider = { getLogger: () => ({ emit() {}, enabled: () => false }) };
+          export const logs = { getLogger: provider.getLogger, getLoggerProvider: () => provider };`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/** What the package's build does to OpenTelemetry's modules; size.ts applies the same. */
+export const packagePlugins = (): Plugin[] => [oneTimingNamesEnum(), noLogsApi()];
+
 const common: BuildOptions = {
   bundle: true,
   platform: 'browser',
@@ -55,7 +92,7 @@ const common: BuildOptions = {
   conditions: ['module', 'rumkit-source'],
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [oneTimingNamesEnum()],
+  plugins: packagePlugins(),
 };
 
 export async function buildEsm(): Promise<void> {

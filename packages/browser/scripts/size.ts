@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { oneTimingNamesEnum } from './build.ts';
+import { packagePlugins } from './build.ts';
 import { gzip, harness } from './harness.ts';
 
 export const PAGE_LOAD_BUDGET = 22_000;
@@ -110,7 +110,7 @@ export async function minifiedBytesByFeature(): Promise<Map<string, number>> {
     ...harness,
     conditions: ['module', 'production', 'rumkit-source'],
     // As the package's build bundles it.
-    plugins: [oneTimingNamesEnum()],
+    plugins: packagePlugins(),
     stdin: { contents: DEFAULT_SETUP.replace("'@rumkit/browser'", "'./src/index.ts'"), resolveDir: root },
   });
   const bytes = new Map<string, number>();
