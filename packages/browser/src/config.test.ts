@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type RumkitConfig, urlPattern, validateConfig } from './config.ts';
+import { credentialsQuery, type RumkitConfig, urlPattern, validateConfig } from './config.ts';
 
 const valid: RumkitConfig = { endpoint: 'https://rum.example.com/', apiKey: 'pk_1', serviceName: 'shop-web' };
 
@@ -15,6 +15,7 @@ describe('validateConfig', () => {
     expect(validateConfig({ ...valid, attributes: { a: {} as unknown as string } })).toMatch(/config\.attributes/);
     expect(validateConfig({ ...valid, tracesPath: 'v1/rum' })).toMatch(/config\.tracesPath/);
     expect(validateConfig({ ...valid, xhr: true as unknown as RumkitConfig['xhr'] })).toMatch(/config\.xhr/);
+    expect(validateConfig({ ...valid, token: '' })).toBe('rumkit: config.token must be a non-empty string');
   });
 
   it('rejects a missing config object', () => {
@@ -29,6 +30,14 @@ describe('validateConfig', () => {
     expect(settings.attributes).toEqual({});
     const aliased = validateConfig({ ...valid, tracesPath: '/ingest/t' });
     expect(typeof aliased !== 'string' && aliased.tracesUrl).toBe('https://rum.example.com/ingest/t');
+  });
+
+  it('puts the key, and the sender token when there is one, in the query, encoded', () => {
+    const settings = validateConfig({ ...valid, apiKey: 'pk 1&x' });
+    if (typeof settings === 'string') throw new Error(settings);
+    expect(credentialsQuery(settings)).toBe('key=pk%201%26x');
+    settings.token = 'bank-web.1795167011.ab+c';
+    expect(credentialsQuery(settings)).toBe('key=pk%201%26x&token=bank-web.1795167011.ab%2Bc');
   });
 
   it("always ignores the agent's own endpoint", () => {

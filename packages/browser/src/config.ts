@@ -15,6 +15,11 @@ export interface RumkitConfig {
   endpoint: string;
   /** The app's public ingest key (the edge binds it to the page's origin). */
   apiKey: string;
+  /**
+   * A short-lived sender token your backend minted for this page, for a key the edge requires one for
+   * (`tokenSecret`); `setToken()` renews it on a long-lived page.
+   */
+  token?: string;
   /** `service.name` of every span, e.g. `shop-web`. */
   serviceName: string;
   /** `service.version`, e.g. the release or commit of the page. */
@@ -75,6 +80,7 @@ const A_LIST = 'be an array of URL strings or RegExps';
 const RULES: Array<[keyof RumkitConfig, (v: unknown) => boolean, string]> = [
   ['endpoint', isUrl, 'be an absolute URL'],
   ['apiKey', isString, A_STRING],
+  ['token', optional(isString), A_STRING],
   ['serviceName', isString, A_STRING],
   ['serviceVersion', optional(isString), A_STRING],
   ['environment', optional(isString), A_STRING],
@@ -109,6 +115,10 @@ export function validateConfig(input: unknown): Settings | string {
     attributes: config.attributes ?? {},
   };
 }
+
+/** The key and sender token as the agent's requests carry them: in the query, since beacons send no headers. */
+export const credentialsQuery = (settings: Settings): string =>
+  `key=${encodeURIComponent(settings.apiKey)}${settings.token ? `&token=${encodeURIComponent(settings.token)}` : ''}`;
 
 /**
  * A string becomes "this URL or anything below it": a bare prefix would let `https://api.example.com` match

@@ -9,7 +9,7 @@
  *     const askEdge = followEdgeRate(settings, storage, sampler.setRate);
  *     afterLoad(askEdge);
  */
-import type { Settings } from './config.ts';
+import { credentialsQuery, type Settings } from './config.ts';
 import type { SafeStorage } from './lib/storage.ts';
 
 export const EDGE_RATE_KEY = 'rumkit.rate';
@@ -21,7 +21,7 @@ export function followEdgeRate(settings: Settings, storage: SafeStorage, setRate
   };
   use(Number(storage.get(EDGE_RATE_KEY) || Number.NaN));
   return () =>
-    fetch(`${settings.endpoint}/v1/config?key=${encodeURIComponent(settings.apiKey)}`)
+    fetch(`${settings.endpoint}/v1/config?${credentialsQuery(settings)}`)
       .then((response) => response.json())
       .then(({ sampleRate }: { sampleRate?: unknown }) => {
         use(typeof sampleRate === 'number' ? sampleRate : Number.NaN);

@@ -37,6 +37,8 @@ export interface RumkitAgent {
   shutdown(): Promise<void>;
   /** `user.id` (and `user.<key>` for each other key) on spans started from now on; `null` forgets the user. */
   setUser(user: RumkitUser | null): void;
+  /** The sender token of requests from now on, for a key that requires one (renew it before it expires). */
+  setToken(token: string): void;
   /** An `exception` event on the active span, or an `exception` span when none is active. */
   recordError(error: unknown, attributes?: Attributes): void;
   /** Starts a new page view, or names the route of the one the agent just started for the same URL. */
@@ -127,6 +129,9 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
       user = {};
       for (const key in next) if (typeof next[key] === 'string') user[`user.${key}`] = next[key];
     }),
+    setToken: guard((token: string) => {
+      settings.token = token;
+    }),
     recordError: guard((error: unknown, attributes?: Attributes) => recordError(tracer, error, attributes)),
     pageView: guard((route?: string) => views.pageView(route)),
     tracer,
@@ -158,6 +163,7 @@ function inertAgent(): RumkitAgent {
     flush: resolved,
     shutdown: resolved,
     setUser: nothing,
+    setToken: nothing,
     recordError: nothing,
     pageView: nothing,
     tracer: trace.getTracer(TRACER_NAME, VERSION),

@@ -1,6 +1,6 @@
 /**
- * The running agent (`flush`, `setUser`, `recordError`, `pageView`, `tracer`), or `undefined` during server
- * rendering and outside a `<RumkitProvider>`.
+ * The running agent (`flush`, `setUser`, `setToken`, `recordError`, `pageView`, `tracer`), or `undefined`
+ * during server rendering and outside a `<RumkitProvider>`.
  *
  *     const rum = useRumkit();
  *     rum?.setUser({ id: user.id });

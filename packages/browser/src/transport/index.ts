@@ -8,7 +8,7 @@
  *     transport.add(item);        // from the span processor
  *     await transport.flush();    // everything queued so far has had its first attempt
  */
-import type { Settings } from '../config.ts';
+import { credentialsQuery, type Settings } from '../config.ts';
 import type { SafeStorage } from '../lib/storage.ts';
 import { utf8Length } from '../lib/utf8Length.ts';
 import { batchBody, cutBatches, type SpanItem } from './batch.ts';
@@ -71,7 +71,7 @@ export function createTransport(
    * needs no preflight.
    */
   const tracesUrl = () =>
-    `${settings.tracesUrl}?key=${encodeURIComponent(settings.apiKey)}&sent_at=${Math.round(performance.timeOrigin + performance.now())}`;
+    `${settings.tracesUrl}?${credentialsQuery(settings)}&sent_at=${Math.round(performance.timeOrigin + performance.now())}`;
 
   function sendPending() {
     cutPending();
