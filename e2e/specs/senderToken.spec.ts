@@ -1,17 +1,18 @@
 /**
  * Sender tokens from a real page to the real edge worker: a key with `tokenSecret` takes only requests that
  * carry a token the site's backend minted, and the agent (script tag, `data-token`) sends its token with every
- * request, including the one for the edge's sampling rate; `setToken()` renews it.
+ * request, including the one for the edge's sampling rate; `setToken()` renews it. The tokens are minted as a
+ * site's Node backend would, with `@rumkit/edge/token`.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
+import { mintToken } from '@rumkit/edge/token';
 import { hashKey, parseConfig } from '../../worker/src/config.ts';
 import { createLogger } from '../../worker/src/log.ts';
 import { type NodeServer, startNodeServer } from '../../worker/src/node.ts';
-import { mintToken } from '../../worker/src/pipeline/auth.ts';
 import { startReceiver } from '../../worker/src/testing/otlpReceiver.ts';
 import { repoPaths } from '../stack/repoPaths.ts';
 
