@@ -96,7 +96,7 @@ const FEATURES: Array<[RegExp, string]> = [
   ],
   [/src\/(session\/|lib\/(storage|randomId))/, 'session and page views'],
   [/src\/errors\//, 'errors'],
-  [/src\/(fetch\/|responseTimes)|instrumentation-fetch|web-common/, 'fetch instrumentation'],
+  [/src\/(fetch\/|responseTimes|httpClientOptions)|instrumentation-fetch|web-common/, 'fetch instrumentation'],
   [/src\/(documentLoad\/|deferred)|instrumentation-document-load|sdk-trace-web/, 'document load (after load)'],
   [/src\/webVitals\/|web-vitals/, 'web vitals, attribution build (after load)'],
   [

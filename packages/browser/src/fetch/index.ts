@@ -9,13 +9,8 @@
  */
 import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
 import type { Settings } from '../config.ts';
-import { recordResponseTime } from '../responseTimes.ts';
+import { httpClientOptions } from '../httpClientOptions.ts';
 
 export function createFetchInstrumentation(settings: Settings): FetchInstrumentation {
-  return new FetchInstrumentation({
-    enabled: false,
-    propagateTraceHeaderCorsUrls: settings.propagateTraceHeaderCorsUrls,
-    ignoreUrls: settings.ignoreUrls,
-    applyCustomAttributesOnSpan: recordResponseTime,
-  });
+  return new FetchInstrumentation(httpClientOptions(settings));
 }

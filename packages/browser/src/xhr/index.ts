@@ -10,8 +10,8 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import { XMLHttpRequestInstrumentation } from '@opentelemetry/instrumentation-xml-http-request';
 import type { Settings } from '../config.ts';
+import { httpClientOptions } from '../httpClientOptions.ts';
 import { enableInstrumentation } from '../instrumentations.ts';
-import { recordResponseTime } from '../responseTimes.ts';
 
 /** An optional capture the agent starts at `init`; the function it returns stops it. */
 export interface Feature {
@@ -20,13 +20,5 @@ export interface Feature {
 
 export const xhr: Feature = {
   start: (settings, provider) =>
-    enableInstrumentation(
-      new XMLHttpRequestInstrumentation({
-        enabled: false,
-        propagateTraceHeaderCorsUrls: settings.propagateTraceHeaderCorsUrls,
-        ignoreUrls: settings.ignoreUrls,
-        applyCustomAttributesOnSpan: recordResponseTime,
-      }),
-      provider,
-    ),
+    enableInstrumentation(new XMLHttpRequestInstrumentation(httpClientOptions(settings)), provider),
 };
