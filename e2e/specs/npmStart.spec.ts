@@ -5,7 +5,10 @@
  * setup's system.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
 import { repoPaths } from '../stack/repoPaths.ts';
@@ -53,6 +56,9 @@ test.afterEach(async () => {
   if (running?.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGINT');
   await running?.exited;
   if (stackBase !== undefined) await stopRecordedStack(stackBase);
+  // npm start keeps its logs for the user after Ctrl-C; the test's run leaves nothing behind.
+  const logDir = /^\s+logs\s+([^\s,]+)/m.exec(running?.output() ?? '')?.[1];
+  if (logDir?.startsWith(join(tmpdir(), 'rumkit-demo-'))) rmSync(logDir, { recursive: true, force: true });
   running = undefined;
   stackBase = undefined;
 });
