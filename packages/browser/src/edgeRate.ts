@@ -24,9 +24,10 @@ export function followEdgeRate(settings: Settings, storage: SafeStorage, setRate
     fetch(`${settings.endpoint}/v1/config?${credentialsQuery(settings)}`)
       .then((response) => response.json())
       .then(({ sampleRate }: { sampleRate?: unknown }) => {
-        use(typeof sampleRate === 'number' ? sampleRate : Number.NaN);
+        if (typeof sampleRate !== 'number') return;
+        use(sampleRate);
         storage.set(EDGE_RATE_KEY, String(sampleRate));
       })
-      // No answer (an older edge, offline): the configured or stored rate stays.
+      // No usable answer (an older edge, offline): the configured or stored rate stays, and so does what is stored.
       .catch(() => {});
 }

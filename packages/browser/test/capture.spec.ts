@@ -308,6 +308,19 @@ test("the agent asks the edge for its rate only after the page's load, so start-
   expect(servers.edge.configAskedAt[0]).toBeGreaterThanOrEqual(Math.floor(loadedAt));
 });
 
+test('an answer without a rate keeps the rate stored from an earlier page', async ({ page, servers }) => {
+  servers.app.pages.set('/rate', esmPage());
+  servers.edge.sampleRate = 0.5;
+  await page.goto(`${ORIGINS.app}/rate`);
+  await page.waitForFunction(() => localStorage.getItem('rumkit.rate') === '0.5');
+  // An older edge: `{}` (JSON leaves the undefined rate out).
+  servers.edge.sampleRate = undefined as unknown as number;
+  await page.goto(`${ORIGINS.app}/rate?again`);
+  await expect.poll(() => servers.edge.configAskedAt.length).toBe(2);
+  await page.waitForTimeout(300);
+  expect(await page.evaluate(() => localStorage.getItem('rumkit.rate'))).toBe('0.5');
+});
+
 function plainEvent(attributes: KeyValue[] | undefined) {
   return Object.fromEntries((attributes ?? []).map(({ key, value }) => [key, value.stringValue ?? value.intValue]));
 }
