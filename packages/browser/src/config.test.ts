@@ -18,6 +18,18 @@ describe('validateConfig', () => {
     expect(validateConfig({ ...valid, token: '' })).toBe('rumkit: config.token must be a non-empty string');
   });
 
+  it('takes only a string endpoint and a plain object of attributes', () => {
+    // A URL object or a string-like value would pass `new URL(...)` and then break string handling in init().
+    const asUrl = new URL('https://rum.example.com') as unknown as string;
+    expect(validateConfig({ ...valid, endpoint: asUrl })).toMatch(/config\.endpoint/);
+    expect(validateConfig({ ...valid, attributes: 'abc' as unknown as RumkitConfig['attributes'] })).toMatch(
+      /config\.attributes/,
+    );
+    expect(validateConfig({ ...valid, attributes: ['a'] as unknown as RumkitConfig['attributes'] })).toMatch(
+      /config\.attributes/,
+    );
+  });
+
   it('rejects a missing config object', () => {
     expect(validateConfig(undefined)).toMatch(/config\.endpoint/);
   });

@@ -65,7 +65,7 @@ const isString = (v: unknown) => typeof v === 'string' && v !== '';
 const isUrl = (v: unknown) => {
   // URL.canParse is too new for the browsers the agent supports.
   try {
-    return !!new URL(v as string);
+    return typeof v === 'string' && !!new URL(v);
   } catch {
     return false;
   }
@@ -89,7 +89,13 @@ const RULES: Array<[keyof RumkitConfig, (v: unknown) => boolean, string]> = [
   ['ignoreUrls', optional(isPatternList), A_LIST],
   [
     'attributes',
-    optional((v) => !!v && Object.values(v).every((a) => ['string', 'number', 'boolean'].includes(typeof a))),
+    optional(
+      (v) =>
+        !!v &&
+        typeof v === 'object' &&
+        !Array.isArray(v) &&
+        Object.values(v).every((a) => ['string', 'number', 'boolean'].includes(typeof a)),
+    ),
     'be an object of string, number or boolean values',
   ],
   ['beforeSend', optional(isType('function')), 'be a function'],

@@ -60,12 +60,12 @@ export function createAgent(config: RumkitConfig, options: AgentOptions): Rumkit
     console.error('rumkit: init() called twice; the first agent runs on');
     return running;
   }
-  const settings = validateConfig(config);
-  if (typeof settings === 'string') {
-    console.error(settings);
-    return inertAgent();
-  }
   try {
+    const settings = validateConfig(config);
+    if (typeof settings === 'string') {
+      console.error(settings);
+      return inertAgent();
+    }
     running = startAgent(settings, options);
     return running;
   } catch (error) {

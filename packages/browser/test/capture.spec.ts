@@ -232,6 +232,27 @@ test('the resource names the service, the browser and the SDK', async ({ page, s
   expect(servers.edge.preflights).toBe(0);
 });
 
+test('sent_at comes from the clock of the span timestamps, even when the wall clock jumps', async ({
+  page,
+  servers,
+}) => {
+  // The SDK anchors span times to Date.now(); the edge corrects skew by comparing sent_at with its own clock,
+  // so sent_at must move with Date.now() (performance.timeOrigin + performance.now() does not).
+  servers.app.pages.set('/clock', esmPage({ script: `rum.tracer.startSpan('late').end(); await rum.flush();` }));
+  const shiftMs = 3_600_000;
+  // The wall clock moves after navigation (NTP, a sleeping laptop): performance.timeOrigin does not follow.
+  await page.addInitScript((shift) => {
+    const wall = Date.now;
+    Date.now = () => wall() + shift;
+  }, shiftMs);
+  await page.goto(`${ORIGINS.app}/clock`);
+  const span = await waitFor(() => named(servers.edge.spans(), 'late')[0], 10_000, 'span late');
+  const sentAt = Number(span.request.query.get('sent_at'));
+  const endMs = Number(BigInt(span.endTimeUnixNano) / 1_000_000n);
+  expect(Math.abs(sentAt - endMs)).toBeLessThan(5_000);
+  expect(Math.abs(sentAt - span.request.at - shiftMs)).toBeLessThan(5_000);
+});
+
 test('sampling: a rate of 0 keeps no trace and propagates an unsampled traceparent', async ({ page, servers }) => {
   servers.app.pages.set(
     '/unsampled',

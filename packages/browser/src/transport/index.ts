@@ -70,8 +70,7 @@ export function createTransport(
    * Key and clock in the query and the body as `text/plain`, for fetch as for beacons: a CORS-safelisted request
    * needs no preflight.
    */
-  const tracesUrl = () =>
-    `${settings.tracesUrl}?${credentialsQuery(settings)}&sent_at=${Math.round(performance.timeOrigin + performance.now())}`;
+  const tracesUrl = () => `${settings.tracesUrl}?${credentialsQuery(settings)}&sent_at=${Date.now()}`;
 
   function sendPending() {
     cutPending();
