@@ -148,6 +148,31 @@ describe('POST /v1/traces', () => {
     expect(res.headers.get('retry-after')).toBe('1');
   });
 
+  it("spends the key's shared tokens only on clients within their own address limit", async () => {
+    const { post } = setup({
+      rateLimit: { perKey: { ratePerSecond: 0.001, burst: 3 }, perIp: { ratePerSecond: 0.001, burst: 1 } },
+    });
+    const from = (ip: string) => post({ 'x-rumkit-key': SHOP_KEY, 'x-test-client-ip': ip });
+    expect((await from('198.51.100.1')).status).toBe(200);
+    // One client hammering past its own limit…
+    for (let i = 0; i < 5; i++) expect((await from('198.51.100.1')).status).toBe(429);
+    // …leaves the key's remaining tokens to the other users of the key.
+    expect((await from('198.51.100.2')).status).toBe(200);
+    expect((await from('198.51.100.3')).status).toBe(200);
+    expect((await from('198.51.100.4')).status).toBe(429);
+  });
+
+  it('counts refusals after a valid key against its tenant', async () => {
+    const { app, post } = setup({ rateLimit: { perKey: { ratePerSecond: 0.001, burst: 1 } } });
+    await post({ 'x-rumkit-key': SHOP_KEY });
+    await post({ 'x-rumkit-key': SHOP_KEY });
+    await post({ 'x-rumkit-key': SHOP_KEY, origin: 'https://evil.example' });
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toContain('rumkit_edge_requests_total{tenant="shop",outcome="rate_limited"} 1');
+    expect(text).toContain('rumkit_edge_requests_total{tenant="shop",outcome="origin_denied"} 1');
+    expect(text).not.toContain('tenant="unknown"');
+  });
+
   it('answers 503 with Retry-After past the delivery capacity, never dropping silently', async () => {
     const { post } = setup({}, { capacity: 1 });
     expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(200);

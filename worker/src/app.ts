@@ -19,7 +19,7 @@ import { decodeBody, readBodyCapped } from './pipeline/decode.ts';
 import { createEnricher, type Geo, measureClockSkew } from './pipeline/enrich.ts';
 import { encodeInParts, type UpstreamPayload } from './pipeline/forward.ts';
 import { measure } from './pipeline/measure.ts';
-import { createRateLimiter } from './pipeline/rateLimit.ts';
+import { addressBucket, createRateLimiter } from './pipeline/rateLimit.ts';
 import { isRejection, type Rejection, reject } from './pipeline/rejection.ts';
 import { sample } from './pipeline/sample.ts';
 import { createScrubber } from './pipeline/scrub.ts';
@@ -77,13 +77,19 @@ export function createApp(
   const admit = async (c: Context, nowMs: number) => {
     const auth = authenticate(keys, credentials(c), nowMs);
     if (isRejection(auth)) return auth;
+    const tenant = auth.tenant.id;
     const { ip, geo } = runtime.client(c);
-    const wait = keyLimiter.take(auth.key.id, nowMs) || (ip ? ipLimiter.take(ip, nowMs) : 0);
-    if (wait) return reject('rate_limited', 'too many requests for this key or address', wait);
+    // The address first: a client over its own limit must not spend the tokens every user of the key shares.
+    const ipWait = ip ? ipLimiter.take(addressBucket(ip), nowMs) : 0;
+    if (ipWait) return { ...reject('rate_limited', 'too many requests from this address', ipWait), tenant };
     if (runtime.abuseGuard && !(await runtime.abuseGuard(ip ?? auth.key.id))) {
-      return reject('rate_limited', 'too many requests (abuse guard)', 60);
+      return { ...reject('rate_limited', 'too many requests (abuse guard)', 60), tenant };
     }
-    if (!runtime.hasCapacity()) return reject('queue_overflow', 'the edge is at capacity; retry later', 5);
+    const keyWait = keyLimiter.take(auth.key.id, nowMs);
+    if (keyWait) return { ...reject('rate_limited', 'too many requests for this key', keyWait), tenant };
+    if (!runtime.hasCapacity()) {
+      return { ...reject('queue_overflow', 'the edge is at capacity; retry later', 5), tenant };
+    }
     return { ...auth, geo };
   };
 
@@ -115,6 +121,7 @@ export function createApp(
       runtime.afterIngest?.(c);
     };
     const refuse = (rejection: Rejection) => {
+      tenant = rejection.tenant ?? tenant;
       finish(rejection.status, rejection.outcome);
       return fail(c, rejection);
     };

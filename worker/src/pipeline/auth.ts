@@ -57,14 +57,15 @@ export function authenticate(
     if (timingSafeEqual(entry.hash, presented)) found = entry;
   }
   if (!found) return reject('unauthorized', 'the ingest key is not valid');
-  if (found.key.disabled) return reject('unauthorized', 'the ingest key is disabled');
+  const tenant = found.tenant.id;
+  if (found.key.disabled) return { ...reject('unauthorized', 'the ingest key is disabled'), tenant };
   const { origin } = credentials;
   if (origin !== undefined && !found.key.origins.includes(origin)) {
-    return reject('origin_denied', `origin ${origin.slice(0, 200)} may not use this ingest key`);
+    return { ...reject('origin_denied', `origin ${origin.slice(0, 200)} may not use this ingest key`), tenant };
   }
   if (found.key.tokenSecret !== undefined) {
     const problem = checkToken(credentials.token, found.key, nowMs);
-    if (problem) return reject('unauthorized', problem);
+    if (problem) return { ...reject('unauthorized', problem), tenant };
   }
   return { tenant: found.tenant, key: found.key };
 }

@@ -22,6 +22,8 @@ export interface Rejection {
   message: string;
   /** Seconds, for 429 and 503. */
   retryAfter?: number;
+  /** The tenant, once a valid key named it: refusals after that point are counted against it. */
+  tenant?: string;
 }
 
 const CODES: Record<Rejection['outcome'], Rejection['status']> = {
