@@ -107,7 +107,10 @@ const ConfigSchema = v.strictObject({
       port: v.optional(v.pipe(numeric, v.integer(), v.minValue(0), v.maxValue(65535)), 4318),
       /** A neutral second path for POST /v1/traces, since filter lists block well-known ones. */
       tracesAlias: v.optional(v.pipe(v.string(), v.regex(/^\/[\w/.-]*$/, 'expected a path such as /t')), '/t'),
-      /** Header set by a trusted reverse proxy that carries the client address (Node only). */
+      /**
+       * Header set by a trusted reverse proxy that carries the client address (Node only). Of a list such as
+       * X-Forwarded-For, the right-most entry counts: the proxy appends what it saw, the client writes the rest.
+       */
       clientIpHeader: v.optional(v.string()),
     }),
     {},

@@ -155,3 +155,32 @@ describe('operations endpoints on Node', () => {
     expect(text).toMatch(/rumkit_edge_forward_duration_seconds_count\{tenant="shop"\} [1-9]/);
   });
 });
+
+describe('the client address behind a trusted proxy', () => {
+  it('counts the right-most X-Forwarded-For entry, which the client cannot write', async () => {
+    const proxied = await startNodeServer(
+      parseConfig({
+        server: { port: 0, clientIpHeader: 'x-forwarded-for' },
+        tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: hashKey(KEY) }] }],
+        upstream: { url: receiver.url },
+        rateLimit: { perIp: { ratePerSecond: 0.001, burst: 1 } },
+        metrics: { exportIntervalSeconds: 0 },
+      }),
+      createLogger('error', () => {}),
+    );
+    try {
+      const post = (forwardedFor: string) =>
+        fetch(`${proxied.url}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-rumkit-key': KEY, 'x-forwarded-for': forwardedFor },
+          body: '{"resourceSpans":[]}',
+        }).then((res) => res.status);
+      expect(await post('203.0.113.9, 198.51.100.1')).toBe(200);
+      // A new spoofed address on the left does not buy the same client a fresh bucket.
+      expect(await post('203.0.113.10, 198.51.100.1')).toBe(429);
+      expect(await post('198.51.100.2')).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
+});

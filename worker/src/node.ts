@@ -110,7 +110,8 @@ export async function startNodeServer(
       requestBody: (c) => requestBody((c.env as HttpBindings).incoming),
       client(c) {
         const header = config.server.clientIpHeader;
-        const forwarded = header ? c.req.header(header)?.split(',')[0]?.trim() : undefined;
+        // The right-most entry is the one the trusted proxy wrote; entries left of it came from the client.
+        const forwarded = header ? c.req.header(header)?.split(',').pop()?.trim() || undefined : undefined;
         const { incoming } = c.env as HttpBindings;
         const { geoHeaders } = config.enrich;
         const geo = {

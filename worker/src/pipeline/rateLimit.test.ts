@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter } from './rateLimit.ts';
+import { addressBucket, createRateLimiter } from './rateLimit.ts';
 
 describe('createRateLimiter', () => {
   it('allows a burst, then one request per refilled token, and says how long to wait', () => {
@@ -32,5 +32,21 @@ describe('createRateLimiter', () => {
     limiter.take('a', 0);
     expect(limiter.take('b', 10_000)).toBe(0); // got a's bucket, refilled over 10 s
     expect(limiter.take('b', 10_000)).toBe(0);
+  });
+});
+
+describe('addressBucket', () => {
+  it('gives an IPv6 client its /64, however the address is written', () => {
+    const bucket = addressBucket('2001:db8:85a3:12::8a2e:370:7334');
+    expect(bucket).toBe('2001:db8:85a3:12::/64');
+    expect(addressBucket('2001:0db8:85a3:0012:ffff:ffff:ffff:ffff')).toBe(bucket);
+    expect(addressBucket('2001:DB8:85A3:12::1%eth0')).toBe(bucket);
+    expect(addressBucket('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressBucket('2001:db8:85a3:13::1')).not.toBe(bucket);
+  });
+
+  it('keeps IPv4 addresses, also when mapped into IPv6', () => {
+    expect(addressBucket('198.51.100.7')).toBe('198.51.100.7');
+    expect(addressBucket('::ffff:198.51.100.7')).toBe('198.51.100.7');
   });
 });

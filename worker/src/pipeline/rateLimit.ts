@@ -2,7 +2,7 @@
  * Rate limit: token buckets per ingest key and per client address, checked right after auth.
  *
  *     const limiter = createRateLimiter({ ratePerSecond: 20, burst: 60 }, 50_000);
- *     const wait = limiter.take(clientIp, Date.now());   // 0 when allowed, else seconds to wait
+ *     const wait = limiter.take(addressBucket(clientIp), Date.now());   // 0 when allowed, else seconds to wait
  *
  * Buckets live in a bounded LRU. When it is full, the least recently used bucket is handed, as it is, to
  * the newcomer instead of a fresh full one: an attacker cycling through addresses to get fresh buckets
@@ -45,4 +45,24 @@ export function createRateLimiter({ ratePerSecond, burst }: BucketConfig, maxBuc
       return ratePerSecond > 0 ? Math.max(1, Math.ceil((1 - bucket.tokens) / ratePerSecond)) : 60;
     },
   };
+}
+
+/**
+ * The bucket id of a client address. An IPv6 client is given a whole /64 (one host's share under RFC 6177),
+ * so cycling through its own 2^64 addresses gets it nothing; an IPv4-mapped IPv6 address is its IPv4 one.
+ */
+export function addressBucket(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1] as string;
+  const [head = '', tail] = (ip.split('%')[0] ?? ip).toLowerCase().split('::') as [string, string | undefined];
+  const groups = head ? head.split(':') : [];
+  if (tail !== undefined && groups.length < 4) {
+    const rest = tail ? tail.split(':') : [];
+    groups.push(...Array<string>(8 - groups.length - rest.length).fill('0'), ...rest);
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
