@@ -83,16 +83,38 @@ describe('validateTraceRequest', () => {
         spanAt({ startTimeUnixNano: ns(NOW_MS + 61_000), endTimeUnixNano: ns(NOW_MS + 62_000) }),
         spanAt({ startTimeUnixNano: ns(NOW_MS - limits.maxAgeMs - 1000), endTimeUnixNano: ns(NOW_MS) }),
         spanAt({ endTimeUnixNano: '1' }),
+        spanAt({ endTimeUnixNano: `${NOW_MS + 3e12}000000` }),
       ]),
       limits,
       NOW_MS,
     );
     expect(result.acceptedSpans).toBe(1);
+    expect(result.rejectedSpans).toBe(4);
     expect(result.errors).toEqual([
-      'a span starts too far in the future',
+      'a span ends too far in the future',
       'a span is older than the accepted age',
       'a span ends before it starts',
     ]);
+  });
+
+  it('drops, and counts, span events outside the accepted time range', () => {
+    const ns = (ms: number) => String(ms * 1e6);
+    const result = validateTraceRequest(
+      request([
+        spanAt({
+          events: [
+            { timeUnixNano: ns(NOW_MS), name: 'kept' },
+            { timeUnixNano: `${NOW_MS + 3e12}000000`, name: 'future' },
+            { timeUnixNano: ns(NOW_MS - limits.maxAgeMs - 1000), name: 'ancient' },
+          ],
+        }),
+      ]),
+      limits,
+      NOW_MS,
+    );
+    const span = firstSpan(result);
+    expect(span?.events?.map((e) => e.name)).toEqual(['kept']);
+    expect(span?.droppedEventsCount).toBe(2);
   });
 
   it('caps the number of spans per request', () => {

@@ -103,14 +103,14 @@ class Validator {
   rejected = 0;
   errors: string[] = [];
   readonly limits: ValidationLimits;
-  readonly minStartNs: number;
-  readonly maxStartNs: number;
+  readonly minNs: number;
+  readonly maxNs: number;
 
   constructor(limits: ValidationLimits, nowMs: number) {
     this.limits = limits;
     // Nanosecond timestamps only need millisecond precision for these bounds; doubles give that.
-    this.minStartNs = (nowMs - limits.maxAgeMs) * 1e6;
-    this.maxStartNs = (nowMs + limits.maxFutureMs) * 1e6;
+    this.minNs = (nowMs - limits.maxAgeMs) * 1e6;
+    this.maxNs = (nowMs + limits.maxFutureMs) * 1e6;
   }
 
   reject(reason: string, count = 1): void {
@@ -186,8 +186,8 @@ class Validator {
     const endTimeUnixNano = timestamp(raw.endTimeUnixNano, 'endTimeUnixNano');
     const start = Number(startTimeUnixNano);
     if (Number(endTimeUnixNano) < start) throw new SpanRejected('a span ends before it starts');
-    if (start > this.maxStartNs) throw new SpanRejected('a span starts too far in the future');
-    if (start < this.minStartNs) throw new SpanRejected('a span is older than the accepted age');
+    if (Number(endTimeUnixNano) > this.maxNs) throw new SpanRejected('a span ends too far in the future');
+    if (start < this.minNs) throw new SpanRejected('a span is older than the accepted age');
     const kind = raw.kind ?? 0;
     if (!Number.isInteger(kind) || (kind as number) < 0 || (kind as number) > 5) {
       throw new SpanRejected('span kind is not 0–5');
@@ -208,7 +208,11 @@ class Validator {
     if (flags) out.flags = flags;
     if (raw.attributes !== undefined) this.attributesInto(out, raw);
     if (Array.isArray(raw.events)) {
-      const events = raw.events.slice(0, this.limits.maxEventsPerSpan).map((e) => this.event(e));
+      // An event outside the accepted time range is dropped (and counted), not the span that carries it.
+      const events = raw.events
+        .slice(0, this.limits.maxEventsPerSpan)
+        .map((e) => this.event(e))
+        .filter((e) => this.inRange(Number(e.timeUnixNano)));
       if (events.length) out.events = events;
       const dropped = raw.events.length - events.length + (uint32(raw.droppedEventsCount) ?? 0);
       if (dropped) out.droppedEventsCount = dropped;
@@ -221,6 +225,10 @@ class Validator {
     } else if (uint32(raw.droppedLinksCount)) out.droppedLinksCount = uint32(raw.droppedLinksCount);
     if (isRecord(raw.status)) out.status = this.status(raw.status);
     return out;
+  }
+
+  inRange(ns: number): boolean {
+    return ns >= this.minNs && ns <= this.maxNs;
   }
 
   event(raw: unknown): SpanEvent {
