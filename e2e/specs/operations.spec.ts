@@ -106,9 +106,15 @@ test('Prometheus evaluates every rule of deploy/prometheus/rules without error',
   expect(rules.filter((rule) => rule.health !== 'ok').map((rule) => `${rule.name}: ${rule.lastError}`)).toEqual([]);
 });
 
-test('the worker is scraped for up, and its metrics are counted once, from their remote-written copy', async () => {
+test('the worker is scraped for up and its upstream gauge, and its other metrics are counted once, from their remote-written copy', async () => {
   expect(await queryScalar(urls.prometheus, 'min(up{job="rumkit-worker"})')).toBe(1);
-  expect(await queryVector(urls.prometheus, 'count({__name__=~"rumkit_.+", job="rumkit-worker"})')).toEqual([]);
+  // The upstream gauge must not depend on the collector it reports on; everything else would be counted twice.
+  const scraped = await queryVector(
+    urls.prometheus,
+    'count by (__name__) ({__name__=~"rumkit_.+", job="rumkit-worker"})',
+  );
+  expect(scraped.map((sample) => sample.metric.__name__)).toEqual(['rumkit_edge_upstream_up']);
+  expect(await queryScalar(urls.prometheus, 'min(rumkit_edge_upstream_up{job="rumkit-worker"})')).toBe(1);
   expect(await queryScalar(urls.prometheus, 'count(rumkit_edge_requests_total{job="rumkit-edge"})')).toBeGreaterThan(0);
 });
 
