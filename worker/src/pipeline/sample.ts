@@ -12,7 +12,11 @@
  */
 import { type ExportTraceServiceRequest, isTraceSampled, thresholdFromTraceState, withThreshold } from '@rumkit/otlp';
 
-/** W3C trace flag "sampled", and OTLP's bit saying the flags field carries the sender's flags. */
+/**
+ * W3C trace flag "sampled", and OTLP's bit 8 ("the parent's is-remote state is known"). Senders that set bit 8
+ * fill the flags field (current OpenTelemetry SDKs always do), so only then does a clear sampled bit mean "not
+ * sampled" rather than "flags not given", as it does for older senders that leave the field 0.
+ */
 const SAMPLED = 0x1;
 const HAS_FLAGS = 0x100;
 
