@@ -5,15 +5,17 @@
  * what keeps that script small.
  *
  *     const { startDeferred } = await import('./deferred.ts');
- *     const stop = startDeferred(provider, tracer);
+ *     const stop = startDeferred(provider, tracer, views.current);
  */
 import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import { createDocumentLoadInstrumentation } from './documentLoad/index.ts';
 import { enableInstrumentation } from './instrumentations.ts';
+import type { PageView } from './session/pageView.ts';
 import { observeWebVitals } from './webVitals/index.ts';
 
-export function startDeferred(provider: TracerProvider, tracer: Tracer): () => void {
+/** `view`: the page view the document's load and its web vitals belong to. */
+export function startDeferred(provider: TracerProvider, tracer: Tracer, view: PageView): () => void {
   const disable = enableInstrumentation(createDocumentLoadInstrumentation(), provider);
-  observeWebVitals(tracer);
+  observeWebVitals(tracer, view);
   return disable;
 }

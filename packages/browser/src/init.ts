@@ -108,7 +108,7 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
     askEdge();
     options.loadDeferred().then(
       (deferred) => {
-        if (!stopped) disposers.push(deferred.startDeferred(provider, tracer));
+        if (!stopped) disposers.push(deferred.startDeferred(provider, tracer, views.current));
       },
       (error) => log('document load and web vitals failed to load', error),
     );

@@ -76,8 +76,7 @@ export function createSpanProcessor({ settings, session, views, user, transport 
         ...settings.attributes,
         ...user(),
         'session.id': session.id(),
-        'rumkit.page_view.id': views.current.id,
-        'rumkit.page.route': views.current.route,
+        ...views.current.attributes,
       });
     },
     onEnd(span) {

@@ -145,7 +145,7 @@ test('uncaught errors and rejections become exception spans; recordError adds an
   });
 });
 
-test('every span carries session, page view and route; SPA navigation starts a new page view', async ({
+test('every span carries session, page view and route; SPA navigation (and back) starts a new page view', async ({
   page,
   servers,
 }) => {
@@ -165,6 +165,11 @@ test('every span carries session, page view and route; SPA navigation starts a n
         rum.tracer.startSpan('manual').end();
         rum.setUser(null);
         rum.tracer.startSpan('anonymous').end();
+        await new Promise((resolve) => {
+          addEventListener('popstate', resolve, { once: true });
+          history.back();
+        });
+        rum.tracer.startSpan('back').end();
         await rum.flush();`,
     }),
   );
@@ -173,14 +178,19 @@ test('every span carries session, page view and route; SPA navigation starts a n
   const spans = await waitFor(
     () => {
       const s = servers.edge.spans();
-      return named(s, 'anonymous').length ? s : undefined;
+      return named(s, 'back').length ? s : undefined;
     },
     10_000,
     'the test spans',
   );
-  const [first, second, samePath, manual, anonymous] = ['first', 'second', 'same-path', 'manual', 'anonymous'].map(
-    (n) => named(spans, n)[0]?.attributes ?? {},
-  );
+  const [first, second, samePath, manual, anonymous, back] = [
+    'first',
+    'second',
+    'same-path',
+    'manual',
+    'anonymous',
+    'back',
+  ].map((n) => named(spans, n)[0]?.attributes ?? {});
   expect(first).toMatchObject({
     'rumkit.page.route': '/docs/42',
     'user.id': 'u-1',
@@ -195,6 +205,9 @@ test('every span carries session, page view and route; SPA navigation starts a n
   expect(manual?.['rumkit.page_view.id']).not.toBe(second?.['rumkit.page_view.id']);
   expect(manual?.['rumkit.page.route']).toBe('/manual');
   expect(anonymous?.['user.id']).toBeUndefined();
+  // history.back() (popstate) to the first path: a new view, not the first one again.
+  expect(back?.['rumkit.page.route']).toBe('/docs/42');
+  expect(new Set([first, second, manual, back].map((a) => a?.['rumkit.page_view.id'])).size).toBe(4);
   expect(new Set(spans.map((s) => s.attributes['session.id'])).size).toBe(1);
 
   // A later page load continues the session (kept in localStorage).

@@ -1,8 +1,11 @@
 /**
  * Delivery guarantees, against a test receiver standing in for the rumkit edge: nothing lost or duplicated
  * over many page loads, every span exactly once through a burst of 503s, and a batch that could not be
- * sent from an offline page, or refused after the page said it was going, delivered by the next page load.
+ * sent from an offline page, or refused after the page said it was going, delivered by the next page load;
+ * a 429's `Retry-After` honoured, a 400 never retried.
  */
+import type { Tracer } from '@opentelemetry/api';
+import type { Page } from '@playwright/test';
 import { expect, flushAgent, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, waitFor } from './support/servers.ts';
 
@@ -109,4 +112,49 @@ test('a 503 that answers after pagehide stores the batch for the next page load'
   );
   await page.waitForTimeout(1_500);
   expect(servers.edge.spans().filter((s) => s.name === 'refused-late')).toHaveLength(1);
+});
+
+/** Ends a span named `name` in the page and flushes: its batch has had its first attempt when this resolves. */
+async function sendSpan(page: Page, name: string) {
+  await page.evaluate((spanName) => {
+    const { rum } = window as unknown as { rum: { tracer: Tracer; flush(): Promise<void> } };
+    rum.tracer.startSpan(spanName).end();
+    return rum.flush();
+  }, name);
+}
+
+test('a 429 with Retry-After: 2 is retried no sooner than 2 s later, and delivered once', async ({ page, servers }) => {
+  servers.app.pages.set('/busy', esmPage());
+  await page.goto(`${ORIGINS.app}/busy`);
+  // Document load and the first web vitals are sent first, so the refused batch is the test's.
+  await waitFor(() => servers.edge.spans().some((s) => s.name === 'documentLoad'), 15_000, 'documentLoad span');
+  await flushAgent(page);
+  servers.edge.fail(1, 429, '2');
+  await sendSpan(page, 'throttled');
+  const throttled = () => servers.edge.spans().filter((s) => s.name === 'throttled');
+  const span = await waitFor(() => throttled()[0], 10_000, 'the retried span');
+  expect(servers.edge.refused).toBe(1);
+  // The backoff alone would have retried within 1 s.
+  expect(span.request.at - (servers.edge.refusedAt[0] ?? 0)).toBeGreaterThanOrEqual(2_000);
+  await page.waitForTimeout(1_500);
+  expect(throttled()).toHaveLength(1);
+});
+
+test('a 400 is final: the batch is dropped after its one request, and later batches go on', async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set('/bad', esmPage());
+  await page.goto(`${ORIGINS.app}/bad`);
+  await waitFor(() => servers.edge.spans().some((s) => s.name === 'documentLoad'), 15_000, 'documentLoad span');
+  await flushAgent(page);
+  servers.edge.fail(1, 400);
+  await sendSpan(page, 'rejected');
+  await sendSpan(page, 'accepted');
+  // Longer than the first retry's backoff (at most 1 s): a retry would have reached the edge, which now accepts.
+  await page.waitForTimeout(2_500);
+  expect(servers.edge.refused).toBe(1);
+  expect(servers.edge.spans().filter((s) => s.name === 'accepted')).toHaveLength(1);
+  expect(servers.edge.spans().filter((s) => s.name === 'rejected')).toHaveLength(0);
+  expect(await page.evaluate(() => localStorage.getItem('rumkit.queue') ?? '')).not.toContain('rejected');
 });

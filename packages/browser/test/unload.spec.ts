@@ -2,10 +2,13 @@
  * Delivery when the page goes away, against a test receiver standing in for the rumkit edge: spans still
  * queued at `pagehide` leave by `navigator.sendBeacon` as `text/plain` with the key and clock in the query.
  * The fetch instrumentation ends a span 300 ms after its response; leaving within that time is the hard case,
- * and the span must still end at its response.
+ * and the span must still end at its response. A page hidden for another tab beacons too, and beacons share
+ * Chromium's 64 KiB keepalive quota with the fetches still in flight.
  */
-import { expect, test } from './support/fixtures.ts';
-import { esmPage, ORIGINS, type ReceivedSpan, waitFor } from './support/servers.ts';
+import type { Tracer } from '@opentelemetry/api';
+import type { Page } from '@playwright/test';
+import { expect, flushAgent, test } from './support/fixtures.ts';
+import { esmPage, ORIGINS, type ReceivedSpan, type Servers, waitFor } from './support/servers.ts';
 
 // The fetch instrumentation's span, not the document-load resource span of the same request (the page's script
 // runs past `load`, so the deferred chunk may report the request's resource timing before the page leaves).
@@ -66,4 +69,118 @@ test('a tab closed right after a fetch still delivers that fetch span', async ({
   // With runBeforeUnload, close() returns before the page has gone; wait for that too.
   await Promise.all([page.waitForEvent('close'), page.close({ runBeforeUnload: true })]);
   await waitFor(() => servers.edge.spans().find(lastCall()), 10_000, 'the fetch span');
+});
+
+/** Runs in the page (`visibilityPage` installs it): what a switch to another tab or back tells the agent. */
+function setVisibility(state: 'hidden' | 'visible') {
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+  document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+}
+const visibilityPage = () => esmPage({ script: `globalThis.setVisibility = ${setVisibility};` });
+
+test('a page hidden for another tab beacons what it holds, and sends by fetch again once visible', async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set('/tabs', visibilityPage());
+  await page.goto(`${ORIGINS.app}/tabs`);
+  await waitFor(() => servers.edge.spans().some((s) => s.name === 'documentLoad'), 15_000, 'documentLoad span');
+  const named = (name: string) => servers.edge.spans().filter((s) => s.name === name);
+  /** Ends a span, lets it be encoded and batched, and hides the page while the batch timer (1 s) still runs. */
+  const endThenHide = (name: string) =>
+    page.evaluate(async (spanName) => {
+      (window as unknown as { rum: { tracer: Tracer } }).rum.tracer.startSpan(spanName).end();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      setVisibility('hidden');
+    }, name);
+
+  await endThenHide('first-hide');
+  expect((await waitFor(() => named('first-hide')[0], 5_000, 'the span held at the switch')).request.via).toBe(
+    'beacon',
+  );
+
+  await page.evaluate(() => {
+    setVisibility('visible');
+    (window as unknown as { rum: { tracer: Tracer } }).rum.tracer.startSpan('after-show').end();
+  });
+  expect((await waitFor(() => named('after-show')[0], 5_000, 'the span after the page came back')).request.via).toBe(
+    'fetch',
+  );
+
+  // Hidden again: the web vitals made their reports at the first switch, so only the agent sends now.
+  await endThenHide('second-hide');
+  expect((await waitFor(() => named('second-hide')[0], 5_000, 'the span held at the second switch')).request.via).toBe(
+    'beacon',
+  );
+  for (const name of ['first-hide', 'after-show', 'second-hide']) expect(named(name)).toHaveLength(1);
+});
+
+/**
+ * Loads a page and has its agent hold about 41 KB of Chromium's 64 KiB keepalive quota, which beacons share:
+ * two requests of about 20 KB that the edge answers 3 s later. Then ends `count` spans of about 1.7 KB named
+ * `<prefix>-<i>`, which wait for their batch, and with `hide` switches to another tab.
+ */
+async function crowdKeepaliveQuota(page: Page, servers: Servers, prefix: string, count: number, hide = false) {
+  servers.app.pages.set('/crowded', visibilityPage());
+  await page.goto(`${ORIGINS.app}/crowded`);
+  await waitFor(() => servers.edge.spans().some((s) => s.name === 'documentLoad'), 15_000, 'documentLoad span');
+  await flushAgent(page);
+  servers.edge.answerDelayMs = 3_000;
+  await page.evaluate(
+    ([lastPrefix, lastCount, hideAfter]) => {
+      const { rum } = window as unknown as { rum: { tracer: Tracer; flush(): Promise<void> } };
+      const spans = (name: string, n: number) => {
+        for (let i = 0; i < n; i++)
+          rum.tracer.startSpan(`${name}-${i}`, { attributes: { pad: 'x'.repeat(1_000) } }).end();
+      };
+      spans('in-flight-a', 12);
+      void rum.flush();
+      spans('in-flight-b', 12);
+      void rum.flush();
+      spans(lastPrefix, lastCount);
+      if (hideAfter) setVisibility('hidden');
+    },
+    [prefix, count, hide] as const,
+  );
+}
+
+test('what a hidden page could not beacon, over the keepalive quota, goes out when the page is left', async ({
+  page,
+  servers,
+}) => {
+  // About 33 KB, more than the quota has left.
+  await crowdKeepaliveQuota(page, servers, 'hidden', 20, true);
+  // What did not fit was stored.
+  const stored = await page.evaluate(() => localStorage.getItem('rumkit.queue') ?? '');
+  expect(stored.includes('hidden-19')).toBe(true);
+  // The tab is closed while hidden, and no other page of the origin loads after it.
+  await page.goto('about:blank');
+  const hidden = () => servers.edge.spans().filter((s) => s.name.startsWith('hidden-'));
+  await waitFor(() => hidden().length >= 20, 10_000, 'the 20 spans, the stored ones too');
+  await page.waitForTimeout(500);
+  expect(new Set(hidden().map((s) => s.request.via))).toEqual(new Set(['beacon']));
+  expect(new Set(hidden().map((s) => s.name)).size).toBe(20);
+  expect(hidden()).toHaveLength(20);
+});
+
+test('a tab closed while keepalive fetches hold most of the quota beacons what fits, and stores the rest', async ({
+  page,
+  context,
+  servers,
+}) => {
+  // About 25 KB, more than the quota has left: one beacon of it all would be refused.
+  await crowdKeepaliveQuota(page, servers, 'last', 15);
+  await Promise.all([page.waitForEvent('close'), page.close({ runBeforeUnload: true })]);
+  const last = () => servers.edge.spans().filter((s) => s.name.startsWith('last-'));
+  await waitFor(() => last().length, 5_000, 'the beacon of what fitted');
+  expect(new Set(last().map((s) => s.request.via))).toEqual(new Set(['beacon']));
+  expect(last().length).toBeLessThan(15);
+
+  // The rest was stored, and the next page of the origin sends it.
+  servers.edge.answerDelayMs = 0;
+  await (await context.newPage()).goto(`${ORIGINS.app}/crowded`);
+  await waitFor(() => last().length >= 15, 10_000, 'the stored rest');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  expect(new Set(last().map((s) => s.name)).size).toBe(15);
+  expect(last()).toHaveLength(15);
 });

@@ -1,8 +1,10 @@
 /**
  * Web vitals in a real Chromium: LCP, CLS, FCP and TTFB on load, INP after a real click, each as a
  * `web_vital.<NAME>` span reaching a test receiver that stands in for the rumkit edge. LCP, CLS and INP are
- * reported when the page is hidden, so the test navigates away and the last spans leave by beacon.
+ * reported when the page is hidden, so the test navigates away and the last spans leave by beacon; they carry
+ * the page view they measured, even after a single-page app has moved to another route.
  */
+import type { Tracer } from '@opentelemetry/api';
 import { expect, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, type ReceivedSpan, waitFor } from './support/servers.ts';
 
@@ -60,4 +62,53 @@ test('LCP, CLS, FCP and TTFB on load and INP after a click arrive as web_vital s
   expect(vitals.get('web_vital.CLS')?.attributes['browser.web_vital.attribution.largest_shift_target']).toBeTruthy();
   expect(vitals.get('web_vital.LCP')?.attributes['browser.web_vital.attribution.target']).toBe('#title');
   expect(vitals.get('web_vital.INP')?.request.via).toBe('beacon');
+});
+
+test('LCP and CLS reported at page hide after an SPA route change carry the page view they measured', async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/measured',
+    esmPage({
+      head: '<style>#title { font-size: 64px } #shift { height: 200px; background: #ccc }</style>',
+      script: `setTimeout(() => document.body.insertAdjacentHTML('afterbegin', '<div id="shift"></div>'), 200);`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/measured`);
+  const documentLoad = await waitFor(
+    () => servers.edge.spans().find((s) => s.name === 'documentLoad'),
+    15_000,
+    'documentLoad span',
+  );
+  // The route changes without user input (which would end LCP early); LCP and CLS wait for the page to hide.
+  await page.evaluate(async () => {
+    history.pushState({}, '', '/next-route');
+    const { rum } = window as unknown as { rum: { tracer: Tracer; flush(): Promise<void> } };
+    rum.tracer.startSpan('after-route').end();
+    await rum.flush();
+  });
+  const afterRoute = await waitFor(
+    () => servers.edge.spans().find((s) => s.name === 'after-route'),
+    10_000,
+    'the span of the new route',
+  );
+  await page.goto('about:blank');
+
+  const vitals = await waitFor(
+    () => {
+      const spans = servers.edge.spans();
+      const found = ['LCP', 'CLS'].map((name) => spans.find((s) => s.name === `web_vital.${name}`));
+      return found.every(Boolean) ? (found as ReceivedSpan[]) : undefined;
+    },
+    15_000,
+    'LCP and CLS',
+  );
+  const firstView = documentLoad.attributes['rumkit.page_view.id'];
+  expect(afterRoute.attributes['rumkit.page_view.id']).not.toBe(firstView);
+  for (const vital of vitals) {
+    expect(vital.request.via).toBe('beacon');
+    expect(vital.attributes['rumkit.page_view.id']).toBe(firstView);
+    expect(vital.attributes['rumkit.page.route']).toBe('/measured');
+  }
 });

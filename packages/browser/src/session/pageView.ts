@@ -3,16 +3,15 @@
  * (`history.pushState`, `replaceState`, `popstate`) to another path, or when the app says so.
  *
  *     const views = trackPageViews();
- *     views.current.id;          // 'rumkit.page_view.id' of spans started now
+ *     span.setAttributes(views.current.attributes); // the page view of spans started now
  *     views.pageView('/docs/:id'); // right after an automatic view of the same URL: only names its route
  */
 import { listen } from '../lib/listen.ts';
 import { pageViewId } from '../lib/randomId.ts';
 
 export interface PageView {
-  id: string;
-  /** The route template if the app named one, else the path. */
-  route: string;
+  /** What ties a span to the view; the route is the template if the app named one, else the path. */
+  attributes: { 'rumkit.page_view.id': string; 'rumkit.page.route': string };
   /** The path the view began on. */
   path: string;
   /** Started by the agent on a URL change (or at start-up) and not yet named by the app. */
@@ -27,8 +26,7 @@ export interface PageViews {
 
 export function trackPageViews(): PageViews {
   const start = (route: string | undefined, automatic: boolean): PageView => ({
-    id: pageViewId(),
-    route: route ?? location.pathname,
+    attributes: { 'rumkit.page_view.id': pageViewId(), 'rumkit.page.route': route ?? location.pathname },
     path: location.pathname,
     automatic,
   });
@@ -58,7 +56,7 @@ export function trackPageViews(): PageViews {
     pageView(route) {
       // A router reports the template ('/docs/:id') just after the URL change the agent already saw.
       if (route !== undefined && current.automatic && current.path === location.pathname) {
-        current.route = route;
+        current.attributes['rumkit.page.route'] = route;
         current.automatic = false;
       } else current = start(route, false);
     },

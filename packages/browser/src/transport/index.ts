@@ -2,7 +2,8 @@
  * Delivers finished spans to the rumkit edge: batches by count, bytes and time; sends each batch as a
  * `keepalive` fetch while fewer than 9 such requests and under 60 KB are in flight (later batches wait for
  * room, so every request outlives the page); retries with backoff; at `pagehide` or when the page is hidden,
- * sends what is left with `navigator.sendBeacon` and stores what cannot go for the next page load.
+ * sends what is left with `navigator.sendBeacon` in bodies that fit the keepalive quota the fetches leave, and
+ * stores what cannot go for the next page load (or, if the page is hidden, for when it is left).
  *
  *     const transport = createTransport(settings, resourceJson, log);
  *     transport.add(item);        // from the span processor
@@ -15,7 +16,9 @@ import { batchBody, cutBatches, type SpanItem } from './batch.ts';
 import { createPersistentQueue } from './persistentQueue.ts';
 import { classifyStatus, retryDelayMs } from './retryPolicy.ts';
 
-/** Chromium and Firefox refuse keepalive requests once the bodies in flight exceed 64 KiB. */
+/** Chromium and Firefox refuse keepalive requests once the bodies in flight exceed 64 KiB; Chromium counts beacons. */
+export const KEEPALIVE_QUOTA = 65_536;
+/** What the agent's keepalive fetches may hold of that quota. */
 export const KEEPALIVE_BYTES = 60_000;
 export const KEEPALIVE_REQUESTS = 8;
 export const MAX_BATCH_BYTES = 30_000;
@@ -50,7 +53,8 @@ export function createTransport(
   // Taken before the fetch instrumentation wraps `fetch`, so exports never pass through it.
   const send = fetch.bind(globalThis);
   const queue = createPersistentQueue(storage);
-  const itemBudget = MAX_BATCH_BYTES - utf8Length(resource) - ENVELOPE_BYTES;
+  const envelope = utf8Length(resource) + ENVELOPE_BYTES;
+  const itemBudget = MAX_BATCH_BYTES - envelope;
   let pending: SpanItem[] = [];
   let pendingBytes = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -77,10 +81,11 @@ export function createTransport(
     pump();
   }
 
-  function cutPending() {
+  /** Queues the spans waiting as bodies of at most `maxBodyBytes`. */
+  function cutPending(maxBodyBytes = MAX_BATCH_BYTES) {
     clearTimeout(timer);
     timer = undefined;
-    for (const batch of cutBatches(pending, { maxSpans: MAX_BATCH_SPANS, maxBytes: itemBudget })) {
+    for (const batch of cutBatches(pending, { maxSpans: MAX_BATCH_SPANS, maxBytes: maxBodyBytes - envelope })) {
       outbox.push(outgoing(batchBody(resource, batch)));
     }
     pending = [];
@@ -150,7 +155,9 @@ export function createTransport(
   /** The page may never run again: beacon what was never tried, store what the edge just turned away. */
   function drainHidden() {
     hiddenDrainScheduled = false;
-    cutPending();
+    // Beacons share the keepalive quota with the fetches still in flight, and one larger than what they leave
+    // is refused whole: the spans not yet sent are cut to fit it.
+    cutPending(Math.min(MAX_BATCH_BYTES, KEEPALIVE_QUOTA - inFlightBytes));
     const unsent: Outgoing[] = [];
     for (const [item, retryTimer] of retrying) {
       clearTimeout(retryTimer);
@@ -194,6 +201,9 @@ export function createTransport(
   return {
     pageHidden(leaving) {
       hidden = true;
+      // What an earlier hide stored (a beacon refused over the keepalive quota) has another try when the page is
+      // left: no other page of the origin may ever load. Once: what later drains store, the edge has just refused.
+      if (leaving && !left) outbox.push(...queue.take().map(outgoing));
       left ||= leaving;
       // In a microtask, so that the spans the processor ends for this same event leave in the same beacon.
       drainSoon();
@@ -218,9 +228,8 @@ export function createTransport(
         drainHidden();
         return Promise.resolve();
       }
-      cutPending();
       const idle = new Promise<void>((resolve) => idleWaiters.push(resolve));
-      pump();
+      sendPending();
       return idle;
     },
     shutdown() {

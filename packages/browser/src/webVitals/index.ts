@@ -3,15 +3,22 @@
  * whenever the library reports (CLS, INP and LCP also when the page is hidden). Attribute names follow the
  * semantic conventions' `browser.web_vital.*`; every string or number the attribution carries becomes
  * `browser.web_vital.attribution.<snake_case name>` (e.g. `…attribution.target`, `…attribution.input_delay`).
+ * Every report carries the page view the observers started in: the library measures the document, so LCP,
+ * CLS and INP reported at page hide belong to it, not to the route a single-page app has moved to since.
  *
- *     observeWebVitals(tracer);
+ *     observeWebVitals(tracer, views.current);
  */
 import type { Tracer } from '@opentelemetry/api';
 import { type MetricWithAttribution, onCLS, onFCP, onINP, onLCP, onTTFB } from 'web-vitals/attribution';
+import type { PageView } from '../session/pageView.ts';
 
-export function observeWebVitals(tracer: Tracer): void {
+export function observeWebVitals(tracer: Tracer, view: PageView): void {
   const report = (metric: MetricWithAttribution) => {
-    tracer.startSpan(`web_vital.${metric.name}`, { attributes: webVitalAttributes(metric) }).end();
+    // After the span processor, which stamps the page view current at the span's start.
+    tracer
+      .startSpan(`web_vital.${metric.name}`, { attributes: webVitalAttributes(metric) })
+      .setAttributes(view.attributes)
+      .end();
   };
   for (const observe of [onLCP, onINP, onCLS, onFCP, onTTFB]) observe(report);
 }

@@ -56,6 +56,8 @@ export interface Servers {
     /** Answers each request `ms` late (an accepted one is recorded at once). */
     answerDelayMs: number;
     refused: number;
+    /** When (`Date.now()`) each refused trace request arrived. */
+    refusedAt: number[];
     /** CORS preflights (`OPTIONS`) received. */
     preflights: number;
     /** What `GET /v1/config` answers as the key's sampling rate (default 1, as an edge without sampling). */
@@ -77,6 +79,7 @@ export async function startServers(): Promise<Servers> {
   const apiRequests: Array<IncomingMessage['headers']> = [];
   const thirdPartyRequests: Array<IncomingMessage['headers']> = [];
   const failures = { count: 0, status: 503, retryAfter: undefined as string | undefined, refused: 0 };
+  const refusedAt: number[] = [];
   const answerDelay = { ms: 0 };
   const edgeState = { preflights: 0, sampleRate: 1, configAskedAt: [] as number[] };
 
@@ -122,6 +125,7 @@ export async function startServers(): Promise<Servers> {
     if (failures.count > 0) {
       failures.count--;
       failures.refused++;
+      refusedAt.push(Date.now());
       const retryAfter: Record<string, string> = failures.retryAfter ? { 'retry-after': failures.retryAfter } : {};
       await answerLater();
       return send(res, failures.status, 'application/json', '{"error":"test failure"}', { ...cors, ...retryAfter });
@@ -173,6 +177,7 @@ export async function startServers(): Promise<Servers> {
       get refused() {
         return failures.refused;
       },
+      refusedAt,
       get preflights() {
         return edgeState.preflights;
       },
@@ -196,7 +201,9 @@ export async function startServers(): Promise<Servers> {
     reset() {
       pages.clear();
       delays.clear();
-      for (const list of [requests, apiRequests, thirdPartyRequests, edgeState.configAskedAt]) list.length = 0;
+      for (const list of [requests, apiRequests, thirdPartyRequests, edgeState.configAskedAt, refusedAt]) {
+        list.length = 0;
+      }
       Object.assign(failures, { count: 0, refused: 0 });
       Object.assign(edgeState, { preflights: 0, sampleRate: 1 });
       answerDelay.ms = 0;

@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { memoryStorage } from '../../test/support/memoryStorage.ts';
+import { type Settings, validateConfig } from '../config.ts';
+import {
+  BATCH_DELAY_MS,
+  createTransport,
+  KEEPALIVE_BYTES,
+  KEEPALIVE_REQUESTS,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_SPANS,
+} from './index.ts';
+
+const settings = validateConfig({ endpoint: 'https://rum.example.com', apiKey: 'pk_test', serviceName: 'web' });
+
+/** A serialised span of exactly `bytes` bytes. */
+const item = (bytes: number) => ({ scope: '{"name":"s"}', span: `"${'x'.repeat(bytes - 2)}"`, bytes });
+
+interface Request {
+  body: string;
+  keepalive: boolean | undefined;
+  answered: boolean;
+  answer(): void;
+}
+
+/** A transport whose `fetch` records each request and answers it only when the test says so. */
+function transportWithStubbedFetch() {
+  const requests: Request[] = [];
+  vi.stubGlobal(
+    'fetch',
+    (_url: string, init: RequestInit) =>
+      new Promise<Response>((resolve) => {
+        const request: Request = {
+          body: init.body as string,
+          keepalive: init.keepalive,
+          answered: false,
+          answer() {
+            request.answered = true;
+            resolve(new Response('{}', { status: 200 }));
+          },
+        };
+        requests.push(request);
+      }),
+  );
+  const transport = createTransport(settings as Settings, '{}', memoryStorage(), () => {});
+  const inFlight = () => requests.filter((r) => !r.answered);
+  const inFlightBytes = () => inFlight().reduce((sum, r) => sum + new TextEncoder().encode(r.body).length, 0);
+  return { transport, requests, inFlight, inFlightBytes };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+describe('createTransport: when a batch leaves', () => {
+  it('sends a few spans once the batch delay has passed, as a keepalive fetch', () => {
+    const { transport, requests } = transportWithStubbedFetch();
+    transport.add(item(100));
+    transport.add(item(100));
+    vi.advanceTimersByTime(BATCH_DELAY_MS - 1);
+    expect(requests).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.keepalive).toBe(true);
+    expect(requests[0]?.body.match(/"x+"/g)).toHaveLength(2);
+  });
+
+  it('sends at once when a batch reaches the span limit', () => {
+    const { transport, requests } = transportWithStubbedFetch();
+    for (let i = 0; i < MAX_BATCH_SPANS - 1; i++) transport.add(item(50));
+    expect(requests).toHaveLength(0);
+    transport.add(item(50));
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.body.match(/"x+"/g)).toHaveLength(MAX_BATCH_SPANS);
+  });
+
+  it('sends at once when the spans waiting reach the byte limit, in bodies within it', () => {
+    const { transport, requests } = transportWithStubbedFetch();
+    const third = Math.floor(MAX_BATCH_BYTES / 3);
+    transport.add(item(third));
+    transport.add(item(third));
+    expect(requests).toHaveLength(0);
+    transport.add(item(third));
+    expect(requests.length).toBeGreaterThan(0);
+    for (const request of requests) expect(request.body.length).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+  });
+});
+
+describe('createTransport: keepalive limits', () => {
+  it(`keeps at most ${KEEPALIVE_REQUESTS} requests in flight; the next leaves when one is answered`, async () => {
+    const { transport, requests, inFlight } = transportWithStubbedFetch();
+    for (let i = 0; i < (KEEPALIVE_REQUESTS + 2) * MAX_BATCH_SPANS; i++) transport.add(item(50));
+    expect(requests).toHaveLength(KEEPALIVE_REQUESTS);
+    requests[0]?.answer();
+    await vi.waitFor(() => expect(requests).toHaveLength(KEEPALIVE_REQUESTS + 1));
+    expect(inFlight()).toHaveLength(KEEPALIVE_REQUESTS);
+  });
+
+  it(`keeps the bodies in flight under ${KEEPALIVE_BYTES} bytes; the next leaves when there is room`, async () => {
+    const { transport, requests, inFlight, inFlightBytes } = transportWithStubbedFetch();
+    // Four bodies of about 24 KB each: two fit in flight, a third would pass the limit.
+    for (let i = 0; i < 4; i++) transport.add(item(24_000));
+    expect(requests).toHaveLength(2);
+    expect(inFlightBytes()).toBeLessThanOrEqual(KEEPALIVE_BYTES);
+    requests[0]?.answer();
+    await vi.waitFor(() => expect(requests).toHaveLength(3));
+    expect(inFlight()).toHaveLength(2);
+    expect(inFlightBytes()).toBeLessThanOrEqual(KEEPALIVE_BYTES);
+  });
+});
