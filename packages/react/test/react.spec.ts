@@ -164,6 +164,13 @@ test('a render error is recorded with its component stack and the boundary shows
     /Explode[\s\S]*RumkitErrorBoundary[\s\S]*Breakable/,
   );
   expect(exception.attributes['session.id']).toEqual(expect.any(String));
+  const home = await receivedSpan(
+    server,
+    page,
+    'the span of Home opening',
+    (s) => s.attributes['test.screen'] === 'Home',
+  );
+  expect(exception.attributes['rumkit.page_view.id']).toBe(home.attributes['rumkit.page_view.id']);
 });
 
 test('a route change starts a new page view named by the route template', async ({ page, server }) => {
