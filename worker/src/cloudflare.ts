@@ -9,6 +9,7 @@
  */
 import YAML from 'yaml';
 import type { Env, ExecutionContext, IncomingCf, MessageBatch } from './adapter/cloudflare/bindings.ts';
+import { sendBatches } from './adapter/cloudflare/sendBatches.ts';
 import { createApp } from './app.ts';
 import { ConfigError, type EdgeConfig, parseConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -82,8 +83,11 @@ async function load(env: Env): Promise<Instance> {
     {
       async deliver(payloads) {
         try {
-          // v8 serialization keeps the body a Uint8Array (the default, JSON, would not).
-          await Promise.all(payloads.map((payload) => env.FORWARD_QUEUE.send(payload, { contentType: 'v8' })));
+          // All or nothing per call (./adapter/cloudflare/sendBatches.ts). v8 serialization keeps the body a
+          // Uint8Array (the default, JSON, would not).
+          for (const group of sendBatches(payloads)) {
+            await env.FORWARD_QUEUE.sendBatch(group.map((body) => ({ body, contentType: 'v8' as const })));
+          }
           return undefined;
         } catch (error) {
           log.error('queue send failed', { message: (error as Error).message });

@@ -9,8 +9,11 @@ export interface KVNamespace {
   get(key: string): Promise<string | null>;
 }
 
+type QueueContentType = 'json' | 'v8' | 'text' | 'bytes';
+
 export interface Queue<Body> {
-  send(body: Body, options?: { contentType?: 'json' | 'v8' | 'text' | 'bytes' }): Promise<void>;
+  send(body: Body, options?: { contentType?: QueueContentType }): Promise<void>;
+  sendBatch(messages: Iterable<{ body: Body; contentType?: QueueContentType }>): Promise<void>;
 }
 
 export interface QueueMessage<Body> {
