@@ -1,3 +1,4 @@
+export * from './base64.ts';
 export * from './encodeSpans.ts';
 export * from './protobuf.ts';
 export * from './sampling.ts';

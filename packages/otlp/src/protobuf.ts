@@ -9,6 +9,8 @@
  *     const request = decodeTraceRequest(body);              // throws ProtobufError on bad input
  *     const bytes = encodeTraceRequest(request);
  */
+
+import { fromBase64, toBase64 } from './base64.ts';
 import type {
   AnyValue,
   ExportTraceServiceRequest,
@@ -693,17 +695,4 @@ export function encodeTraceResponse(response: ExportTraceServiceResponse): Uint8
 
 function hexDigit(code: number): number {
   return code <= 0x39 ? code - 0x30 : (code | 0x20) - 0x57;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-function fromBase64(base64: string): Uint8Array {
-  const binary = atob(base64);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
 }
