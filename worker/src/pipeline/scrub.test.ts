@@ -72,6 +72,23 @@ describe('the built-in rules', () => {
       'https://x.example/?apiKey=k1&design=blue&author=me',
       'https://x.example/?apiKey=[Filtered]&design=blue&author=me',
     ],
+    ['client ::ffff:192.0.2.1 connected', 'client [ip] connected'],
+    ['client 0:0:0:0:0:ffff:192.0.2.1 connected', 'client [ip] connected'],
+    ['call (415)555-0123 today', 'call [phone] today'],
+    ['call 415-555-0123 today', 'call [phone] today'],
+    ['call 020 7946 0958 today', 'call [phone] today'],
+    ['iban de89370400440532013000', 'iban [iban]'],
+    ['iban gb82 west 1234 5698 7654 32', 'iban [iban]'],
+    [
+      'https://shop.example.com/reset-password/Zx8hQ2vLr9TfA1sK7mPbWc3d',
+      'https://shop.example.com/reset-password/[path_segment]',
+    ],
+    ['GET /users/123456789', 'GET /users/[path_segment]'],
+    ['https://x.example/#/account/20240614/edit', 'https://x.example/#/account/[path_segment]/edit'],
+    // Fails Luhn, so it is no card number, but still a long number in a path.
+    ['/users/1234567890123456/orders', '/users/[path_segment]/orders'],
+    ['/invite/2f375475-413a-49b4-a1f5-3c177b1edae2?x=1', '/invite/[path_segment]?x=1'],
+    ['/verify/c4t3d0-8f14e45fceea167a5a36dedd4bea2543/', '/verify/[path_segment]/'],
   ])('redacts %j', (input, expected) => {
     expect(scrubOne(input)).toBe(expected);
   });
@@ -83,6 +100,14 @@ describe('the built-in rules', () => {
     'v5-1795167062137-3194576218025',
     'std::vector',
     'an ordinary sentence with 42 in it',
+    'ordered 4155550123 items',
+    'iban de89370400440532013001 (fails mod-97)',
+    'version 0.12.3456.78',
+    'http://localhost:5173/assets/index-B2xk9Qz.js',
+    'https://cdn.example.net/assets/index-B2xk9QzAbCdEfGh12345678.js',
+    'https://api.shop.example.com/v2/products/1907/reviews?page=3',
+    'https://blog.example.com/2024/11/19/how-we-scaled-to-1m-users-in-2024',
+    'https://shop.example.com/products/trail-runner-gtx-blue-42-wide-fit',
   ])('leaves %j alone', (input) => {
     expect(scrubOne(input)).toBe(input);
   });
@@ -127,6 +152,36 @@ describe('the built-in rules', () => {
     expect(counts).toEqual({ sensitive_key: 16, email: 4 });
   });
 
+  it('counts path segments under their own rule', () => {
+    const batch = batchWith([str('url.full', 'https://x.example/users/123456789/reset/Zx8hQ2vLr9TfA1sK7mPbWc3d')]);
+    expect(createScrubber(scrubConfig()).scrub(batch)).toEqual({ path_segment: 8 });
+  });
+
+  it('redacts the whole value of phone keys, where a bare number is no pattern', () => {
+    expect(scrubOne('4155550123', 'app.user.phone_number')).toBe('[Filtered]');
+  });
+
+  it('scrubs bytes values that are UTF-8 text, and replaces them under sensitive keys', () => {
+    const bytes = (text: string) => ({ bytesValue: btoa(text) });
+    const binary = { bytesValue: btoa(String.fromCharCode(0xff, 0xfe, 0x40, 0x00)) };
+    const batch = batchWith([
+      { key: 'note', value: bytes('mail jane@example.com') },
+      { key: 'blob', value: binary },
+      { key: 'user.password', value: bytes('hunter2') },
+      { key: 'list', value: { arrayValue: { values: [bytes('from 203.0.113.195')] } } },
+      { key: 'broken', value: { bytesValue: '%%not base64' } },
+    ]);
+    const counts = createScrubber(scrubConfig()).scrub(batch);
+    expect(batch.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes?.map((a) => a.value)).toEqual([
+      bytes('mail [email]'),
+      binary,
+      { stringValue: '[Filtered]' },
+      { arrayValue: { values: [bytes('from [ip]')] } },
+      { bytesValue: '%%not base64' },
+    ]);
+    expect(counts).toEqual({ email: 4, sensitive_key: 4, ipv4: 4 });
+  });
+
   it('scrubs span names, status messages, and event and link attributes', () => {
     const batch = batchWith([str('url.full', 'https://x.example/?email=a@b.io')], 'GET /users/jane@example.com');
     const span = batch.resourceSpans[0]?.scopeSpans[0]?.spans[0];
@@ -169,6 +224,32 @@ describe('configured rules', () => {
     expect(attributes?.map((a) => a.key)).toEqual(['note', 'other']);
     expect(attributes?.[0]?.value.stringValue).toMatch(/^\[hash:[0-9a-f]{16}\] and PIN \*\*\*\*$/);
     expect(counts).toEqual({ order_id: 4, customer: 4, pin: 4 });
+  });
+
+  it('apply their keys and the sensitive keys to query and fragment parameters too', () => {
+    const tenantRules: ScrubRuleConfig[] = [{ name: 'coupon', keys: ['Promo'], method: 'remove' }];
+    const config = scrubConfig({
+      sensitiveKeys: ['orderref'],
+      rules: [{ name: 'customer', keys: ['customer'], method: 'replace' }],
+    });
+    const batch = batchWith([str('url.full', 'https://x.example/o?orderref=123&customer=bob&page=2#promo=X1')]);
+    const counts = createScrubber(config, tenantRules).scrub(batch);
+    expect(batch.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes?.[0]?.value.stringValue).toBe(
+      'https://x.example/o?orderref=[Filtered]&customer=[customer]&page=2#promo=',
+    );
+    expect(counts).toEqual({ sensitive_param: 4, customer: 4, coupon: 4 });
+    expect(scrubOne('https://x.example/?customerid=7&orderreference=1', 'url.full', config)).toBe(
+      'https://x.example/?customerid=7&orderreference=1',
+    );
+  });
+
+  it('take one group of the combined expression for all their keys, and name the limit on patterns', () => {
+    const patterns = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `p${i}`, pattern: `P${i}` }));
+    const keyed = Array.from({ length: 40 }, (_, i) => ({ name: `k${i}`, keys: [`key${i}`] }));
+    expect(() => createScrubber(scrubConfig({ rules: [...patterns(17), ...keyed] }))).not.toThrow();
+    expect(() => createScrubber(scrubConfig({ rules: [...patterns(18), ...keyed] }))).toThrow(
+      /^scrub\.rules: at most 17 rules with a pattern are supported/,
+    );
   });
 
   it('hash equal values equally, and differently under another secret', () => {
@@ -222,6 +303,11 @@ describe('the gates', () => {
     '203.0.113.195',
     '2001:db8:85a3::8a2e:370:7334',
     'fe80:0:0:0:202:b3ff:fe1e:8329',
+    '::ffff:192.0.2.1',
+    '0:0:0:0:0:ffff:192.0.2.1',
+    '/users/1234567',
+    '/reset/Zx8hQ2vLr9TfA1sK7mPbWc3d',
+    'de89370400440532013000',
     'DE89 3704 0044 0532 0130 00',
     'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig',
   ];
@@ -289,7 +375,20 @@ describe('robustness', () => {
 
   it('scrubs a 4 KiB adversarial value in well under a millisecond per rule', () => {
     const scrubber = createScrubber(scrubConfig());
-    for (const nasty of ['a'.repeat(4096), '1'.repeat(4096), '1 '.repeat(2048), 'a.'.repeat(2048), ':'.repeat(4096)]) {
+    const nasties = [
+      'a'.repeat(4096),
+      '1'.repeat(4096),
+      '1 '.repeat(2048),
+      'a.'.repeat(2048),
+      ':'.repeat(4096),
+      `/${'a1'.repeat(2047)}.`,
+      '/1'.repeat(2048),
+      '4111111111111112 '.repeat(240),
+      '::ffff:1.'.repeat(455),
+      '0 12 '.repeat(819),
+      'ab12'.repeat(1024),
+    ];
+    for (const nasty of nasties) {
       const start = performance.now();
       scrubber.scrub(batchWith([str('x', nasty)]));
       // 4 copies (resource, span, event, link); catastrophic backtracking would take seconds.

@@ -10,17 +10,18 @@
  * replacement), `mask` (`****`), or `hash` (an HMAC with a deployment secret, so equal values stay
  * joinable without being readable). The built-in rules are on by default and cover what Relay's defaults
  * cover and more: e-mails, card numbers (Luhn-checked), IBANs (mod-97-checked), US SSNs, bearer/basic
- * tokens, JWTs, PEM private keys, passwords in URLs, IPv4/IPv6 addresses, phone numbers, and the values of
- * sensitive attribute keys and query or fragment parameters (password, secret, token, api_key, auth,
- * session, …). They apply to span names, status messages, and every string in resource, scope, span, event
- * and link attributes, including inside arrays and kvlists. Keys on the safe list (random ids, the user
- * agent) are left alone. All patterns of a scrubber run as one combined regular expression, bounded so
- * that no input makes it backtrack for long.
+ * tokens, JWTs, PEM private keys, passwords in URLs, IPv4/IPv6 addresses, phone numbers, long numbers and
+ * opaque tokens as URL path segments, and the values of sensitive attribute keys and query or fragment
+ * parameters (password, secret, token, api_key, auth, session, phone, …, the configured sensitive words, and
+ * configured rules' keys). They apply to span names, status messages, and every string in resource, scope,
+ * span, event and link attributes, including inside arrays and kvlists, and to bytes values that hold UTF-8
+ * text. Keys on the safe list (random ids, the user agent) are left alone. All patterns of a scrubber run as
+ * one combined regular expression, bounded so that no input makes it backtrack for long.
  *
  * The scrubber changes the batch in place: the batch is the worker's own copy, made by the validate stage.
  */
 import { createHmac } from 'node:crypto';
-import type { AnyValue, ExportTraceServiceRequest, KeyValue } from '@rumkit/otlp';
+import { type AnyValue, type ExportTraceServiceRequest, fromBase64, type KeyValue, toBase64 } from '@rumkit/otlp';
 import { ConfigError, type ScrubConfig, type ScrubRuleConfig } from '../config.ts';
 
 export type ScrubMethod = 'remove' | 'replace' | 'mask' | 'hash';
@@ -31,11 +32,15 @@ export interface Scrubber {
   scrub(request: ExportTraceServiceRequest): RedactionCounts;
 }
 
-interface PatternRule {
+/** What a redaction is counted as and how it is made. */
+interface RedactionRule {
   name: string;
-  pattern: string;
   method: ScrubMethod;
   replacement?: string;
+}
+
+interface PatternRule extends RedactionRule {
+  pattern: string;
   /** Whether a match really is what the rule means (a Luhn check for card numbers). */
   check?: (match: string) => boolean;
   /**
@@ -46,16 +51,41 @@ interface PatternRule {
   gate?: (text: string, features: TextFeatures) => boolean;
   /** Splits a match into kept prefix, secret and kept suffix (`Bearer ` + token). */
   split?: (match: string) => [string, string, string];
+  /** The configured rule a match belongs to, when one pattern serves several (query parameters of rules' keys). */
+  ruleFor?: (match: string) => RedactionRule | undefined;
 }
 
-/** Words that make an attribute key or a query parameter sensitive when they end it or a part of it. */
+/**
+ * Words that make an attribute key or a query parameter sensitive when they end it or a part of it. `phone` is
+ * here because a bare number under a phone key (`4155550123`) is too like an id or a timestamp for a pattern.
+ */
 const SENSITIVE_WORDS =
   'pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|auth|authorization|credentials?|' +
-  'private[_-]?key|session|sessionid|sid|cookie|csrf|xsrf|jwt|bearer|signature|ssn';
+  'private[_-]?key|session|sessionid|sid|cookie|csrf|xsrf|jwt|bearer|signature|ssn|phone';
 /** Query parameters that carry personal data in practice, besides the sensitive words. */
-const SENSITIVE_PARAMS = `${SENSITIVE_WORDS}|code|e-?mail|phone|tel|mobile|sig|card`;
+const SENSITIVE_PARAMS = `${SENSITIVE_WORDS}|code|e-?mail|tel|mobile|sig|card`;
+
+/** A query or fragment parameter whose name contains a sensitive word, or one of `extraWords`. */
+function sensitiveParamPattern(extraWords: readonly string[]): string {
+  const words = [SENSITIVE_PARAMS, ...extraWords.map(escapeRegExp)].join('|');
+  return `[?&#;][\\w.-]{0,40}?(?i:${words})(?:[_.-][\\w.-]{0,40})?=[^&#\\s]+`;
+}
+
+/** A query or fragment parameter with one of these exact names (a configured rule's `keys`). */
+function namedParamPattern(names: readonly string[]): string {
+  return `[?&#;](?i:${names.map(escapeRegExp).join('|')})=[^&#\\s]+`;
+}
+
+const hasParam = (_: string, f: TextFeatures) => f.equals && f.paramStart;
+
+/** Keeps a parameter's name and redacts its value. */
+const splitParamValue = (m: string): [string, string, string] => {
+  const eq = m.indexOf('=');
+  return [m.slice(0, eq + 1), m.slice(eq + 1), ''];
+};
 
 const IPV4_OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = `(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET}`;
 const HEX4 = '[0-9a-fA-F]{1,4}';
 
 /** The built-in rules, in priority order: at one position the first matching rule wins. */
@@ -93,14 +123,11 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'sensitive_param',
-    gate: (_, f) => f.equals && f.paramStart,
-    pattern: `[?&#;][\\w.-]{0,40}?(?i:${SENSITIVE_PARAMS})(?:[_.-][\\w.-]{0,40})?=[^&#\\s]+`,
+    gate: hasParam,
+    pattern: sensitiveParamPattern([]),
     method: 'replace',
     replacement: '[Filtered]',
-    split: (m) => {
-      const eq = m.indexOf('=');
-      return [m.slice(0, eq + 1), m.slice(eq + 1), ''];
-    },
+    split: splitParamValue,
   },
   {
     name: 'email',
@@ -111,10 +138,11 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'iban',
-    gate: (_, f) => f.upper >= 2 && f.digits >= 2,
-    pattern: '(?<!\\w)[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?!\\w)',
+    gate: (_, f) => f.ibanStart,
+    pattern: '(?<!\\w)[A-Za-z]{2}\\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?(?!\\w)',
     method: 'replace',
-    check: ibanIsValid,
+    // People write IBANs in one case; mixed-case tokens of the same shape would pass mod-97 once in 97.
+    check: (m) => (m === m.toUpperCase() || m === m.toLowerCase()) && ibanIsValid(m),
   },
   {
     name: 'creditcard',
@@ -131,10 +159,13 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'ipv6',
-    gate: (t, f) => f.colons >= 7 || (f.colons >= 2 && t.includes('::')),
+    gate: (t, f) => f.colons >= 6 || (f.colons >= 2 && t.includes('::')),
+    // IPv4-mapped and -embedded forms (`::ffff:192.0.2.1`) first, and no match may end before `.digit`, so the
+    // address is redacted whole rather than as `[ip].0.2.1`.
     pattern:
-      `(?<![\\w:])(?:(?:${HEX4}:){7}${HEX4}|(?:${HEX4}(?::${HEX4}){0,6})?::(?:${HEX4}(?::${HEX4}){0,6})?)` +
-      '(?![\\w:])',
+      `(?<![\\w:])(?:(?:${HEX4}:){6}${IPV4}|(?:${HEX4}(?::${HEX4}){0,4})?::(?:${HEX4}:){0,4}${IPV4}` +
+      `|(?:${HEX4}:){7}${HEX4}|(?:${HEX4}(?::${HEX4}){0,6})?::(?:${HEX4}(?::${HEX4}){0,6})?)` +
+      '(?![\\w:]|\\.\\d)',
     method: 'replace',
     replacement: '[ip]',
     // "::" alone and C++-like "a::b" are not addresses worth a redaction.
@@ -144,24 +175,62 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
     name: 'ipv4',
     gate: (_, f) => f.digitDots >= 3,
     // Not after `Product/`: that is a version (`Chrome/142.0.0.0`), as in user agents.
-    pattern: `(?<![\\w.-]|[A-Za-z]\\/)(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET}(?![\\w-]|\\.\\d)`,
+    pattern: `(?<![\\w.-]|[A-Za-z]\\/)${IPV4}(?![\\w-]|\\.\\d)`,
     method: 'replace',
     replacement: '[ip]',
   },
   {
     name: 'phone',
-    // Ten digits for (415) 555-0123, or a plus and at least three for +44 20 ….
+    // Ten digits for (415) 555-0123 and 020 7946 0958, or a plus and at least three for +44 20 ….
     gate: (_, f) => f.digits >= 10 || (f.plus && f.digits >= 3),
+    // International (+44 20 7946 0958), North American ((415)555-0123, 415-555-0123), and national with a
+    // trunk 0 (020 7946 0958). Each needs a plus, parentheses or separators: a bare run of ten digits is as
+    // likely an id or a timestamp.
     pattern:
       '(?<![\\w+])\\+[1-9]\\d{0,2}[ .-]?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,4}(?:[ .-]?\\d{1,4}){1,4}(?![\\w-])' +
-      '|(?<![\\w-])\\(?\\d{3}\\)?[ .-]\\d{3}[ .-]\\d{4}(?![\\w-])',
+      '|(?<![\\w-])(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}(?![\\w-])' +
+      // Opens with the 0, not the lookbehind: the regex engine skips to the characters an alternative can start with.
+      '|0(?<![\\w.+-]0)[1-9]\\d{0,3}(?:[ -]\\d{2,8}){1,4}(?![\\w-]|\\.\\d)',
     method: 'replace',
     check: (m) => {
       const digits = m.replace(/\D/g, '').length;
-      return digits >= 8 && digits <= 15;
+      // National numbers with their trunk 0 have 10 to 12 digits; fewer are more often lists of numbers.
+      return m.startsWith('0') ? digits >= 10 && digits <= 12 : digits >= 8 && digits <= 15;
     },
   },
+  {
+    name: 'path_segment',
+    gate: (_, f) => f.longSegment,
+    // A whole segment: what follows may not continue it, so `index-B2xk9Qz.js` and `jane%40example.com` are
+    // never cut short into a match. Last in order, so a card number or phone number in a path keeps its rule.
+    pattern: '(?<=\\/)(?:\\d{6,}|[\\w-]{20,}={0,2})(?![\\w.~%@:+=-])',
+    method: 'replace',
+    check: isIdentifierSegment,
+  },
 ];
+
+/** A UUID, recognised whole: none of its pieces is long enough for a token. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether a path segment (six digits or more, or twenty word characters or more) identifies a person or is a
+ * secret, rather than naming a resource.
+ *
+ * All digits: customer and account numbers, phone numbers, dates of birth (`140385`) and six-digit postcodes
+ * have six digits or more, while what makes paths readable — API versions, years, page numbers, small catalogue
+ * ids like `/products/1907` — has fewer. Relay leaves numeric ids alone; we redact the long ones because a
+ * scrubber cannot tell a customer number from an order number, and the route stays readable without either.
+ *
+ * Otherwise an opaque token: a piece (between `-`, `_`, `=`) of sixteen letters and digits or more holding
+ * both, as random tokens of base64url or hex do and slugs (`how-we-scaled-to-1m-users`) do not. UUIDs count as
+ * tokens although their pieces are short: they are the usual form of reset, invitation and share links, which
+ * are secrets, and a scrubber cannot tell those from resource ids. Hashed asset names never get here: their
+ * dot continues the segment past the match.
+ */
+function isIdentifierSegment(segment: string): boolean {
+  if (/^\d+$/.test(segment) || UUID.test(segment)) return true;
+  return segment.split(/[-_=]/).some((piece) => piece.length >= 16 && /\d/.test(piece) && /[A-Za-z]/.test(piece));
+}
 
 const MAX_COMBINED_EXPRESSIONS = 256;
 
@@ -190,7 +259,7 @@ const DEFAULT_SAFE_KEYS = [
 
 interface KeyVerdict {
   /** The rule redacting the whole value, if the key is sensitive. */
-  wholeValue?: { name: string; method: ScrubMethod; replacement?: string };
+  wholeValue?: RedactionRule;
   safe: boolean;
 }
 
@@ -203,22 +272,36 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     if (!BUILTIN_RULE_NAMES.includes(name)) throw new ConfigError(`scrub.methods.${name}: no built-in rule '${name}'`);
   }
   const userRules = [...config.rules, ...tenantRules];
+  const keyRules = new Map<string, RedactionRule>();
+  for (const rule of userRules) {
+    for (const key of rule.keys ?? []) keyRules.set(key.toLowerCase(), rule);
+  }
+  const userPatternRules: PatternRule[] = userRules.flatMap((r) =>
+    r.pattern === undefined ? [] : [{ name: r.name, pattern: r.pattern, method: r.method, replacement: r.replacement }],
+  );
   const patternRules: PatternRule[] = [
-    ...userRules.flatMap((r) =>
-      r.pattern === undefined
-        ? []
-        : [{ name: r.name, pattern: r.pattern, method: r.method, replacement: r.replacement }],
-    ),
+    ...userPatternRules,
+    // Rules' keys name query and fragment parameters too, as the same data travels in URLs. One pattern serves
+    // all of them, so that lists of keys, however many, take one of the combined expression's groups.
+    ...(keyRules.size === 0
+      ? []
+      : [
+          {
+            name: 'keys',
+            gate: hasParam,
+            pattern: namedParamPattern([...keyRules.keys()]),
+            method: 'replace' as const,
+            split: splitParamValue,
+            ruleFor: (m: string) => keyRules.get(m.slice(1, m.indexOf('=')).toLowerCase()),
+          },
+        ]),
     ...BUILTIN_RULES.filter((r) => !config.disable.includes(r.name)).map((r) => ({
       ...r,
+      pattern: r.name === 'sensitive_param' ? sensitiveParamPattern(config.sensitiveKeys) : r.pattern,
       method: config.methods[r.name] ?? r.method,
     })),
   ];
   const sensitiveKeyMethod = config.methods.sensitive_key ?? 'replace';
-  const keyRules = new Map<string, KeyVerdict['wholeValue']>();
-  for (const rule of userRules) {
-    for (const key of rule.keys ?? []) keyRules.set(key.toLowerCase(), rule);
-  }
   const hashSecret = config.hashSecret;
   const hashUser =
     [...patternRules, ...userRules].find((r) => r.method === 'hash') ??
@@ -252,7 +335,10 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     }
     return combined;
   };
-  if (patternRules.length > 31) throw new ConfigError('scrub.rules: at most 19 pattern rules are supported');
+  if (patternRules.length > GROUP_NAMES.length) {
+    const free = GROUP_NAMES.length - (patternRules.length - userPatternRules.length);
+    throw new ConfigError(`scrub.rules: at most ${free} rules with a pattern are supported`);
+  }
   const verdicts = new Map<string, KeyVerdict>();
   let activeRules: PatternRule[] = [];
 
@@ -261,7 +347,7 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     counts[name] = (counts[name] ?? 0) + 1;
   };
 
-  const redact = (rule: { name: string; method: ScrubMethod; replacement?: string }, secret: string): string => {
+  const redact = (rule: RedactionRule, secret: string): string => {
     switch (rule.method) {
       case 'remove':
         return '';
@@ -277,20 +363,45 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     }
   };
 
+  const stickyByRule = new Map<PatternRule, RegExp>();
+  /**
+   * What a later active rule finds at `offset`, for a match that failed its own rule's check: a 16-digit id
+   * that is no card number is still a long number in a path. The combined expression reports only the first
+   * rule that matched at a place, so the later ones are asked here, one at a time; failed checks are rare.
+   */
+  const laterMatch = (text: string, offset: number, after: number, within: number) => {
+    for (let i = after + 1; i < activeRules.length; i++) {
+      const rule = activeRules[i] as PatternRule;
+      let sticky = stickyByRule.get(rule);
+      if (!sticky) {
+        sticky = new RegExp(rule.pattern, 'y');
+        stickyByRule.set(rule, sticky);
+      }
+      sticky.lastIndex = offset;
+      const found = sticky.exec(text)?.[0];
+      // The replacement cannot reach past the text the combined expression matched.
+      if (found && found.length <= within && (!rule.check || rule.check(found))) return { rule, found };
+    }
+    return undefined;
+  };
+
   const replacer = (match: string, ...args: unknown[]): string => {
     const groups = args[args.length - 1] as Record<string, string | undefined>;
-    let rule: PatternRule | undefined;
-    for (let i = 0; i < activeRules.length; i++) {
-      if (groups[GROUP_NAMES[i] as string] !== undefined) {
-        rule = activeRules[i];
-        break;
-      }
+    const index = activeRules.findIndex((_, i) => groups[GROUP_NAMES[i] as string] !== undefined);
+    let rule = activeRules[index];
+    if (!rule) return match;
+    let found = match;
+    if (rule.check && !rule.check(match)) {
+      const later = laterMatch(args[args.length - 2] as string, args[args.length - 3] as number, index, match.length);
+      if (!later) return match;
+      ({ rule, found } = later);
     }
-    if (!rule || (rule.check && !rule.check(match))) return match;
-    count(rule.name);
-    if (!rule.split) return redact(rule, match);
-    const [prefix, secret, suffix] = rule.split(match);
-    return prefix + redact(rule, secret) + suffix;
+    const redaction = rule.ruleFor?.(found) ?? rule;
+    count(redaction.name);
+    const rest = match.slice(found.length);
+    if (!rule.split) return redact(redaction, found) + rest;
+    const [prefix, secret, suffix] = rule.split(found);
+    return prefix + redact(redaction, secret) + suffix + rest;
   };
 
   const features = emptyFeatures();
@@ -329,6 +440,7 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
 
   const scrubValue = (value: AnyValue): void => {
     if (value.stringValue !== undefined) value.stringValue = scrubText(value.stringValue);
+    else if (value.bytesValue !== undefined) value.bytesValue = scrubBytes(value.bytesValue, scrubText);
     else if (value.arrayValue) for (const item of value.arrayValue.values) scrubValue(item);
     else if (value.kvlistValue) value.kvlistValue.values = scrubAttributes(value.kvlistValue.values);
   };
@@ -377,6 +489,26 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
   };
 }
 
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Scrubs base64 `bytes` that hold UTF-8 text as that text, and returns them unchanged when nothing in them
+ * changed. Other bytes (images, protobuf, invalid base64) are left: the rules describe text, and a redaction
+ * spliced into binary data would only corrupt it.
+ */
+function scrubBytes(bytes: string, scrubText: (text: string) => string): string {
+  let text: string;
+  try {
+    text = utf8Decoder.decode(fromBase64(bytes));
+  } catch {
+    return bytes;
+  }
+  const scrubbed = scrubText(text);
+  if (scrubbed === text) return bytes;
+  return toBase64(utf8Encoder.encode(scrubbed));
+}
+
 /** The text a whole-value redaction hashes or masks; structured values are hashed as their JSON. */
 function stringOf(value: AnyValue): string {
   return value.stringValue ?? JSON.stringify(value);
@@ -386,8 +518,6 @@ function stringOf(value: AnyValue): string {
 export interface TextFeatures {
   /** ASCII digits: what `\d` matches. */
   digits: number;
-  /** ASCII capitals: what `[A-Z]` matches. */
-  upper: number;
   dashes: number;
   dots: number;
   /** Dots with a digit on both sides, as between the octets of an IPv4 address. */
@@ -398,6 +528,10 @@ export interface TextFeatures {
   equals: boolean;
   /** One of `?&#;`, which start a query or fragment parameter. */
   paramStart: boolean;
+  /** Two ASCII letters followed by two digits, as an IBAN starts. */
+  ibanStart: boolean;
+  /** A `/` followed by 20 characters of `[\w-]`, or by such characters holding six digits. */
+  longSegment: boolean;
   plus: boolean;
   /** A character that may be whitespace (`\s` also matches some non-ASCII spaces, so any of those counts). */
   space: boolean;
@@ -406,7 +540,6 @@ export interface TextFeatures {
 export function emptyFeatures(): TextFeatures {
   return {
     digits: 0,
-    upper: 0,
     dashes: 0,
     dots: 0,
     digitDots: 0,
@@ -415,6 +548,8 @@ export function emptyFeatures(): TextFeatures {
     percent: false,
     equals: false,
     paramStart: false,
+    ibanStart: false,
+    longSegment: false,
     plus: false,
     space: false,
   };
@@ -422,29 +557,65 @@ export function emptyFeatures(): TextFeatures {
 
 /** Counts `text`'s features into `f` (one object reused for every string: this runs for each of them). */
 export function readFeatures(text: string, f: TextFeatures): void {
-  f.digits = f.upper = f.dashes = f.dots = f.digitDots = f.colons = 0;
-  f.at = f.percent = f.equals = f.paramStart = f.plus = f.space = false;
+  f.digits = f.dashes = f.dots = f.digitDots = f.colons = 0;
+  f.at = f.percent = f.equals = f.paramStart = f.ibanStart = f.longSegment = f.plus = f.space = false;
   let previous = 0;
-  for (let i = 0; i < text.length; i++) {
+  // Where the path segment being read starts (after a `/`), and the digits counted before it; -1 outside one.
+  let segmentStart = -1;
+  let digitsBeforeSegment = 0;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
     const code = text.charCodeAt(i);
     if (code >= 97 && code <= 122) {
-      // Lower-case letters are most of most strings and matter to no gate.
-    } else if (code >= 48 && code <= 57) f.digits++;
-    else if (code >= 65 && code <= 90) f.upper++;
-    else if (code === 46) {
-      f.dots++;
-      const next = text.charCodeAt(i + 1);
-      if (previous >= 48 && previous <= 57 && next >= 48 && next <= 57) f.digitDots++;
+      // Lower-case letters are most of most strings: they only continue a path segment, and the IBAN test
+      // below looks back at them, so here they cost one test.
+    } else if (code >= 48 && code <= 57) {
+      f.digits++;
+      if (
+        i >= 3 &&
+        previous >= 48 &&
+        previous <= 57 &&
+        isLetter(text.charCodeAt(i - 2)) &&
+        isLetter(text.charCodeAt(i - 3))
+      )
+        f.ibanStart = true;
+    } else if ((code >= 65 && code <= 90) || code === 95) {
+      // Capitals and `_`, like lower-case letters, only continue a path segment.
     } else if (code === 45) f.dashes++;
-    else if (code === 58) f.colons++;
-    else if (code === 64) f.at = true;
-    else if (code === 37) f.percent = true;
-    else if (code === 61) f.equals = true;
-    else if (code === 63 || code === 38 || code === 35 || code === 59) f.paramStart = true;
-    else if (code === 43) f.plus = true;
-    else if (code === 32 || (code >= 9 && code <= 13) || code >= 0xa0) f.space = true;
+    else {
+      // Any other character ends a path segment.
+      if (segmentStart >= 0) {
+        if (isLongSegment(i - segmentStart, f.digits - digitsBeforeSegment)) f.longSegment = true;
+        segmentStart = -1;
+      }
+      if (code === 47) {
+        segmentStart = i + 1;
+        digitsBeforeSegment = f.digits;
+      } else if (code === 46) {
+        f.dots++;
+        const next = text.charCodeAt(i + 1);
+        if (previous >= 48 && previous <= 57 && next >= 48 && next <= 57) f.digitDots++;
+      } else if (code === 58) f.colons++;
+      else if (code === 64) f.at = true;
+      else if (code === 37) f.percent = true;
+      else if (code === 61) f.equals = true;
+      else if (code === 63 || code === 38 || code === 35 || code === 59) f.paramStart = true;
+      else if (code === 43) f.plus = true;
+      else if (code === 32 || (code >= 9 && code <= 13) || code >= 0xa0) f.space = true;
+    }
     previous = code;
   }
+  if (segmentStart >= 0 && isLongSegment(length - segmentStart, f.digits - digitsBeforeSegment)) f.longSegment = true;
+}
+
+/** Whether a path segment is long enough for the `path_segment` rule's pattern. */
+function isLongSegment(characters: number, digits: number): boolean {
+  return characters >= 20 || digits >= 6;
+}
+
+/** Whether `code` is an ASCII letter (`| 32` makes capitals lower-case and no other character a letter). */
+function isLetter(code: number): boolean {
+  return (code | 32) >= 97 && (code | 32) <= 122;
 }
 
 function splitAt(match: string, separator: RegExp): [string, string, string] {
@@ -470,7 +641,7 @@ export function luhnIsValid(match: string): boolean {
 }
 
 export function ibanIsValid(match: string): boolean {
-  const iban = match.replace(/ /g, '');
+  const iban = match.replace(/ /g, '').toUpperCase();
   if (iban.length < 15 || iban.length > 34) return false;
   const rearranged = iban.slice(4) + iban.slice(0, 4);
   let remainder = 0;
