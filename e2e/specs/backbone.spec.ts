@@ -91,9 +91,12 @@ for (const { form, path } of DEMO_PAGES) {
     const ocrSteps = spans.filter((s) => s.parentSpanId === ocrJob?.spanId).map((s) => s.name);
     expect(ocrSteps).toEqual(expect.arrayContaining(['ocr.preprocess', 'ocr.extract_text', 'INSERT documents']));
 
+    // The documentLoad span of the very page view that uploaded, not any page's.
+    const pageView = String(fetchSpan?.attributes['rumkit.page_view.id']);
+    expect(pageView).toMatch(/^[0-9a-f]{16,}$/);
     const documentLoads = await tracesMatching(
-      'the documentLoad span of rumkit-demo-web in Tempo',
-      { serviceName: WEB, name: 'documentLoad' },
+      'the documentLoad span of the uploading page view in Tempo',
+      { serviceName: WEB, name: 'documentLoad', attributes: { 'rumkit.page_view.id': pageView } },
       testStart,
     );
     expect(documentLoads.length).toBeGreaterThan(0);
