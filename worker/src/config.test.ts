@@ -57,6 +57,12 @@ describe('parseConfig', () => {
       /^scrub\.rules\[0\]\.pattern: expected a valid JavaScript regular expression/,
     );
   });
+
+  it('rejects an empty sensitive word, which would make every key and parameter sensitive', () => {
+    expect(() => parseConfig({ ...minimal, scrub: { sensitiveKeys: ['orderref', ''] } })).toThrow(
+      /^scrub\.sensitiveKeys\[1\]: expected a word/,
+    );
+  });
 });
 
 describe('configFromEnv', () => {

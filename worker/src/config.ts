@@ -82,8 +82,8 @@ const ScrubSchema = v.strictObject({
   rules: v.optional(v.array(ScrubRuleSchema), []),
   /** Attribute keys never scrubbed (besides the built-in safe list of random ids and the user agent). */
   safeKeys: v.optional(v.array(v.string()), []),
-  /** Extra words that make an attribute key or query parameter sensitive. */
-  sensitiveKeys: v.optional(v.array(v.string()), []),
+  /** Extra words that make an attribute key or query parameter sensitive ('' would make every one sensitive). */
+  sensitiveKeys: v.optional(v.array(v.pipe(v.string(), v.minLength(1, 'expected a word, not an empty string'))), []),
   /** Secret for the `hash` method, so hashes cannot be reversed by hashing guesses. */
   hashSecret: v.optional(secret),
 });
