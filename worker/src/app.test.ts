@@ -162,6 +162,23 @@ describe('POST /v1/traces', () => {
     expect((await from('198.51.100.4')).status).toBe(429);
   });
 
+  it('derives the RUM metrics from every accepted span, whatever the sampling keeps', async () => {
+    const rumLines = async (sampleRate: number) => {
+      const tenants = testConfig().tenants.map((t) => ({ ...t, sampleRate }));
+      const { app, post, delivered } = setup({ tenants });
+      expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(200);
+      const text = await (await app.request('/metrics')).text();
+      const lines = text.split('\n').filter((line) => /^rumkit_(fetch|page_views|web_vital|js_errors)/.test(line));
+      return { lines, forwarded: delivered.length };
+    };
+    const all = await rumLines(1);
+    const none = await rumLines(0);
+    expect(none.forwarded).toBe(0);
+    expect(all.forwarded).toBe(1);
+    expect(all.lines.some((line) => line.startsWith('rumkit_fetch_duration_seconds_count'))).toBe(true);
+    expect(none.lines).toEqual(all.lines);
+  });
+
   it('counts refusals after a valid key against its tenant', async () => {
     const { app, post } = setup({ rateLimit: { perKey: { ratePerSecond: 0.001, burst: 1 } } });
     await post({ 'x-rumkit-key': SHOP_KEY });
