@@ -251,6 +251,27 @@ describe('other routes', () => {
     expect(await res.json()).toEqual({ status: 'ok', upstream: { reachable: true, circuit: 'closed' } });
   });
 
+  it('probes the upstream for /health at most once per 5 s, however many ask', async () => {
+    let clock = FIXTURE_NOW_MS;
+    let probes = 0;
+    const { app } = setup(
+      {},
+      {
+        now: () => clock,
+        upstreamHealth: async () => ({ reachable: ++probes > 0, circuit: 'closed' }),
+      },
+    );
+    const answers = await Promise.all(Array.from({ length: 20 }, () => app.request('/health')));
+    expect(answers.every((res) => res.status === 200)).toBe(true);
+    expect(probes).toBe(1);
+    clock += 4_999;
+    await app.request('/health');
+    expect(probes).toBe(1);
+    clock += 1;
+    await app.request('/health');
+    expect(probes).toBe(2);
+  });
+
   it('publishes the edge and RUM metrics at /metrics', async () => {
     const { app, post } = setup();
     await post({ 'x-rumkit-key': SHOP_KEY });

@@ -50,6 +50,8 @@ export interface Runtime {
   now?(): number;
 }
 
+const HEALTH_PROBE_INTERVAL_MS = 5_000;
+
 export function createApp(
   config: EdgeConfig,
   runtime: Runtime,
@@ -193,7 +195,15 @@ export function createApp(
     return c.json({ request: checked.request, redactions, rejectedSpans: checked.rejectedSpans });
   });
 
-  app.get('/health', async (c) => c.json({ status: 'ok', upstream: await runtime.upstreamHealth() }));
+  // Callers within a few seconds share one probe of the upstream: /health is open to anyone, and a flood of it
+  // must not become a flood of requests to the collector.
+  let health: { atMs: number; answer: ReturnType<Runtime['upstreamHealth']> } | undefined;
+  app.get('/health', async (c) => {
+    if (!health || now() - health.atMs >= HEALTH_PROBE_INTERVAL_MS) {
+      health = { atMs: now(), answer: runtime.upstreamHealth() };
+    }
+    return c.json({ status: 'ok', upstream: await health.answer });
+  });
   if (runtime.metricsRoute) {
     app.get('/metrics', (c) =>
       c.body(telemetry.registry.renderPrometheus(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
