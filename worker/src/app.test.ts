@@ -272,6 +272,18 @@ describe('other routes', () => {
     expect(probes).toBe(2);
   });
 
+  it('serves /metrics only with its bearer token when one is configured', async () => {
+    const token = 'metrics-token-0123456789';
+    const { app } = setup({ server: { metricsToken: token } });
+    expect((await app.request('/metrics')).status).toBe(401);
+    expect(
+      (await app.request('/metrics', { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status,
+    ).toBe(401);
+    const res = await app.request('/metrics', { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('rumkit_edge_requests_total');
+  });
+
   it('publishes the edge and RUM metrics at /metrics', async () => {
     const { app, post } = setup();
     await post({ 'x-rumkit-key': SHOP_KEY });

@@ -10,8 +10,10 @@
  * optional Rate Limiting binding.
  */
 import { encodeTraceResponse, thresholdForRate } from '@rumkit/otlp';
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
 import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
 import type { EdgeConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { authenticate, indexKeys, KEY_HEADER, TOKEN_HEADER } from './pipeline/auth.ts';
@@ -205,12 +207,16 @@ export function createApp(
     return c.json({ status: 'ok', upstream: await health.answer });
   });
   if (runtime.metricsRoute) {
-    app.get('/metrics', (c) =>
+    const { metricsToken } = config.server;
+    const guard: MiddlewareHandler[] = metricsToken ? [bearerAuth({ token: metricsToken })] : [];
+    app.get('/metrics', ...guard, (c) =>
       c.body(telemetry.registry.renderPrometheus(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
     );
   }
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
+    // Hono's own middleware (bearerAuth's 401) answers by throwing its response.
+    if (error instanceof HTTPException) return error.getResponse();
     log.error('unhandled', { message: error.message });
     return c.json({ error: 'internal', message: 'internal error' }, 500);
   });

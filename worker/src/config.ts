@@ -112,6 +112,8 @@ const ConfigSchema = v.strictObject({
        * X-Forwarded-For, the right-most entry counts: the proxy appends what it saw, the client writes the rest.
        */
       clientIpHeader: v.optional(v.string()),
+      /** When set, `/metrics` (Node) answers only `Authorization: Bearer <token>`: it names tenants and routes. */
+      metricsToken: v.optional(secret),
     }),
     {},
   ),
