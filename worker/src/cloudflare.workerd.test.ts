@@ -20,7 +20,7 @@ const typicalProtobuf = encodeTraceRequest(JSON.parse(typicalJson) as ExportTrac
 interface Received {
   path: string;
   headers: Record<string, string>;
-  traces?: { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ spanId: string }> }> }> };
+  traces?: ExportTraceServiceRequest;
 }
 
 async function received(): Promise<Received[]> {
@@ -52,6 +52,42 @@ describe('the worker in workerd', () => {
       },
       { timeout: 10_000, interval: 200 },
     );
+  });
+
+  it('adds coarse geography from request.cf to the resource it forwards, and never the client address', async () => {
+    const batch = JSON.parse(typicalJson) as ExportTraceServiceRequest;
+    for (const rs of batch.resourceSpans) {
+      rs.resource = { attributes: [{ key: 'service.name', value: { stringValue: 'geo-check' } }] };
+    }
+    const res = await SELF.fetch('https://edge.example/v1/traces', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-rumkit-key': SHOP_KEY, 'cf-connecting-ip': '198.51.100.23' },
+      body: JSON.stringify(batch),
+      cf: { country: 'DE', continent: 'EU', regionCode: 'HE', colo: 'FRA', asn: 3320 },
+    } as RequestInit);
+    expect(res.status).toBe(200);
+    const resource = await vi.waitFor(
+      async () => {
+        const found = (await received())
+          .flatMap((r) => r.traces?.resourceSpans ?? [])
+          .map((rs) => rs.resource)
+          .find((r) => r?.attributes.some((kv) => kv.value.stringValue === 'geo-check'));
+        expect(found).toBeDefined();
+        return found;
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+    const attributes = Object.fromEntries(
+      (resource?.attributes ?? []).map((kv) => [kv.key, kv.value.stringValue ?? kv.value.intValue]),
+    );
+    expect(attributes).toMatchObject({
+      'geo.country.iso_code': 'DE',
+      'geo.continent.code': 'EU',
+      'geo.region.iso_code': 'DE-HE',
+      'rumkit.edge.colo': 'FRA',
+      'rumkit.client.asn': '3320',
+    });
+    expect(JSON.stringify(resource)).not.toContain('198.51.100.23');
   });
 
   it('refuses a chunked body past the limit with 413', async () => {
