@@ -10,7 +10,7 @@
  * optional Rate Limiting binding.
  */
 import { encodeTraceResponse, thresholdForRate } from '@rumkit/otlp';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
@@ -208,8 +208,8 @@ export function createApp(
   });
   if (runtime.metricsRoute) {
     const { metricsToken } = config.server;
-    const guard: MiddlewareHandler[] = metricsToken ? [bearerAuth({ token: metricsToken })] : [];
-    app.get('/metrics', ...guard, (c) =>
+    if (metricsToken) app.use('/metrics', bearerAuth({ token: metricsToken }));
+    app.get('/metrics', (c) =>
       c.body(telemetry.registry.renderPrometheus(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
     );
   }
