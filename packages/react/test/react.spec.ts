@@ -173,6 +173,28 @@ test('a render error is recorded with its component stack and the boundary shows
   expect(exception.attributes['rumkit.page_view.id']).toBe(home.attributes['rumkit.page_view.id']);
 });
 
+test('a data router on the URL hash: useReactRouterPageViews starts a page view per route, the path unchanged', async ({
+  page,
+  server,
+}) => {
+  await page.goto(`${server.url}/hash.html`);
+  await expect(page.getByRole('heading', { name: 'Hash home' })).toBeVisible();
+  await runTracedWork(page);
+  const onHome = await spanNamed(server, page, 'test.inner');
+
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+  expect(await page.evaluate(() => [location.pathname, location.hash])).toEqual(['/hash.html', '#/settings/profile']);
+  server.reset();
+  await runTracedWork(page);
+  const onSettings = await spanNamed(server, page, 'test.inner');
+
+  expect(onHome.attributes['rumkit.page.route']).toBe('/');
+  expect(onSettings.attributes['rumkit.page.route']).toBe('/settings/:tab');
+  expect(onSettings.attributes['rumkit.page_view.id']).not.toBe(onHome.attributes['rumkit.page_view.id']);
+  expect(onSettings.attributes['session.id']).toBe(onHome.attributes['session.id']);
+});
+
 test('a route change starts a new page view named by the route template', async ({ page, server }) => {
   const screenOpened = (title: string) =>
     receivedSpan(server, page, `the span of ${title} opening`, (s) => s.attributes['test.screen'] === title);
