@@ -81,20 +81,24 @@ export function createApp(
   const admit = async (c: Context, nowMs: number) => {
     const auth = authenticate(keys, credentials(c), nowMs);
     if (isRejection(auth)) return auth;
-    const tenant = auth.tenant.id;
     const { ip, geo } = runtime.client(c);
+    const refusal = await limit(ip, auth.key.id, nowMs);
+    // Refused once a valid key named its tenant: counted against that tenant.
+    return refusal ? { ...refusal, tenant: auth.tenant.id } : { ...auth, geo };
+  };
+
+  /** Rate limits and capacity for a request of an authenticated key. */
+  const limit = async (ip: string | undefined, keyId: string, nowMs: number): Promise<Rejection | undefined> => {
     // The address first: a client over its own limit must not spend the tokens every user of the key shares.
     const ipWait = ip ? ipLimiter.take(addressBucket(ip), nowMs) : 0;
-    if (ipWait) return { ...reject('rate_limited', 'too many requests from this address', ipWait), tenant };
-    if (runtime.abuseGuard && !(await runtime.abuseGuard(ip ?? auth.key.id))) {
-      return { ...reject('rate_limited', 'too many requests (abuse guard)', 60), tenant };
+    if (ipWait) return reject('rate_limited', 'too many requests from this address', ipWait);
+    if (runtime.abuseGuard && !(await runtime.abuseGuard(ip ?? keyId))) {
+      return reject('rate_limited', 'too many requests (abuse guard)', 60);
     }
-    const keyWait = keyLimiter.take(auth.key.id, nowMs);
-    if (keyWait) return { ...reject('rate_limited', 'too many requests for this key', keyWait), tenant };
-    if (!runtime.hasCapacity()) {
-      return { ...reject('queue_overflow', 'the edge is at capacity; retry later', 5), tenant };
-    }
-    return { ...auth, geo };
+    const keyWait = keyLimiter.take(keyId, nowMs);
+    if (keyWait) return reject('rate_limited', 'too many requests for this key', keyWait);
+    if (!runtime.hasCapacity()) return reject('queue_overflow', 'the edge is at capacity; retry later', 5);
+    return undefined;
   };
 
   /** Decode and validate: the request body as a clean OTLP batch on the sender's clock. */

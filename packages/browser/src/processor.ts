@@ -81,8 +81,9 @@ export function createSpanProcessor({ settings, session, views, user, transport 
     },
     onEnd(span) {
       openClientSpans.delete(span as SdkSpan);
-      // Document load reports every resource the page fetched, the agent's own requests and ignored URLs too.
-      const url = span.attributes['url.full'] as string | undefined;
+      // Document load reports every resource the page fetched, the agent's own requests and ignored URLs too;
+      // fetch and XHR spans of those URLs are never started, so only its resource spans need the check.
+      const url = span.name === 'resourceFetch' && (span.attributes['url.full'] as string | undefined);
       if (stopped || (url && settings.ignoreUrls.some((pattern) => pattern.test(url)))) return;
       // Encoded in a task of their own, not in the one that ended them: document load ends a dozen spans in one.
       // A hidden page may never run a timer again.

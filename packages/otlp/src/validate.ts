@@ -208,11 +208,12 @@ class Validator {
     if (flags) out.flags = flags;
     if (raw.attributes !== undefined) this.attributesInto(out, raw);
     if (Array.isArray(raw.events)) {
-      // An event outside the accepted time range is dropped (and counted), not the span that carries it.
-      const events = raw.events
-        .slice(0, this.limits.maxEventsPerSpan)
-        .map((e) => this.event(e))
-        .filter((e) => this.inRange(Number(e.timeUnixNano)));
+      const events: SpanEvent[] = [];
+      for (const rawEvent of raw.events.slice(0, this.limits.maxEventsPerSpan)) {
+        const event = this.event(rawEvent);
+        // An event outside the accepted time range is dropped (and counted), not the span that carries it.
+        if (this.inRange(Number(event.timeUnixNano))) events.push(event);
+      }
       if (events.length) out.events = events;
       const dropped = raw.events.length - events.length + (uint32(raw.droppedEventsCount) ?? 0);
       if (dropped) out.droppedEventsCount = dropped;

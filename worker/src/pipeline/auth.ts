@@ -57,17 +57,20 @@ export function authenticate(
     if (timingSafeEqual(entry.hash, presented)) found = entry;
   }
   if (!found) return reject('unauthorized', 'the ingest key is not valid');
-  const tenant = found.tenant.id;
-  if (found.key.disabled) return { ...reject('unauthorized', 'the ingest key is disabled'), tenant };
+  const refusal = refuseKeyUse(found.key, credentials, nowMs);
+  // Refused once a valid key named its tenant: counted against that tenant.
+  return refusal ? { ...refusal, tenant: found.tenant.id } : { tenant: found.tenant, key: found.key };
+}
+
+/** Why a valid key may not be used for this request, if it may not. */
+function refuseKeyUse(key: KeyConfig, credentials: Credentials, nowMs: number): Rejection | undefined {
+  if (key.disabled) return reject('unauthorized', 'the ingest key is disabled');
   const { origin } = credentials;
-  if (origin !== undefined && !found.key.origins.includes(origin)) {
-    return { ...reject('origin_denied', `origin ${origin.slice(0, 200)} may not use this ingest key`), tenant };
+  if (origin !== undefined && !key.origins.includes(origin)) {
+    return reject('origin_denied', `origin ${origin.slice(0, 200)} may not use this ingest key`);
   }
-  if (found.key.tokenSecret !== undefined) {
-    const problem = checkToken(credentials.token, found.key, nowMs);
-    if (problem) return { ...reject('unauthorized', problem), tenant };
-  }
-  return { tenant: found.tenant, key: found.key };
+  const problem = key.tokenSecret === undefined ? undefined : checkToken(credentials.token, key, nowMs);
+  return problem ? reject('unauthorized', problem) : undefined;
 }
 
 /**

@@ -7,7 +7,7 @@ import { useReactRouterPageViews } from '@rumkit/react/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createHashRouter, Link, Outlet, type RouteObject, RouterProvider } from 'react-router';
-import { AgentProbe, Screen, TracedWork } from './testKit.tsx';
+import { AgentProbe, agentConfig, Screen, TracedWork } from './testKit.tsx';
 
 const routes: RouteObject[] = [
   {
@@ -36,7 +36,7 @@ function Root() {
 
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
-    <RumkitProvider config={{ endpoint: `${location.origin}/edge`, apiKey: 'pk_test', serviceName: 'react-test-web' }}>
+    <RumkitProvider config={agentConfig}>
       <RouterProvider router={createHashRouter(routes)} />
     </RumkitProvider>
   </StrictMode>,

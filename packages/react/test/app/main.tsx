@@ -9,7 +9,7 @@ import { RumkitRoutes } from '@rumkit/react/react-router';
 import { StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Link, Route, useParams } from 'react-router';
-import { AgentProbe, Screen, TracedWork } from './testKit.tsx';
+import { AgentProbe, agentConfig, Screen, TracedWork } from './testKit.tsx';
 
 function Explode(): never {
   throw new Error('render failed on purpose');
@@ -37,7 +37,7 @@ function Document() {
 
 const app = (
   <StrictMode>
-    <RumkitProvider config={{ endpoint: `${location.origin}/edge`, apiKey: 'pk_test', serviceName: 'react-test-web' }}>
+    <RumkitProvider config={agentConfig}>
       <BrowserRouter>
         <AgentProbe />
         <nav>

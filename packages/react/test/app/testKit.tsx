@@ -1,6 +1,6 @@
 /**
  * What both test pages share: the `window.reactTest` record the tests read (which agent each effect saw, the
- * versions the page runs on), the probe that fills it, the traced-work button and the route screens whose mount
+ * versions the page runs on), the probe that fills it, the agent's configuration, the traced-work button and the route screens whose mount
  * makes a span.
  */
 import type { RumkitAgent } from '@rumkit/browser';
@@ -27,6 +27,9 @@ window.reactTest = {
   remount: () => undefined,
   versions: { react: reactVersion, reactDom: reactDomVersion, reactRouter: window.__reactRouterVersion },
 };
+
+/** The agent's configuration: the test server is its edge, same origin, below /edge. */
+export const agentConfig = { endpoint: `${location.origin}/edge`, apiKey: 'pk_test', serviceName: 'react-test-web' };
 
 /** Records the agent each (StrictMode-doubled) effect run sees. */
 export function AgentProbe() {
