@@ -17,7 +17,7 @@ tenants:
 upstream: { url: "\${RUMKIT_UPSTREAM_URL}", retry: { maxAttempts: 1 } }
 limits: { maxBodyBytes: 131072, maxDecompressedBytes: 262144, maxAgeHours: ${Math.ceil((Date.now() - FIXTURE_NOW_MS) / 3600_000) + 24 * 365} }
 rateLimit: { perKey: { ratePerSecond: 10000, burst: 10000 }, perIp: { ratePerSecond: 10000, burst: 10000 } }
-metrics: { exportIntervalSeconds: 0 }
+metrics: { exportIntervalSeconds: 1 }
 `;
 
 export default mergeConfig(

@@ -137,12 +137,16 @@ async function load(env: Env): Promise<Instance> {
   return instance;
 }
 
+/**
+ * The log (`wrangler tail`) names the bad key; the client, who may be anyone, learns only that the worker is
+ * misconfigured, not how its tenants and upstream are laid out.
+ */
 function configErrorResponse(error: unknown): Response {
   if (!(error instanceof ConfigError)) throw error;
   console.error(JSON.stringify({ level: 'error', msg: 'bad configuration', message: error.message }));
   return Response.json(
-    { error: 'config', message: `the worker's configuration is invalid: ${error.message}` },
-    { status: 503 },
+    { error: 'config', message: "the worker's configuration is invalid; its log names the problem" },
+    { status: 503, headers: { 'retry-after': '60' } },
   );
 }
 

@@ -4,7 +4,14 @@
  * the Rate Limiting binding, the KV configuration, and the two requests the browser agent makes.
  */
 
-import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  getQueueResult,
+  SELF,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
 import { gzipSync } from 'node:zlib';
 import { type ExportTraceServiceRequest, encodeTraceRequest } from '@rumkit/otlp';
 import { describe, expect, inject, it, vi } from 'vitest';
@@ -21,6 +28,7 @@ interface Received {
   path: string;
   headers: Record<string, string>;
   traces?: ExportTraceServiceRequest;
+  metrics?: unknown;
 }
 
 async function received(): Promise<Received[]> {
@@ -163,17 +171,52 @@ describe('the worker in workerd', () => {
     expect(await getQueueResult(upBatch, upCtx)).toMatchObject({ retryMessages: [], explicitAcks: ['m1'] });
   });
 
-  it('reads its configuration from KV when there is one, and names a bad key', async () => {
+  it('reads its configuration from KV when there is one, and names a bad key in its log only', async () => {
     const kv = { get: async () => 'tenants: []\nupstream: { url: http://x }' };
-    const res = await worker.fetch(
-      new Request('https://edge.example/health'),
-      { ...env, RUMKIT_KV: kv },
-      createExecutionContext(),
-    );
-    expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({
-      error: 'config',
-      message: "the worker's configuration is invalid: tenants: at least one tenant is required",
-    });
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const res = await worker.fetch(
+        new Request('https://edge.example/health'),
+        { ...env, RUMKIT_KV: kv },
+        createExecutionContext(),
+      );
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('60');
+      const body = await res.text();
+      expect(JSON.parse(body)).toMatchObject({ error: 'config' });
+      expect(body).not.toContain('tenants');
+      expect(logged).toHaveBeenCalledWith(expect.stringContaining('tenants: at least one tenant is required'));
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it('exports the RUM metrics to the upstream once an export interval has passed', async () => {
+    // The test configuration exports at most once a second (vitest.workerd.config.ts).
+    const ingest = async () => {
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(
+        new Request('https://edge.example/v1/traces', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-rumkit-key': SHOP_KEY },
+          body: typicalJson,
+        }),
+        env,
+        ctx,
+      );
+      expect(res.status).toBe(200);
+      await waitOnExecutionContext(ctx);
+    };
+    const exports = async () => (await received()).filter((r) => r.path === '/v1/metrics');
+    await ingest();
+    const before = (await exports()).length;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await ingest();
+    const after = await exports();
+    expect(after).toHaveLength(before + 1);
+    const names = JSON.stringify(after.at(-1)?.metrics);
+    expect(names).toContain('"rumkit.web_vital.lcp"');
+    expect(names).toContain('"rumkit.edge.spans"');
+    expect(names).toContain('"shop"');
   });
 });
