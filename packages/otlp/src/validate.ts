@@ -280,13 +280,9 @@ class Validator {
     const out: KeyValue[] = [];
     for (const raw of list) {
       if (out.length >= max) break;
-      if (!isRecord(raw)) continue;
-      const { key } = raw;
-      if (typeof key !== 'string' || !key || key.length > this.limits.maxAttributeKeyLength) continue;
-      if (FORBIDDEN_KEYS.has(key)) continue;
-      const value = this.anyValue(raw.value, depth);
-      if (value === TOO_DEEP) return TOO_DEEP;
-      if (value) out.push({ key, value });
+      const kv = this.keyValue(raw, depth);
+      if (kv === TOO_DEEP) return TOO_DEEP;
+      if (kv) out.push(kv);
     }
     return out;
   }
@@ -296,10 +292,20 @@ class Validator {
     for (const raw of list) {
       if (out.length >= this.limits.maxAttributes) break;
       // One attribute at a time, so that a too-deep value costs only its own attribute.
-      const kv = this.keyValues([raw], 0, 1);
-      if (kv !== TOO_DEEP && kv[0]) out.push(kv[0]);
+      const kv = this.keyValue(raw, 0);
+      if (kv && kv !== TOO_DEEP) out.push(kv);
     }
     return out;
+  }
+
+  /** A clean copy of one attribute; undefined when it is malformed or forbidden. */
+  keyValue(raw: unknown, depth: number): KeyValue | undefined | typeof TOO_DEEP {
+    if (!isRecord(raw)) return undefined;
+    const { key } = raw;
+    if (typeof key !== 'string' || !key || key.length > this.limits.maxAttributeKeyLength) return undefined;
+    if (FORBIDDEN_KEYS.has(key)) return undefined;
+    const value = this.anyValue(raw.value, depth);
+    return value === TOO_DEEP ? TOO_DEEP : value && { key, value };
   }
 
   /** A clean copy of an attribute value; undefined when malformed, `TOO_DEEP` when it nests too deep. */
