@@ -216,11 +216,13 @@ export function createTransport(
     },
     add(item) {
       if (item.bytes > itemBudget) return log('span too large: dropped');
+      // A span that would not fit starts the next batch, rather than leaving in a body of its own.
+      if (!hidden && pendingBytes + item.bytes > itemBudget) sendPending();
       pending.push(item);
       pendingBytes += item.bytes;
       // Spans ended while hidden (the last web vitals, a fetch finishing) may be the page's last words.
       if (hidden) drainSoon();
-      else if (pending.length >= MAX_BATCH_SPANS || pendingBytes >= itemBudget) sendPending();
+      else if (pending.length >= MAX_BATCH_SPANS) sendPending();
       else timer ??= setTimeout(sendPending, BATCH_DELAY_MS);
     },
     flush() {
