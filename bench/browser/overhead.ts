@@ -3,7 +3,10 @@
  * app bundled with esbuild like an app would bundle the agent (the default setup: `init()` from
  * `@rumkit/browser`, built package), served from 127.0.0.1 with a receiver standing in for the edge.
  *
- * A third variant, `otel`, has only what the agent cannot do without — the OpenTelemetry tracer provider and
+ * Two variants load the script-tag build instead (`dist/rumkit.iife.js` from a `<script>` with `data-*`
+ * attributes, before the app's module): as shipped, and without the V8 compile hint on its first line.
+ *
+ * Another variant, `otel`, has only what the agent cannot do without — the OpenTelemetry tracer provider and
  * `@opentelemetry/instrumentation-fetch`, with a span processor that drops every span — to show how much of
  * the cost is the instrumentation's own.
  *
@@ -30,7 +33,7 @@
  *     npm run build --workspace @rumkit/browser
  *     node_modules/.bin/node bench/browser/overhead.ts [--runs 15] [--traces 5] [--only throttled|cpu|attribution]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -87,18 +90,32 @@ fetchInstrumentation.enable();
 performance.measure('rumkit-init', 'init-start');
 startApp();`;
 
-type Variant = 'without' | 'otel' | 'with' | 'compare';
+type Variant = 'without' | 'otel' | 'with' | 'script' | 'scriptNoHint' | 'compare';
+/** The module each page runs; the script-tag pages run the app alone, after the agent's own `<script>`. */
 const VARIANTS: Partial<Record<Variant, string>> = {
   without: WITHOUT_AGENT,
   otel: OTEL_FETCH_ONLY,
   with: withAgent('@rumkit/browser'),
+  script: WITHOUT_AGENT,
+  scriptNoHint: WITHOUT_AGENT,
   ...(compare ? { compare: withAgent(path.resolve(compare)) } : {}),
 };
+/** The script-tag build as shipped, and (under /no-hint/) without its first line, V8's compile hint. */
+const SCRIPT_TAG = Object.fromEntries(
+  ['rumkit.iife.js', 'rumkit.deferred.js'].map((name) => [
+    name,
+    readFileSync(path.join(root, 'packages/browser/dist', name), 'utf8'),
+  ]),
+);
+const COMPILE_HINT = '//# allFunctionsCalledOnLoad\n';
+if (!SCRIPT_TAG['rumkit.iife.js']?.startsWith(COMPILE_HINT)) throw new Error('rumkit.iife.js has no compile hint');
 const ORDER = Object.keys(VARIANTS) as Variant[];
 const LABELS: Record<Variant, string> = {
   without: 'without agent',
   otel: 'OTel fetch instrumentation only',
   with: 'rumkit',
+  script: 'rumkit, script tag',
+  scriptNoHint: 'rumkit, script tag without the compile hint',
   compare: `rumkit from ${compare}`,
 };
 
@@ -124,10 +141,11 @@ async function bundle(): Promise<{ files: Map<string, Buffer>; appChunk: string 
   const dir = mkdtempSync(path.join(tmpdir(), 'rumkit-overhead-'));
   try {
     writeFileSync(path.join(dir, 'app.js'), APP);
-    for (const [variant, source] of Object.entries(VARIANTS)) writeFileSync(path.join(dir, `${variant}.js`), source);
+    const modules = ORDER.filter((variant) => !SCRIPT_TAG_VARIANTS.includes(variant));
+    for (const variant of modules) writeFileSync(path.join(dir, `${variant}.js`), VARIANTS[variant] as string);
     const result = await build({
       ...harness,
-      entryPoints: ORDER.map((variant) => path.join(dir, `${variant}.js`)),
+      entryPoints: modules.map((variant) => path.join(dir, `${variant}.js`)),
       splitting: true,
       nodePaths: [path.join(root, 'node_modules')],
       outdir: path.join(dir, 'out'),
@@ -144,10 +162,22 @@ async function bundle(): Promise<{ files: Map<string, Buffer>; appChunk: string 
   }
 }
 
-const page = (entry: string) => `<!doctype html><html><head><meta charset="utf-8"><title>bench</title>
+const SCRIPT_TAG_VARIANTS: Variant[] = ['script', 'scriptNoHint'];
+/**
+ * A script-tag page times the agent's tag (its download from loopback included, as its `init()` runs inside)
+ * where a module page times the `init()` call.
+ */
+const page = (variant: Variant) => `<!doctype html><html><head><meta charset="utf-8"><title>bench</title>
 <script>performance.mark('page-start'); window.longTasks = [];
 new PerformanceObserver((l) => { for (const e of l.getEntries()) longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });</script>
-<script type="module" src="/${entry}.js"></script></head>
+${
+  SCRIPT_TAG_VARIANTS.includes(variant)
+    ? `<script>performance.mark('init-start')</script>
+<script src="/${variant === 'script' ? '' : 'no-hint/'}rumkit.iife.js" data-endpoint="${ORIGIN}/edge" data-api-key="pk_bench" data-service-name="bench-app"></script>
+<script>performance.measure('rumkit-init', 'init-start')</script>
+<script type="module" src="/without.js"></script>`
+    : `<script type="module" src="/${variant}.js"></script>`
+}</head>
 <body><h1>Orders</h1><ul id="list"></ul></body></html>`;
 
 async function main() {
@@ -156,8 +186,13 @@ async function main() {
     const url = new URL(req.url ?? '/', ORIGIN);
     const file = files.get(url.pathname);
     if (file) return res.writeHead(200, { 'content-type': 'text/javascript' }).end(file);
+    const scriptTag = SCRIPT_TAG[url.pathname.replace(/^\/(no-hint\/)?/, '')];
+    if (scriptTag) {
+      const source = url.pathname.startsWith('/no-hint/') ? scriptTag.replace(COMPILE_HINT, '') : scriptTag;
+      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(source);
+    }
     if (url.pathname.slice(1) in VARIANTS) {
-      return res.writeHead(200, { 'content-type': 'text/html' }).end(page(url.pathname.slice(1)));
+      return res.writeHead(200, { 'content-type': 'text/html' }).end(page(url.pathname.slice(1) as Variant));
     }
     if (url.pathname === '/api/ping') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     if (url.pathname.startsWith('/edge/')) {
@@ -171,7 +206,10 @@ async function main() {
   await new Promise<void>((resolve) => server.listen(PORT, '127.0.0.1', resolve));
   const browser = await chromium.launch(chromiumLaunchOptions);
   const isAgent = (url: string) =>
-    url.startsWith(ORIGIN) && !url.endsWith(appChunk) && !(new URL(url).pathname.slice(1) in VARIANTS);
+    url.startsWith(ORIGIN) &&
+    !url.endsWith(appChunk) &&
+    !url.endsWith('/without.js') &&
+    !(new URL(url).pathname.slice(1) in VARIANTS);
   console.log(`Chromium, ${cpus().length} cores; ${runs} runs per variant; Node ${process.version}`);
   try {
     if (!only || only === 'throttled') {
@@ -198,7 +236,7 @@ async function rotate<T>(
   measure: (variant: Variant) => Promise<T>,
   variants: Variant[] = ORDER,
 ): Promise<Record<Variant, T[]>> {
-  const results = { without: [], otel: [], with: [], compare: [] } as Record<Variant, T[]>;
+  const results = Object.fromEntries(ORDER.map((variant) => [variant, []])) as unknown as Record<Variant, T[]>;
   const loadAtStart = loadavg()[0] as number;
   for (let run = 0; run < times; run++) {
     for (let i = 0; i < variants.length; i++) {
@@ -386,16 +424,16 @@ function report(title: string, samples: Record<Variant, Sample[]>, throttled: bo
   const row = (what: string, pick: (s: Sample) => number) => {
     const values = (v: Variant) => samples[v].map(pick);
     const cells = ORDER.map((v) => `${median(values(v)).toFixed(2)} (${quartiles(values(v))})`);
-    const adds = median(values('with')) - median(values('without'));
+    const adds = (v: Variant) => (median(values(v)) - median(values('without'))).toFixed(2);
     const overOtel = median(values('with')) - median(values('otel'));
-    return `| ${what} | ${cells.join(' | ')} | ${adds.toFixed(2)} | ${overOtel.toFixed(2)} |`;
+    return `| ${what} | ${cells.join(' | ')} | ${adds('with')} | ${overOtel.toFixed(2)} | ${adds('script')} |`;
   };
   const time = throttled ? 'task time' : 'CPU time';
   console.log(`\n${title}`);
   console.log(
-    `| ms (median, interquartile range) | ${ORDER.map((v) => LABELS[v]).join(' | ')} | rumkit adds | of which beyond OTel |`,
+    `| ms (median, interquartile range) | ${ORDER.map((v) => LABELS[v]).join(' | ')} | rumkit adds | of which beyond OTel | script tag adds |`,
   );
-  console.log(`| --- |${' ---: |'.repeat(ORDER.length + 2)}`);
+  console.log(`| --- |${' ---: |'.repeat(ORDER.length + 3)}`);
   console.log(row(`${time} until \`load\` (start-up)`, (s) => s.untilLoad));
   console.log(row("first inline script to the app's first line (wall clock)", (s) => s.startupMs));
   console.log(row('the `init()` call (wall clock)', (s) => s.initMs));
@@ -407,7 +445,7 @@ function report(title: string, samples: Record<Variant, Sample[]>, throttled: bo
   const longTasks = (v: Variant) => samples[v].flatMap((s) => s.longTasks);
   const cell = (v: Variant) => `${longTasks(v).length} (${Math.max(0, ...longTasks(v)).toFixed(0)})`;
   console.log(
-    `| long tasks > 50 ms the page observed: count over all runs (longest) | ${ORDER.map(cell).join(' | ')} | | |`,
+    `| long tasks > 50 ms the page observed: count over all runs (longest) | ${ORDER.map(cell).join(' | ')} | | | |`,
   );
 }
 
