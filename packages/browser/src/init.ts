@@ -105,6 +105,7 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
   ];
   if (settings.xhr) disposers.push(settings.xhr.start(settings, provider));
   afterLoad(() => {
+    transport.sendStored();
     askEdge();
     options.loadDeferred().then(
       (deferred) => {

@@ -9,6 +9,7 @@ import {
   MAX_BATCH_BYTES,
   MAX_BATCH_SPANS,
 } from './index.ts';
+import { createPersistentQueue } from './persistentQueue.ts';
 
 const settings = validateConfig({ endpoint: 'https://rum.example.com', apiKey: 'pk_test', serviceName: 'web' });
 
@@ -23,7 +24,7 @@ interface Request {
 }
 
 /** A transport whose `fetch` records each request and answers it only when the test says so. */
-function transportWithStubbedFetch() {
+function transportWithStubbedFetch(storage = memoryStorage()) {
   const requests: Request[] = [];
   vi.stubGlobal(
     'fetch',
@@ -41,7 +42,7 @@ function transportWithStubbedFetch() {
         requests.push(request);
       }),
   );
-  const transport = createTransport(settings as Settings, '{}', memoryStorage(), () => {});
+  const transport = createTransport(settings as Settings, '{}', storage, () => {});
   const inFlight = () => requests.filter((r) => !r.answered);
   const inFlightBytes = () => inFlight().reduce((sum, r) => sum + new TextEncoder().encode(r.body).length, 0);
   return { transport, requests, inFlight, inFlightBytes };
@@ -93,6 +94,20 @@ describe('createTransport: when a batch leaves', () => {
     vi.advanceTimersByTime(BATCH_DELAY_MS);
     expect(requests).toHaveLength(2);
     expect(requests[1]?.body.match(/"x+"/g)).toHaveLength(2);
+  });
+});
+
+describe('createTransport: what earlier pages stored', () => {
+  it('leaves when the agent calls sendStored() (after load), not when the transport is created', () => {
+    const storage = memoryStorage();
+    createPersistentQueue(storage).save(['{"resourceSpans":["stored"]}']);
+    const { transport, requests } = transportWithStubbedFetch(storage);
+    expect(requests).toHaveLength(0);
+    transport.sendStored();
+    expect(requests.map((r) => r.body)).toEqual(['{"resourceSpans":["stored"]}']);
+    // Taken once: a second call finds nothing.
+    transport.sendStored();
+    expect(requests).toHaveLength(1);
   });
 });
 

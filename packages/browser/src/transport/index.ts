@@ -7,6 +7,7 @@
  *
  *     const transport = createTransport(settings, resourceJson, log);
  *     transport.add(item);        // from the span processor
+ *     transport.sendStored();     // after `load`: what earlier pages could not send
  *     await transport.flush();    // everything queued so far has had its first attempt
  */
 import { credentialsQuery, type Settings } from '../config.ts';
@@ -33,6 +34,8 @@ export interface Transport {
   /** The page is visible again (from another tab or the back/forward cache). */
   pageShown(): void;
   add(item: SpanItem): void;
+  /** Sends what earlier pages stored; the agent calls it after `load`, out of the way of the page's own requests. */
+  sendStored(): void;
   flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -187,7 +190,7 @@ export function createTransport(
     }
   }
 
-  function resumeStored() {
+  function sendStored() {
     for (const body of queue.take()) {
       const item = outgoing(body);
       // Bodies stored by another version of the agent may be larger than any keepalive request may be.
@@ -195,8 +198,6 @@ export function createTransport(
     }
     pump();
   }
-
-  resumeStored();
 
   return {
     pageHidden(leaving) {
@@ -212,7 +213,7 @@ export function createTransport(
       if (!hidden) return;
       hidden = false;
       left = false;
-      resumeStored();
+      sendStored();
     },
     add(item) {
       if (item.bytes > itemBudget) return log('span too large: dropped');
@@ -225,6 +226,7 @@ export function createTransport(
       else if (pending.length >= MAX_BATCH_SPANS) sendPending();
       else timer ??= setTimeout(sendPending, BATCH_DELAY_MS);
     },
+    sendStored,
     flush() {
       if (hidden) {
         drainHidden();
