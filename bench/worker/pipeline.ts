@@ -5,7 +5,7 @@
  *
  *     node --conditions=rumkit-source bench/worker/pipeline.ts [iterations]
  */
-import { thresholdForRate } from '@rumkit/otlp';
+import { type ExportTraceServiceRequest, thresholdForRate } from '@rumkit/otlp';
 import { createApp } from '../../worker/src/app.ts';
 import { createLogger } from '../../worker/src/log.ts';
 import { decodeBody } from '../../worker/src/pipeline/decode.ts';
@@ -22,6 +22,18 @@ import { memoryRuntime } from '../../worker/src/testing/runtime.ts';
 const iterations = Number(process.argv[2] ?? 3000);
 const config = testConfig({ rateLimit: { perKey: { ratePerSecond: 1e9, burst: 1e9 } } });
 const json = fixtureBytes('typical.json');
+/** The goal is per batch of at most 64 KiB; the typical batch is 77.7 KB as JSON, so also its first spans that fit. */
+const json64k = (() => {
+  const batch = JSON.parse(new TextDecoder().decode(json)) as ExportTraceServiceRequest;
+  const scopes = batch.resourceSpans.flatMap((rs) => rs.scopeSpans);
+  let body = JSON.stringify(batch);
+  while (body.length > 65_536) {
+    const last = scopes.findLast((ss) => ss.spans.length) as (typeof scopes)[number];
+    last.spans.pop();
+    body = JSON.stringify(batch);
+  }
+  return { body: new TextEncoder().encode(body), spans: scopes.reduce((n, ss) => n + ss.spans.length, 0) };
+})();
 const gz = fixtureBytes('typical.json.gz');
 const pb = fixtureBytes('typical.pb');
 
@@ -98,6 +110,7 @@ for (const [name, body, type, encoding] of [
   ['whole app, JSON', json, 'application/json', undefined],
   ['whole app, JSON+gzip', gz, 'application/json', 'gzip'],
   ['whole app, protobuf', pb, 'application/x-protobuf', undefined],
+  [`whole app, JSON, ${json64k.spans} spans in ${json64k.body.byteLength} B`, json64k.body, 'application/json', undefined],
 ] as const) {
   await row(name, async () => {
     const headers: Record<string, string> = { 'content-type': type, 'x-rumkit-key': SHOP_KEY };
