@@ -110,7 +110,12 @@ for (const [name, body, type, encoding] of [
   ['whole app, JSON', json, 'application/json', undefined],
   ['whole app, JSON+gzip', gz, 'application/json', 'gzip'],
   ['whole app, protobuf', pb, 'application/x-protobuf', undefined],
-  [`whole app, JSON, ${json64k.spans} spans in ${json64k.body.byteLength} B`, json64k.body, 'application/json', undefined],
+  [
+    `whole app, JSON, ${json64k.spans} spans in ${json64k.body.byteLength} B`,
+    json64k.body,
+    'application/json',
+    undefined,
+  ],
 ] as const) {
   await row(name, async () => {
     const headers: Record<string, string> = { 'content-type': type, 'x-rumkit-key': SHOP_KEY };
