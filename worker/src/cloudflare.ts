@@ -163,6 +163,8 @@ export default {
   async queue(batch: MessageBatch<UpstreamPayload>, env: Env): Promise<void> {
     const { config, telemetry, breaker, log } = await load(env);
     const once = { ...config.upstream, retry: { ...config.upstream.retry, maxAttempts: 1 } };
+    // Cloudflare's own default when the consumer sets no max_retries.
+    const maxRetries = Number(env.RUMKIT_QUEUE_MAX_RETRIES ?? 3);
     for (const message of batch.messages) {
       const payload = message.body;
       const result = await forwardWithRetry(
@@ -178,6 +180,11 @@ export default {
         once,
       );
       if (result.kind === 'retry') {
+        if (message.attempts > maxRetries) {
+          // Its last attempt: Cloudflare moves it to the dead-letter queue, where no one counts it.
+          telemetry.metrics.spans.add({ tenant: payload.tenant, outcome: 'dropped' }, payload.spans);
+          log.warn('batch dead-lettered after its last attempt', { tenant: payload.tenant, spans: payload.spans });
+        }
         const delayMs = backoffMs(message.attempts - 1, result.afterMs, config.upstream.retry, Math.random);
         message.retry({ delaySeconds: Math.min(12 * 3600, Math.ceil(delayMs / 1000)) });
         continue;

@@ -171,6 +171,35 @@ describe('the worker in workerd', () => {
     expect(await getQueueResult(upBatch, upCtx)).toMatchObject({ retryMessages: [], explicitAcks: ['m1'] });
   });
 
+  it('counts the spans of a batch that fails its last attempt as dropped: Cloudflare dead-letters it', async () => {
+    const payload: UpstreamPayload = {
+      tenant: 'shop',
+      spans: 7,
+      contentType: 'application/x-protobuf',
+      body: new Uint8Array(0),
+    };
+    const downEnv = { ...env, RUMKIT_UPSTREAM_URL: 'http://127.0.0.1:9' };
+    // The var the worker reads is the consumer's max_retries in wrangler.toml.
+    const maxRetries = Number(env.RUMKIT_QUEUE_MAX_RETRIES);
+    expect(maxRetries).toBe(inject('queueMaxRetries'));
+    const warned = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      for (const attempts of [maxRetries, maxRetries + 1]) {
+        const ctx = createExecutionContext();
+        const batch = createMessageBatch('rumkit-forward', [
+          { id: `m${attempts}`, timestamp: new Date(), attempts, body: payload },
+        ]);
+        await worker.queue(batch, downEnv);
+        expect(await getQueueResult(batch, ctx)).toMatchObject({ retryMessages: [{ msgId: `m${attempts}` }] });
+      }
+      const deadLettered = warned.mock.calls.filter(([line]) => String(line).includes('dead-lettered'));
+      expect(deadLettered).toHaveLength(1);
+      expect(JSON.parse(String(deadLettered[0]?.[0]))).toMatchObject({ tenant: 'shop', spans: 7 });
+    } finally {
+      warned.mockRestore();
+    }
+  });
+
   it('reads its configuration from KV when there is one, and names a bad key in its log only', async () => {
     const kv = { get: async () => 'tenants: []\nupstream: { url: http://x }' };
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});

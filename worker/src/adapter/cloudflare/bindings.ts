@@ -52,6 +52,8 @@ export interface Env {
   RUMKIT_KV?: KVNamespace;
   /** Seconds a worker instance keeps the configuration before reading it again (default 60). */
   RUMKIT_CONFIG_TTL_SECONDS?: string;
+  /** The consumer's `max_retries` (wrangler.toml): a batch failing its last attempt is counted as dropped. */
+  RUMKIT_QUEUE_MAX_RETRIES?: string;
   FORWARD_QUEUE: Queue<UpstreamPayload>;
   ABUSE_LIMITER?: RateLimit;
   [name: string]: unknown;
