@@ -42,6 +42,16 @@ const post = (headers: Record<string, string>, body: RequestInit['body'] = typic
     body,
   } as RequestInit);
 
+/** A Queue message's body as the producer wrote it (the consumer only forwards the bytes). */
+const queuedBatch = (spans: number): UpstreamPayload => ({
+  tenant: 'shop',
+  spans,
+  contentType: 'application/x-protobuf',
+  body: new Uint8Array(0),
+});
+/** Nothing listens on port 9 (discard) of the loopback. */
+const upstreamDown = { ...env, RUMKIT_UPSTREAM_URL: 'http://127.0.0.1:9' };
+
 describe('the worker in workerd', () => {
   it('accepts a batch, queues it, and the Queue consumer forwards it as protobuf with the tenant', async () => {
     const res = await post({ origin: SHOP_ORIGIN });
@@ -151,16 +161,10 @@ describe('the worker in workerd', () => {
   }, 60_000);
 
   it('retries a message while the upstream is down, and acks it once delivered', async () => {
-    const payload: UpstreamPayload = {
-      tenant: 'shop',
-      spans: 1,
-      contentType: 'application/x-protobuf',
-      body: new Uint8Array(0),
-    };
-    const messages = [{ id: 'm1', timestamp: new Date(), attempts: 1, body: payload }];
+    const messages = [{ id: 'm1', timestamp: new Date(), attempts: 1, body: queuedBatch(1) }];
     const downCtx = createExecutionContext();
     const downBatch = createMessageBatch('rumkit-forward', messages);
-    await worker.queue(downBatch, { ...env, RUMKIT_UPSTREAM_URL: 'http://127.0.0.1:9' });
+    await worker.queue(downBatch, upstreamDown);
     expect(await getQueueResult(downBatch, downCtx)).toMatchObject({
       retryMessages: [{ msgId: 'm1' }],
       explicitAcks: [],
@@ -172,13 +176,6 @@ describe('the worker in workerd', () => {
   });
 
   it('counts the spans of a batch that fails its last attempt as dropped: Cloudflare dead-letters it', async () => {
-    const payload: UpstreamPayload = {
-      tenant: 'shop',
-      spans: 7,
-      contentType: 'application/x-protobuf',
-      body: new Uint8Array(0),
-    };
-    const downEnv = { ...env, RUMKIT_UPSTREAM_URL: 'http://127.0.0.1:9' };
     // The var the worker reads is the consumer's max_retries in wrangler.toml.
     const maxRetries = Number(env.RUMKIT_QUEUE_MAX_RETRIES);
     expect(maxRetries).toBe(inject('queueMaxRetries'));
@@ -187,9 +184,9 @@ describe('the worker in workerd', () => {
       for (const attempts of [maxRetries, maxRetries + 1]) {
         const ctx = createExecutionContext();
         const batch = createMessageBatch('rumkit-forward', [
-          { id: `m${attempts}`, timestamp: new Date(), attempts, body: payload },
+          { id: `m${attempts}`, timestamp: new Date(), attempts, body: queuedBatch(7) },
         ]);
-        await worker.queue(batch, downEnv);
+        await worker.queue(batch, upstreamDown);
         expect(await getQueueResult(batch, ctx)).toMatchObject({ retryMessages: [{ msgId: `m${attempts}` }] });
       }
       const deadLettered = warned.mock.calls.filter(([line]) => String(line).includes('dead-lettered'));
