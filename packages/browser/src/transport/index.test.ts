@@ -109,6 +109,18 @@ describe('createTransport: what earlier pages stored', () => {
     transport.sendStored();
     expect(requests).toHaveLength(1);
   });
+
+  it('at page hide, goes out by beacon except bodies larger than a keepalive request may be', async () => {
+    const storage = memoryStorage();
+    const tooLarge = `"${'x'.repeat(KEEPALIVE_BYTES)}"`;
+    createPersistentQueue(storage).save(['{"resourceSpans":["stored"]}', tooLarge]);
+    const beacons: string[] = [];
+    vi.stubGlobal('navigator', { onLine: true, sendBeacon: (_url: string, body: string) => !!beacons.push(body) });
+    const { transport } = transportWithStubbedFetch(storage);
+    transport.pageHidden(true);
+    await Promise.resolve();
+    expect(beacons).toEqual(['{"resourceSpans":["stored"]}']);
+  });
 });
 
 describe('createTransport: keepalive limits', () => {

@@ -190,12 +190,17 @@ export function createTransport(
     }
   }
 
+  /** What earlier pages (or hides) stored, removed from storage. */
+  function takeStored(): Outgoing[] {
+    // Bodies stored by another version of the agent may be larger than any keepalive request or beacon may be.
+    return queue
+      .take()
+      .map(outgoing)
+      .filter((item) => item.bytes <= KEEPALIVE_BYTES);
+  }
+
   function sendStored() {
-    for (const body of queue.take()) {
-      const item = outgoing(body);
-      // Bodies stored by another version of the agent may be larger than any keepalive request may be.
-      if (item.bytes <= KEEPALIVE_BYTES) outbox.push(item);
-    }
+    outbox.push(...takeStored());
     pump();
   }
 
@@ -204,7 +209,7 @@ export function createTransport(
       hidden = true;
       // What an earlier hide stored (a beacon refused over the keepalive quota) has another try when the page is
       // left: no other page of the origin may ever load. Once: what later drains store, the edge has just refused.
-      if (leaving && !left) outbox.push(...queue.take().map(outgoing));
+      if (leaving && !left) outbox.push(...takeStored());
       left ||= leaving;
       // In a microtask, so that the spans the processor ends for this same event leave in the same beacon.
       drainSoon();
