@@ -6,7 +6,7 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { Page } from '@playwright/test';
-import { expect, flushAgent, test } from './support/fixtures.ts';
+import { expect, flushAgent, openLoadedPage, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, waitFor } from './support/servers.ts';
 
 const LOADS = 200;
@@ -124,10 +124,8 @@ async function sendSpan(page: Page, name: string) {
 }
 
 test('a 429 with Retry-After: 2 is retried no sooner than 2 s later, and delivered once', async ({ page, servers }) => {
-  servers.app.pages.set('/busy', esmPage());
-  await page.goto(`${ORIGINS.app}/busy`);
   // Document load and the first web vitals are sent first, so the refused batch is the test's.
-  await waitFor(() => servers.edge.spans().some((s) => s.name === 'documentLoad'), 15_000, 'documentLoad span');
+  await openLoadedPage(page, servers, '/busy', esmPage());
   await flushAgent(page);
   servers.edge.fail(1, 429, '2');
   await sendSpan(page, 'throttled');
@@ -144,9 +142,7 @@ test('a 400 is final: the batch is dropped after its one request, and later batc
   page,
   servers,
 }) => {
-  servers.app.pages.set('/bad', esmPage());
-  await page.goto(`${ORIGINS.app}/bad`);
-  await waitFor(() => servers.edge.spans().some((s) => s.name === 'documentLoad'), 15_000, 'documentLoad span');
+  await openLoadedPage(page, servers, '/bad', esmPage());
   await flushAgent(page);
   servers.edge.fail(1, 400);
   await sendSpan(page, 'rejected');

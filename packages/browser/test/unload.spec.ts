@@ -7,7 +7,7 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { Page } from '@playwright/test';
-import { expect, flushAgent, test } from './support/fixtures.ts';
+import { expect, flushAgent, openLoadedPage, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, type ReceivedSpan, type Servers, waitFor } from './support/servers.ts';
 
 // The fetch instrumentation's span, not the document-load resource span of the same request (the page's script
@@ -82,9 +82,7 @@ test('a page hidden for another tab beacons what it holds, and sends by fetch ag
   page,
   servers,
 }) => {
-  servers.app.pages.set('/tabs', visibilityPage());
-  await page.goto(`${ORIGINS.app}/tabs`);
-  await waitFor(() => servers.edge.spans().some((s) => s.name === 'documentLoad'), 15_000, 'documentLoad span');
+  await openLoadedPage(page, servers, '/tabs', visibilityPage());
   const named = (name: string) => servers.edge.spans().filter((s) => s.name === name);
   /** Ends a span, lets it be encoded and batched, and hides the page while the batch timer (1 s) still runs. */
   const endThenHide = (name: string) =>
@@ -121,9 +119,7 @@ test('a page hidden for another tab beacons what it holds, and sends by fetch ag
  * `<prefix>-<i>`, which wait for their batch, and with `hide` switches to another tab.
  */
 async function crowdKeepaliveQuota(page: Page, servers: Servers, prefix: string, count: number, hide = false) {
-  servers.app.pages.set('/crowded', visibilityPage());
-  await page.goto(`${ORIGINS.app}/crowded`);
-  await waitFor(() => servers.edge.spans().some((s) => s.name === 'documentLoad'), 15_000, 'documentLoad span');
+  await openLoadedPage(page, servers, '/crowded', visibilityPage());
   await flushAgent(page);
   servers.edge.answerDelayMs = 3_000;
   await page.evaluate(

@@ -5,11 +5,14 @@
  * the page view they measured, even after a single-page app has moved to another route.
  */
 import type { Tracer } from '@opentelemetry/api';
-import { expect, test } from './support/fixtures.ts';
+import { expect, openLoadedPage, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, type ReceivedSpan, waitFor } from './support/servers.ts';
 
 test('LCP, CLS, FCP and TTFB on load and INP after a click arrive as web_vital spans', async ({ page, servers }) => {
-  servers.app.pages.set(
+  // The document-load span shows the deferred chunk (web vitals) is running.
+  await openLoadedPage(
+    page,
+    servers,
     '/vitals',
     esmPage({
       head: '<style>#title { font-size: 64px } #shift { height: 200px; background: #ccc }</style>',
@@ -25,9 +28,6 @@ test('LCP, CLS, FCP and TTFB on load and INP after a click arrive as web_vital s
         }, 200);`,
     }),
   );
-  await page.goto(`${ORIGINS.app}/vitals`);
-  // The document-load span shows the deferred chunk (web vitals) is running.
-  await waitFor(() => servers.edge.spans().some((s) => s.name === 'documentLoad'), 15_000, 'documentLoad span');
   await page.click('#button');
   await expect(page.locator('#status')).toHaveText('clicked');
   // web-vitals processes interactions in an idle callback (at most 1 s later); one still queued when the

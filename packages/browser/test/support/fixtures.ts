@@ -7,7 +7,7 @@
  *     test('…', async ({ page, servers }) => { … });
  */
 import { test as base, expect, type Page } from '@playwright/test';
-import { type Servers, startServers } from './servers.ts';
+import { ORIGINS, type Servers, startServers, waitFor } from './servers.ts';
 
 export const test = base.extend<{ pageErrors: string[] }, { servers: Servers }>({
   servers: [
@@ -37,6 +37,16 @@ export const test = base.extend<{ pageErrors: string[] }, { servers: Servers }>(
 export async function flushAgent(page: Page): Promise<void> {
   await page.waitForFunction(() => 'rum' in window);
   await page.evaluate(() => (window as unknown as { rum: { flush(): Promise<void> } }).rum.flush());
+}
+
+/**
+ * Serves `html` at `path`, opens it, and waits for its documentLoad span: the agent's chunk loaded after `load`
+ * (document load, web vitals) is running, and what the page sent at start-up has arrived.
+ */
+export async function openLoadedPage(page: Page, servers: Servers, path: string, html: string): Promise<void> {
+  servers.app.pages.set(path, html);
+  await page.goto(`${ORIGINS.app}${path}`);
+  await waitFor(() => servers.edge.spans().some((s) => s.name === 'documentLoad'), 15_000, 'documentLoad span');
 }
 
 export { expect };
