@@ -1,7 +1,8 @@
 /**
  * The edge's sampling rate for this key (`GET /v1/config`), which caps the agent's own `sampleRate`. The edge
- * honours what the browser decided — the backend followed that decision through `traceparent` — so a browser
- * sampling above the tenant's rate would keep traces the tenant's rate drops. The last answer is kept in
+ * keeps the browser's decisions only up to the tenant's rate, so a browser sampling above it would keep traces
+ * whose browser spans the edge then drops, while the backend, which followed the browser's decision through
+ * `traceparent`, keeps its side of them. The last answer is kept in
  * storage, so a page's first spans, started before the answer arrives, already use it. The request is the
  * returned function's, which the agent calls after the page's `load`: a fetch call costs start-up several
  * milliseconds, and the stored rate serves until then.

@@ -56,15 +56,34 @@ describe('sample', () => {
     expect(new Set(spansOf(batch).map((s) => s.traceState))).toEqual(new Set(['ot=th:c,vendor=x']));
   });
 
-  it('honours a decision the browser already made, whatever the edge rate', () => {
-    const never = thresholdForRate(0);
+  it("keeps a sender's stricter threshold, and the spans it kept alone", () => {
+    const ids = Array.from({ length: 200 }, (_, i) => traceId(i));
+    const batch = batchOf(ids.map((id) => ({ traceId: id, traceState: 'ot=th:c', flags: 0x101 })));
+    sample(batch, thresholdForRate(0.5));
+    const kept = spansOf(batch);
+    expect(kept.map((s) => s.traceId)).toEqual(ids.filter((id) => isTraceSampled(id, thresholdForRate(0.25))));
+    expect(kept.length).toBeGreaterThan(30);
+    expect(new Set(kept.map((s) => s.traceState))).toEqual(new Set(['ot=th:c']));
+  });
+
+  it("raises a sender's lower threshold to the tenant's, so writing ot=th cannot exceed the tenant's rate", () => {
+    const ids = Array.from({ length: 200 }, (_, i) => traceId(i));
+    const batch = batchOf(ids.map((id) => ({ traceId: id, traceState: 'ot=th:0;rv=x,vendor=y', flags: 0x101 })));
+    sample(batch, thresholdForRate(0.25));
+    const kept = spansOf(batch);
+    expect(kept.map((s) => s.traceId)).toEqual(ids.filter((id) => isTraceSampled(id, thresholdForRate(0.25))));
+    expect(new Set(kept.map((s) => s.traceState))).toEqual(new Set(['ot=th:c;rv=x,vendor=y']));
+  });
+
+  it('drops what the sender dropped, and everything at rate 0', () => {
     const batch = batchOf([
-      { traceState: 'ot=th:c', flags: 0x101 }, // kept by the browser's 25 % sampler
       { flags: 0x100 }, // the browser's flags say "not sampled"
+      { traceState: 'ot=th:0', flags: 0x101 }, // kept by the browser at 100 %
       { flags: 0x101 }, // sampled by a parent, no threshold: undecided here
     ]);
-    expect(sample(batch, never)).toEqual({ kept: 1, sampledOut: 2 });
-    expect(spansOf(batch)[0]?.traceState).toBe('ot=th:c');
+    expect(sample(batch, thresholdForRate(0))).toEqual({ kept: 0, sampledOut: 3 });
+    const undecided = batchOf([{ flags: 0x100 }, { flags: 0x101 }, { flags: 0 }]);
+    expect(sample(undecided, thresholdForRate(1))).toEqual({ kept: 2, sampledOut: 1 });
   });
 
   it('keeps everything at rate 1 without touching tracestate, and removes emptied scopes', () => {

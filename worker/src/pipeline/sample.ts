@@ -4,13 +4,21 @@
  *
  *     const { kept, sampledOut } = sample(batch, thresholdForRate(tenant.sampleRate));
  *
- * A span the browser already decided on is honoured as it is, since the backend followed the same decision
- * through `traceparent`: a span whose tracestate carries `ot=th` was kept by the browser's sampler, and a
- * span whose flags say "not sampled" was dropped by it. Only undecided spans are sampled here; those kept
- * get `ot=th:<threshold>` written into their tracestate, so the collector and Tempo can extrapolate counts.
- * RUM metrics are taken before this stage, from every accepted span.
+ * The sender's decision is composed with the tenant's rate the way the specification's "equalizing" samplers
+ * do: a span whose flags say "not sampled" was dropped by the browser and stays dropped; a span whose
+ * tracestate carries `ot=th` is kept at the stricter of its threshold and the tenant's, so an agent sampling
+ * below the tenant's rate keeps its own decision (the backend followed it through `traceparent`), while a
+ * sender cannot raise its share above the tenant's rate by writing a low threshold. Kept spans carry the
+ * threshold that applied in `ot=th`, so the collector and Tempo can extrapolate counts. RUM metrics are taken
+ * before this stage, from every accepted span.
  */
-import { type ExportTraceServiceRequest, isTraceSampled, thresholdFromTraceState, withThreshold } from '@rumkit/otlp';
+import {
+  type ExportTraceServiceRequest,
+  isTraceSampled,
+  thresholdForRate,
+  thresholdFromTraceState,
+  withThreshold,
+} from '@rumkit/otlp';
 
 /**
  * W3C trace flag "sampled", and OTLP's bit 8 ("the parent's is-remote state is known"). Senders that set bit 8
@@ -19,6 +27,7 @@ import { type ExportTraceServiceRequest, isTraceSampled, thresholdFromTraceState
  */
 const SAMPLED = 0x1;
 const HAS_FLAGS = 0x100;
+const ALL = thresholdForRate(1);
 
 export interface SampleResult {
   kept: number;
@@ -29,25 +38,21 @@ export interface SampleResult {
 export function sample(request: ExportTraceServiceRequest, threshold: string): SampleResult {
   let kept = 0;
   let sampledOut = 0;
-  const keepAll = threshold === '0'.repeat(14);
   // The spans of a batch share a handful of tracestates (the agent writes the same `ot=th` on each, and
-  // other senders none): whether each distinct one carries a threshold, and its rewrite with ours, are worked
-  // out once per batch. (isTraceSampled still reads an undecided span's tracestate for an explicit `rv`.)
-  const decidedByBrowser = new Map<string, boolean>();
-  const withOurThreshold = new Map<string | undefined, string>();
+  // other senders none): the threshold each one leads to, and the tracestate a kept span leaves with, are
+  // worked out once per batch.
+  const decisions = new Map<string | undefined, Decision>();
   for (const rs of request.resourceSpans) {
     for (const ss of rs.scopeSpans) {
       ss.spans = ss.spans.filter((span) => {
         const flags = span.flags ?? 0;
         const { traceState } = span;
-        let keep: boolean;
-        if (flags & HAS_FLAGS && !(flags & SAMPLED)) keep = false;
-        else if (traceState !== undefined && cached(decidedByBrowser, traceState, hasThreshold)) keep = true;
-        else {
-          keep = keepAll || isTraceSampled(span.traceId, threshold, traceState);
-          if (keep && !keepAll) {
-            span.traceState = cached(withOurThreshold, traceState, (state) => withThreshold(state, threshold));
-          }
+        const droppedBySender = (flags & HAS_FLAGS) !== 0 && (flags & SAMPLED) === 0;
+        let keep = false;
+        if (!droppedBySender) {
+          const decision = cached(decisions, traceState, (state) => decide(state, threshold));
+          keep = decision.keepAll || isTraceSampled(span.traceId, decision.threshold, traceState);
+          if (keep) span.traceState = decision.traceState;
         }
         if (keep) kept++;
         else sampledOut++;
@@ -60,8 +65,21 @@ export function sample(request: ExportTraceServiceRequest, threshold: string): S
   return { kept, sampledOut };
 }
 
-function hasThreshold(traceState: string): boolean {
-  return thresholdFromTraceState(traceState) !== undefined;
+interface Decision {
+  threshold: string;
+  keepAll: boolean;
+  /** The tracestate of a kept span. */
+  traceState: string | undefined;
+}
+
+function decide(traceState: string | undefined, ours: string): Decision {
+  const theirs = thresholdFromTraceState(traceState);
+  // Thresholds are 14-digit hex strings, which compare as their numbers do; ours may also be 'never' (rate 0),
+  // which sorts above every hex string, as the strictest threshold should.
+  if (theirs !== undefined && theirs >= ours) return { threshold: theirs, keepAll: false, traceState };
+  // At rate 1 (which no sender's threshold is below) an undecided span's tracestate is left alone.
+  const keepAll = ours === ALL;
+  return { threshold: ours, keepAll, traceState: keepAll ? traceState : withThreshold(traceState, ours) };
 }
 
 function cached<K, V>(cache: Map<K, V>, key: K, compute: (key: K) => V): V {
