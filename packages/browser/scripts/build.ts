@@ -22,14 +22,24 @@ import { CHUNK_GLOBAL } from '../src/lib/chunkGlobal.ts';
 const root = path.resolve(fileURLToPath(import.meta.url), '../..');
 const dist = path.join(root, 'dist');
 
+const esm = (pkg: string) => path.join(root, '../../node_modules/@opentelemetry', pkg, 'build/esm');
+const INSTRUMENTATIONS = ['instrumentation-fetch', 'instrumentation-document-load', 'instrumentation-xml-http-request'];
+
+/** The first of an OpenTelemetry package's ESM files (outside `except`) whose code matches `pattern`. */
+function fileMatching(pkg: string, pattern: RegExp, except = /^$/): string | undefined {
+  return readdirSync(esm(pkg), { recursive: true, encoding: 'utf8' }).find(
+    (file) =>
+      file.endsWith('.js') && !except.test(file) && pattern.test(readFileSync(path.join(esm(pkg), file), 'utf8')),
+  );
+}
+
 /**
  * `sdk-trace-web` (which document load imports) and `web-common` (which fetch imports) each carry the same
  * `PerformanceTimingNames` enum; the page gets one copy, web-common's, which lives in the first script. The
  * build stops if a release makes the two differ.
  */
 export function oneTimingNamesEnum(): Plugin {
-  const copy = (pkg: string) =>
-    path.join(root, '../../node_modules/@opentelemetry', pkg, 'build/esm/enums/PerformanceTimingNames.js');
+  const copy = (pkg: string) => path.join(esm(pkg), 'enums/PerformanceTimingNames.js');
   const code = (file: string) =>
     readFileSync(file, 'utf8')
       .replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
@@ -54,13 +64,9 @@ export function oneTimingNamesEnum(): Plugin {
  * imports the logs API or if one of the instrumentations starts using its logger.
  */
 export function noLogsApi(): Plugin {
-  const esm = (pkg: string) => path.join(root, '../../node_modules/@opentelemetry', pkg, 'build/esm');
-  for (const pkg of ['instrumentation-fetch', 'instrumentation-document-load', 'instrumentation-xml-http-request']) {
-    for (const file of readdirSync(esm(pkg), { recursive: true, encoding: 'utf8' })) {
-      if (file.endsWith('.js') && /\blogger\b|_logger\b/.test(readFileSync(path.join(esm(pkg), file), 'utf8'))) {
-        throw new Error(`@opentelemetry/${pkg}/${file} uses its logger: drop the no-op logs API`);
-      }
-    }
+  for (const pkg of INSTRUMENTATIONS) {
+    const file = fileMatching(pkg, /\blogger\b|_logger\b/);
+    if (file) throw new Error(`@opentelemetry/${pkg}/${file} uses its logger: drop the no-op logs API`);
   }
   return {
     name: 'no-logs-api',
@@ -81,8 +87,55 @@ export function noLogsApi(): Plugin {
   };
 }
 
+/**
+ * Nothing the agent bundles records a metric: the SDK's own `otel.sdk.span.*` metrics go to the meter provider
+ * given to the `TracerProvider` (the agent gives none, so a no-op meter gets them), and the bundled
+ * instrumentations create no instruments. So the SDK's per-span bookkeeping for those metrics is left out, and
+ * the metrics API (its global registry and no-op classes) with it: instrumentations take a meter they never use.
+ * The build stops if an instrumentation or the SDK's tracer starts to use a meter.
+ */
+export function noMetrics(): Plugin {
+  for (const pkg of INSTRUMENTATIONS) {
+    const file = fileMatching(pkg, /\bmeter\b|_meter\b|\bmetrics\.\w/);
+    if (file) throw new Error(`@opentelemetry/${pkg}/${file} uses metrics: drop the no-metrics stubs`);
+  }
+  // The span processors (under export/) have metrics of their own; the agent bundles none of them.
+  const sdkFile = fileMatching(
+    'sdk-trace',
+    /\.create(Counter|UpDownCounter|Histogram|Gauge|Observable)/,
+    /^(export\/|TracerMetrics)/,
+  );
+  if (sdkFile) throw new Error(`@opentelemetry/sdk-trace/${sdkFile} records metrics: drop the no-metrics stubs`);
+  const stubs: Record<string, { importer: string; contents: string }> = {
+    './TracerMetrics': {
+      importer: path.join(esm('sdk-trace'), 'Tracer.js'),
+      contents: 'const done = () => {}; export class TracerMetrics { startSpan() { return done; } }',
+    },
+    './metrics-api': {
+      importer: path.join(esm('api'), 'index.js'),
+      contents: 'export const metrics = { getMeter() {} };',
+    },
+    './metrics/NoopMeter': {
+      importer: path.join(esm('api'), 'index.js'),
+      contents: 'export const createNoopMeter = () => {};',
+    },
+  };
+  return {
+    name: 'no-metrics',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/(TracerMetrics|metrics-api|metrics\/NoopMeter)$/ }, (args) =>
+        stubs[args.path]?.importer === args.importer ? { path: args.path, namespace: 'no-metrics' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'no-metrics' }, (args) => ({
+        contents: stubs[args.path]?.contents,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 /** What the package's build does to OpenTelemetry's modules; size.ts applies the same. */
-export const packagePlugins = (): Plugin[] => [oneTimingNamesEnum(), noLogsApi()];
+export const packagePlugins = (): Plugin[] => [oneTimingNamesEnum(), noLogsApi(), noMetrics()];
 
 const common: BuildOptions = {
   bundle: true,
