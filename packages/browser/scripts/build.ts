@@ -134,8 +134,31 @@ export function noMetrics(): Plugin {
   };
 }
 
+/**
+ * The SDK's span, tracer and tracer provider each carry a `nodejs.util.inspect.custom` method, for Node's
+ * `console.log`; browsers never call it. The build cuts the three methods (and the helpers they import) out.
+ * It stops if a release changes those files so that the cut no longer applies exactly once in each.
+ */
+export function noNodeInspect(): Plugin {
+  const method = /\n {4}\[inspectCustom\]\(depth, options, inspect\) \{\n[\s\S]*?\n {4}\}\n/g;
+  const importLine = /^import \{ formatInspect, inspectCustom, settledResourceAttributes, \} from '\.\/inspect';\n/m;
+  return {
+    name: 'no-node-inspect',
+    setup(b) {
+      b.onLoad({ filter: /@opentelemetry\/sdk-trace\/build\/esm\/(Span|Tracer|TracerProvider)\.js$/ }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        const contents = source.replace(importLine, '').replace(method, '\n');
+        if (source.match(method)?.length !== 1 || /inspectCustom|formatInspect|settledResource/.test(contents)) {
+          throw new Error(`${args.path}: its inspect method changed shape; update or drop noNodeInspect`);
+        }
+        return { contents, loader: 'js' };
+      });
+    },
+  };
+}
+
 /** What the package's build does to OpenTelemetry's modules; size.ts applies the same. */
-export const packagePlugins = (): Plugin[] => [oneTimingNamesEnum(), noLogsApi(), noMetrics()];
+export const packagePlugins = (): Plugin[] => [oneTimingNamesEnum(), noLogsApi(), noMetrics(), noNodeInspect()];
 
 const common: BuildOptions = {
   bundle: true,
