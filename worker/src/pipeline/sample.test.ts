@@ -47,32 +47,33 @@ describe('sample', () => {
     expect(new Set(keptPerTrace.values())).toEqual(new Set([4]));
   });
 
-  it('decides as the browser and backend do, from the trace id alone, and writes ot=th', () => {
-    const threshold = thresholdForRate(0.25);
+  /** Samples 200 traces, one span each carrying `traceState`, at the tenant's `rate`. */
+  const sampleTraces = (traceState: string, rate: number, flags?: number) => {
     const ids = Array.from({ length: 200 }, (_, i) => traceId(i));
-    const batch = batchOf(ids.map((id) => ({ traceId: id, traceState: 'vendor=x' })));
-    sample(batch, threshold);
-    expect(spansOf(batch).map((s) => s.traceId)).toEqual(ids.filter((id) => isTraceSampled(id, threshold)));
-    expect(new Set(spansOf(batch).map((s) => s.traceState))).toEqual(new Set(['ot=th:c,vendor=x']));
+    const batch = batchOf(ids.map((id) => ({ traceId: id, traceState, flags })));
+    sample(batch, thresholdForRate(rate));
+    const kept = spansOf(batch);
+    const keptAt = (keptRate: number) => ids.filter((id) => isTraceSampled(id, thresholdForRate(keptRate)));
+    return { keptIds: kept.map((s) => s.traceId), keptAt, traceStates: new Set(kept.map((s) => s.traceState)) };
+  };
+
+  it('decides as the browser and backend do, from the trace id alone, and writes ot=th', () => {
+    const { keptIds, keptAt, traceStates } = sampleTraces('vendor=x', 0.25);
+    expect(keptIds).toEqual(keptAt(0.25));
+    expect(traceStates).toEqual(new Set(['ot=th:c,vendor=x']));
   });
 
   it("keeps a sender's stricter threshold, and the spans it kept alone", () => {
-    const ids = Array.from({ length: 200 }, (_, i) => traceId(i));
-    const batch = batchOf(ids.map((id) => ({ traceId: id, traceState: 'ot=th:c', flags: 0x101 })));
-    sample(batch, thresholdForRate(0.5));
-    const kept = spansOf(batch);
-    expect(kept.map((s) => s.traceId)).toEqual(ids.filter((id) => isTraceSampled(id, thresholdForRate(0.25))));
-    expect(kept.length).toBeGreaterThan(30);
-    expect(new Set(kept.map((s) => s.traceState))).toEqual(new Set(['ot=th:c']));
+    const { keptIds, keptAt, traceStates } = sampleTraces('ot=th:c', 0.5, 0x101);
+    expect(keptIds).toEqual(keptAt(0.25));
+    expect(keptIds.length).toBeGreaterThan(30);
+    expect(traceStates).toEqual(new Set(['ot=th:c']));
   });
 
   it("raises a sender's lower threshold to the tenant's, so writing ot=th cannot exceed the tenant's rate", () => {
-    const ids = Array.from({ length: 200 }, (_, i) => traceId(i));
-    const batch = batchOf(ids.map((id) => ({ traceId: id, traceState: 'ot=th:0;rv=x,vendor=y', flags: 0x101 })));
-    sample(batch, thresholdForRate(0.25));
-    const kept = spansOf(batch);
-    expect(kept.map((s) => s.traceId)).toEqual(ids.filter((id) => isTraceSampled(id, thresholdForRate(0.25))));
-    expect(new Set(kept.map((s) => s.traceState))).toEqual(new Set(['ot=th:c;rv=x,vendor=y']));
+    const { keptIds, keptAt, traceStates } = sampleTraces('ot=th:0;rv=x,vendor=y', 0.25, 0x101);
+    expect(keptIds).toEqual(keptAt(0.25));
+    expect(traceStates).toEqual(new Set(['ot=th:c;rv=x,vendor=y']));
   });
 
   it('drops what the sender dropped, and everything at rate 0', () => {
