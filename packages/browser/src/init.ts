@@ -108,9 +108,11 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
     transport.sendStored();
     askEdge();
     options.loadDeferred().then(
-      (deferred) => {
-        if (!stopped) disposers.push(deferred.startDeferred(provider, tracer, views.current));
-      },
+      // In a task of its own: evaluating the chunk already filled the task that brought it.
+      (deferred) =>
+        setTimeout(() => {
+          if (!stopped) disposers.push(deferred.startDeferred(provider, tracer, views.current));
+        }),
       (error) => log('document load and web vitals failed to load', error),
     );
   });

@@ -45,6 +45,26 @@ test('document load spans are parented to the backend trace from <meta name="tra
   expect(pageErrors).toEqual([]);
 });
 
+test("every resource of a page with many gets its resourceFetch span under the document's load", async ({
+  page,
+  servers,
+}) => {
+  // More resources than the agent makes spans for in one task (RESOURCES_PER_TASK), so the spans come in lots.
+  const images = Array.from({ length: 30 }, (_, i) => `<img src="/img-${i}.svg" alt="">`).join('');
+  servers.app.pages.set('/many', esmPage({ head: images }));
+  await page.goto(`${ORIGINS.app}/many`);
+  await flushAgent(page);
+  const imageSpans = () =>
+    named(servers.edge.spans(), 'resourceFetch').filter((s) =>
+      /\/img-\d+\.svg$/.test(String(s.attributes['url.full'])),
+    );
+  await waitFor(() => imageSpans().length >= 30 || undefined, 15_000, '30 image resourceFetch spans');
+  const [load] = named(servers.edge.spans(), 'documentLoad');
+  expect(new Set(imageSpans().map((s) => s.attributes['url.full'])).size).toBe(30);
+  expect(imageSpans().length).toBe(30);
+  expect(new Set(imageSpans().map((s) => s.parentSpanId))).toEqual(new Set([load?.spanId]));
+});
+
 test('document load spans follow a Server-Timing traceparent when the page has no meta tag', async ({
   page,
   servers,
