@@ -26,13 +26,14 @@ const json = fixtureBytes('typical.json');
 const json64k = (() => {
   const batch = JSON.parse(new TextDecoder().decode(json)) as ExportTraceServiceRequest;
   const scopes = batch.resourceSpans.flatMap((rs) => rs.scopeSpans);
-  let body = JSON.stringify(batch);
-  while (body.length > 65_536) {
+  const encode = () => new TextEncoder().encode(JSON.stringify(batch));
+  let body = encode();
+  while (body.byteLength > 65_536) {
     const last = scopes.findLast((ss) => ss.spans.length) as (typeof scopes)[number];
     last.spans.pop();
-    body = JSON.stringify(batch);
+    body = encode();
   }
-  return { body: new TextEncoder().encode(body), spans: scopes.reduce((n, ss) => n + ss.spans.length, 0) };
+  return { body, spans: scopes.reduce((n, ss) => n + ss.spans.length, 0) };
 })();
 const gz = fixtureBytes('typical.json.gz');
 const pb = fixtureBytes('typical.pb');

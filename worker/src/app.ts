@@ -83,7 +83,6 @@ export function createApp(
     if (isRejection(auth)) return auth;
     const { ip, geo } = runtime.client(c);
     const refusal = await limit(ip, auth.key.id, nowMs);
-    // Refused once a valid key named its tenant: counted against that tenant.
     return refusal ? { ...refusal, tenant: auth.tenant.id } : { ...auth, geo };
   };
 

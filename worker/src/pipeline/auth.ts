@@ -58,7 +58,6 @@ export function authenticate(
   }
   if (!found) return reject('unauthorized', 'the ingest key is not valid');
   const refusal = refuseKeyUse(found.key, credentials, nowMs);
-  // Refused once a valid key named its tenant: counted against that tenant.
   return refusal ? { ...refusal, tenant: found.tenant.id } : { tenant: found.tenant, key: found.key };
 }
 
