@@ -99,6 +99,8 @@ describe('encodeTraceRequest', () => {
       kvlistValue: {
         values: [
           { key: 'text', value: { stringValue: `héllo ✓ 🎉 ${'x'.repeat(70_000)}` } },
+          { key: 'café', value: { stringValue: 'ünï ✓ 🎉' } },
+          { key: 'medium', value: { stringValue: `é${'x'.repeat(200)}` } },
           { key: 'neg', value: { intValue: '-9223372036854775808' } },
           { key: 'max', value: { intValue: '9223372036854775807' } },
           { key: 'pi', value: { doubleValue: Math.PI } },
@@ -119,6 +121,7 @@ describe('encodeTraceRequest', () => {
       '4294967296',
       '9007199254740993',
       '1732000000123456789',
+      '1732000000000000001',
       '18446744073709551615',
     ]) {
       const request = requestWithAttribute({ boolValue: true });
@@ -128,6 +131,28 @@ describe('encodeTraceRequest', () => {
       span.endTimeUnixNano = time;
       const decoded = decodeTraceRequest(encodeTraceRequest(request)).resourceSpans[0]?.scopeSpans[0]?.spans[0];
       expect([decoded?.startTimeUnixNano, decoded?.endTimeUnixNano]).toEqual([time, time]);
+    }
+  });
+
+  it('writes int64 values exactly on both sides of the fast path for small non-negative ones', () => {
+    const cases: Array<[string | number, string]> = [
+      ['0', '0'],
+      ['127', '127'],
+      ['128', '128'],
+      ['4294967296', '4294967296'],
+      ['999999999999999', '999999999999999'], // 15 digits: the longest string without BigInt
+      ['9007199254740993', '9007199254740993'], // 2^53 + 1: not exact as a double
+      ['-1', '-1'],
+      ['007', '7'],
+      ['12 ', '12'], // not plain digits: read as BigInt reads it
+      [42, '42'],
+      [2 ** 53 - 1, '9007199254740991'],
+      [-5, '-5'],
+    ];
+    for (const [intValue, expected] of cases) {
+      const encoded = encodeTraceRequest(requestWithAttribute({ intValue }));
+      const decoded = decodeTraceRequest(encoded).resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes?.[0];
+      expect([intValue, decoded?.value.intValue]).toEqual([intValue, expected]);
     }
   });
 });
