@@ -241,6 +241,10 @@ describe('configured rules', () => {
     expect(scrubOne('https://x.example/?customerid=7&orderreference=1', 'url.full', config)).toBe(
       'https://x.example/?customerid=7&orderreference=1',
     );
+    // Parameter names match in any case.
+    expect(scrubOne('https://x.example/?PASSWORD=hunter2&OrderRef=9&CUSTOMER=al', 'url.full', config)).toBe(
+      'https://x.example/?PASSWORD=[Filtered]&OrderRef=[Filtered]&CUSTOMER=[customer]',
+    );
   });
 
   it('take one group of the combined expression for all their keys, and name the limit on patterns', () => {

@@ -68,12 +68,31 @@ const SENSITIVE_PARAMS = `${SENSITIVE_WORDS}|code|e-?mail|tel|mobile|sig|card`;
 /** A query or fragment parameter whose name contains a sensitive word, or one of `extraWords`. */
 function sensitiveParamPattern(extraWords: readonly string[]): string {
   const words = [SENSITIVE_PARAMS, ...extraWords.map(escapeRegExp)].join('|');
-  return `[?&#;][\\w.-]{0,40}?(?i:${words})(?:[_.-][\\w.-]{0,40})?=[^&#\\s]+`;
+  return `[?&#;][\\w.-]{0,40}?(?:${caseless(words)})(?:[_.-][\\w.-]{0,40})?=[^&#\\s]+`;
 }
 
 /** A query or fragment parameter with one of these exact names (a configured rule's `keys`). */
 function namedParamPattern(names: readonly string[]): string {
-  return `[?&#;](?i:${names.map(escapeRegExp).join('|')})=[^&#\\s]+`;
+  return `[?&#;](?:${caseless(names.map(escapeRegExp).join('|'))})=[^&#\\s]+`;
+}
+
+/**
+ * A pattern whose letters match either case (`[pP][aA]…`). The combined expression cannot take the `i` flag,
+ * which would loosen every other rule, and inline modifiers (`(?i:…)`) need V8 12.5: Node 22 has 12.4.
+ * Escapes are copied as they are; the patterns given here have no character classes with letters.
+ */
+function caseless(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i] as string;
+    if (char === '\\') out += char + (pattern[++i] ?? '');
+    else {
+      const lower = char.toLowerCase();
+      const upper = char.toUpperCase();
+      out += lower !== upper && lower.length === 1 && upper.length === 1 ? `[${lower}${upper}]` : char;
+    }
+  }
+  return out;
 }
 
 const hasParam = (_: string, f: TextFeatures) => f.equals && f.paramStart;
