@@ -58,6 +58,18 @@ describe('parseConfig', () => {
     );
   });
 
+  it('rejects backreferences and named groups in scrub patterns, which the combined expression would renumber', () => {
+    for (const pattern of [`(['"])secret-\\w+\\1`, '(?<q>x)\\k<q>', '(?<quote>")']) {
+      expect(() => parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern }] } })).toThrow(
+        /^scrub\.rules\[0\]\.pattern: backreferences and named groups are not supported/,
+      );
+    }
+    // An escaped backslash before a digit, lookbehind and non-capturing groups are fine.
+    for (const pattern of ['C:\\\\1', '(?<=id=)\\d+', '(?:a|b)(c)']) {
+      expect(() => parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern }] } })).not.toThrow();
+    }
+  });
+
   it('rejects an empty sensitive word, which would make every key and parameter sensitive', () => {
     expect(() => parseConfig({ ...minimal, scrub: { sensitiveKeys: ['orderref', ''] } })).toThrow(
       /^scrub\.sensitiveKeys\[1\]: expected a word/,

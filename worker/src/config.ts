@@ -46,6 +46,9 @@ const KeySchema = v.strictObject({
   tokenSecret: v.optional(secret),
 });
 
+/** `\1`, `\k<name>` or `(?<name>…)` in a pattern, once escaped backslashes (`\\`) are taken out. */
+const GROUP_REFERENCE = /\\(?:[1-9]|k<)|\(\?<(?![=!])/;
+
 const ScrubMethod = v.picklist(['remove', 'replace', 'mask', 'hash']);
 
 const ScrubRuleSchema = v.pipe(
@@ -63,6 +66,10 @@ const ScrubRuleSchema = v.pipe(
             return false;
           }
         }, 'expected a valid JavaScript regular expression'),
+        v.check(
+          (p) => !GROUP_REFERENCE.test(p.replaceAll('\\\\', '')),
+          'backreferences and named groups are not supported (every pattern runs inside one combined expression, where they would point at other groups)',
+        ),
       ),
     ),
     /** …or the whole value of these attribute keys (or query parameters) is. */
