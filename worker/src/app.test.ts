@@ -246,6 +246,22 @@ describe('other routes', () => {
     expect(JSON.stringify(body.request)).not.toEqual(JSON.stringify(typicalBatch()));
   });
 
+  it('shows hashed values without their digest in a dry run, so the public key cannot hash guesses', async () => {
+    const { post, delivered } = setup({
+      scrub: { methods: { email: 'hash' }, hashSecret: 'a-deployment-secret-of-some-length' },
+    });
+    const batch = typicalBatch();
+    spansIn(batch)[0]?.attributes?.push({ key: 'note', value: { stringValue: 'write to jane@example.com' } });
+    const body = JSON.stringify(batch);
+    const note = (request: ExportTraceServiceRequest) =>
+      spansIn(request)[0]?.attributes?.find((kv) => kv.key === 'note')?.value.stringValue;
+
+    const dryRun = await post({ 'x-rumkit-key': SHOP_KEY }, body, '/v1/scrub/dry-run');
+    expect(note(((await dryRun.json()) as { request: ExportTraceServiceRequest }).request)).toBe('write to [hash]');
+    expect((await post({ 'x-rumkit-key': SHOP_KEY }, body)).status).toBe(200);
+    expect(note(decodeTraceRequest(delivered[0]?.body as Uint8Array))).toMatch(/^write to \[hash:[0-9a-f]{16}\]$/);
+  });
+
   it('reports health with the upstream state', async () => {
     const res = await setup().app.request('/health');
     expect(await res.json()).toEqual({ status: 'ok', upstream: { reachable: true, circuit: 'closed' } });

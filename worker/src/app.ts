@@ -196,7 +196,7 @@ export function createApp(
     if (isRejection(admitted)) return fail(c, admitted);
     const checked = await readBatch(c, now(), undefined);
     if (isRejection(checked)) return fail(c, checked);
-    const redactions = scrubbers.get(admitted.tenant.id)?.scrub(checked.request) ?? {};
+    const redactions = scrubbers.get(admitted.tenant.id)?.scrub(checked.request, { dryRun: true }) ?? {};
     return c.json({ request: checked.request, redactions, rejectedSpans: checked.rejectedSpans });
   });
 

@@ -28,8 +28,12 @@ export type ScrubMethod = 'remove' | 'replace' | 'mask' | 'hash';
 export type RedactionCounts = Record<string, number>;
 
 export interface Scrubber {
-  /** Scrubs the batch in place and returns how many redactions each rule made. */
-  scrub(request: ExportTraceServiceRequest): RedactionCounts;
+  /**
+   * Scrubs the batch in place and returns how many redactions each rule made. A dry run (what the
+   * dry-run route shows to anyone holding a public key) writes `[hash]` without the digest, so it cannot
+   * serve to hash guesses with the deployment's secret.
+   */
+  scrub(request: ExportTraceServiceRequest, options?: { dryRun?: boolean }): RedactionCounts;
 }
 
 /** What a redaction is counted as and how it is made. */
@@ -362,6 +366,7 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
   let activeRules: PatternRule[] = [];
 
   let counts: RedactionCounts = {};
+  let dryRun = false;
   const count = (name: string) => {
     counts[name] = (counts[name] ?? 0) + 1;
   };
@@ -373,6 +378,7 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
       case 'mask':
         return secret.replace(/[^\s.@:/-]/g, '*');
       case 'hash':
+        if (dryRun) return '[hash]';
         return `[hash:${createHmac('sha256', hashSecret as string)
           .update(secret)
           .digest('hex')
@@ -484,8 +490,9 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
   };
 
   return {
-    scrub(request) {
+    scrub(request, options) {
       counts = {};
+      dryRun = options?.dryRun ?? false;
       for (const rs of request.resourceSpans) {
         if (rs.resource) rs.resource.attributes = scrubAttributes(rs.resource.attributes);
         for (const ss of rs.scopeSpans) {
