@@ -3,6 +3,7 @@ import { decodeTraceRequest, decodeTraceResponse, type ExportTraceServiceRequest
 import { describe, expect, it } from 'vitest';
 import { createApp } from './app.ts';
 import { createLogger } from './log.ts';
+import { reject } from './pipeline/rejection.ts';
 import { chunkedBody } from './testing/chunkedBody.ts';
 import {
   BLOG_KEY,
@@ -197,6 +198,14 @@ describe('POST /v1/traces', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
     expect(await res.json()).toMatchObject({ error: 'queue_overflow' });
+  });
+
+  it('counts no span, redaction or RUM metric of a batch the delivery refused, which the sender sends again', async () => {
+    const { app, post } = setup({}, { deliver: async () => reject('queue_overflow', 'the spool is full', 5) });
+    expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(503);
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toContain('rumkit_edge_requests_total{tenant="shop",outcome="queue_overflow"} 1');
+    expect(text).not.toMatch(/rumkit_edge_spans_total\{|rumkit_edge_redactions_total\{|rumkit_page_views_total\{/);
   });
 
   it('consults the runtime’s abuse guard', async () => {

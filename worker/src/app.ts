@@ -140,20 +140,22 @@ export function createApp(
     const checked = await readBatch(c, receivedAtMs, skewMs); // decode, validate
     if (isRejection(checked)) return refuse(checked);
     const batch = checked.request;
+    const redactions = scrubbers.get(tenant)?.scrub(batch) ?? {}; // scrub
+    const sampled = sample(batch, thresholds.get(tenant) as string); // sample
+    const { kept, sampledOut } = sampled;
+    enricher.enrich(sampled.request, { skewMs, userAgent: c.req.header('user-agent'), geo: admitted.geo }); // enrich
+    if (kept > 0) {
+      const payloads = encodeInParts(sampled.request, tenant, config.upstream.protocol, runtime.maxPayloadBytes);
+      const refused = await runtime.deliver(payloads, c); // forward
+      // Nothing of a refused batch is counted: the sender sends it again.
+      if (refused) return refuse(refused);
+    }
     metrics.spans.add({ tenant, outcome: 'received' }, checked.acceptedSpans + checked.rejectedSpans);
     metrics.spans.add({ tenant, outcome: 'accepted' }, checked.acceptedSpans);
     if (checked.rejectedSpans) metrics.spans.add({ tenant, outcome: 'rejected' }, checked.rejectedSpans);
-    const redactions = scrubbers.get(tenant)?.scrub(batch) ?? {}; // scrub
-    for (const [rule, count] of Object.entries(redactions)) metrics.redactions.add({ tenant, rule }, count);
-    measure(batch, tenant, metrics); // RUM metrics from every accepted span
-    const { kept, sampledOut } = sample(batch, thresholds.get(tenant) as string); // sample
     if (sampledOut) metrics.spans.add({ tenant, outcome: 'sampled_out' }, sampledOut);
-    enricher.enrich(batch, { skewMs, userAgent: c.req.header('user-agent'), geo: admitted.geo }); // enrich
-    if (kept > 0) {
-      const payloads = encodeInParts(batch, tenant, config.upstream.protocol, runtime.maxPayloadBytes);
-      const refused = await runtime.deliver(payloads, c); // forward
-      if (refused) return refuse(refused);
-    }
+    for (const [rule, count] of Object.entries(redactions)) metrics.redactions.add({ tenant, rule }, count);
+    measure(batch, tenant, metrics); // RUM metrics from every accepted span, the sampled-out ones too
 
     finish(200, 'accepted', { spans: checked.acceptedSpans, rejected: checked.rejectedSpans, kept });
     const partialSuccess = checked.rejectedSpans

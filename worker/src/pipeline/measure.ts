@@ -1,5 +1,5 @@
 /**
- * Measure: derives the RUM metrics from every accepted span, before sampling drops any, so dashboards
+ * Measure: derives the RUM metrics from every accepted span, the ones sampling leaves out too, so dashboards
  * stay exact whatever the trace sampling rate.
  *
  *     measure(batch, tenant.id, metrics);

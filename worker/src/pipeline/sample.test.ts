@@ -42,8 +42,11 @@ describe('sample', () => {
     expect(result.kept + result.sampledOut).toBe(4000);
     expect(result.kept / 4000).toBeGreaterThan(0.22);
     expect(result.kept / 4000).toBeLessThan(0.28);
+    expect(spansOf(result.request)).toHaveLength(result.kept);
+    expect(spansOf(batch)).toHaveLength(4000); // the metrics still read every span
     const keptPerTrace = new Map<string, number>();
-    for (const span of spansOf(batch)) keptPerTrace.set(span.traceId, (keptPerTrace.get(span.traceId) ?? 0) + 1);
+    for (const span of spansOf(result.request))
+      keptPerTrace.set(span.traceId, (keptPerTrace.get(span.traceId) ?? 0) + 1);
     expect(new Set(keptPerTrace.values())).toEqual(new Set([4]));
   });
 
@@ -51,8 +54,7 @@ describe('sample', () => {
   const sampleTraces = (traceState: string, rate: number, flags?: number) => {
     const ids = Array.from({ length: 200 }, (_, i) => traceId(i));
     const batch = batchOf(ids.map((id) => ({ traceId: id, traceState, flags })));
-    sample(batch, thresholdForRate(rate));
-    const kept = spansOf(batch);
+    const kept = spansOf(sample(batch, thresholdForRate(rate)).request);
     const keptAt = (keptRate: number) => ids.filter((id) => isTraceSampled(id, thresholdForRate(keptRate)));
     return { keptIds: kept.map((s) => s.traceId), keptAt, traceStates: new Set(kept.map((s) => s.traceState)) };
   };
@@ -82,17 +84,16 @@ describe('sample', () => {
       { traceState: 'ot=th:0', flags: 0x101 }, // kept by the browser at 100 %
       { flags: 0x101 }, // sampled by a parent, no threshold: undecided here
     ]);
-    expect(sample(batch, thresholdForRate(0))).toEqual({ kept: 0, sampledOut: 3 });
+    expect(sample(batch, thresholdForRate(0))).toMatchObject({ kept: 0, sampledOut: 3 });
     const undecided = batchOf([{ flags: 0x100 }, { flags: 0x101 }, { flags: 0 }]);
-    expect(sample(undecided, thresholdForRate(1))).toEqual({ kept: 2, sampledOut: 1 });
+    expect(sample(undecided, thresholdForRate(1))).toMatchObject({ kept: 2, sampledOut: 1 });
   });
 
   it('keeps everything at rate 1 without touching tracestate, and removes emptied scopes', () => {
     const all = batchOf([{}, {}]);
-    expect(sample(all, thresholdForRate(1))).toEqual({ kept: 2, sampledOut: 0 });
-    expect(spansOf(all)[0]?.traceState).toBeUndefined();
-    const none = batchOf([{}, {}]);
-    sample(none, thresholdForRate(0));
-    expect(none.resourceSpans).toEqual([]);
+    const kept = sample(all, thresholdForRate(1));
+    expect(kept).toMatchObject({ kept: 2, sampledOut: 0 });
+    expect(spansOf(kept.request)[0]?.traceState).toBeUndefined();
+    expect(sample(batchOf([{}, {}]), thresholdForRate(0)).request.resourceSpans).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
  * Sample: keeps or drops whole traces by trace id with the OpenTelemetry 56-bit threshold rule
  * (`@rumkit/otlp` sampling), so the browser, the edge and the backend keep the same traces.
  *
- *     const { kept, sampledOut } = sample(batch, thresholdForRate(tenant.sampleRate));
+ *     const { request, kept, sampledOut } = sample(batch, thresholdForRate(tenant.sampleRate));
  *
  * The sender's decision is composed with the tenant's rate the way the specification's "equalizing" samplers
  * do: a span whose flags say "not sampled" was dropped by the browser and stays dropped; a span whose
@@ -10,7 +10,8 @@
  * below the tenant's rate keeps its own decision (the backend followed it through `traceparent`), while a
  * sender cannot raise its share above the tenant's rate by writing a low threshold. Kept spans carry the
  * threshold that applied in `ot=th`, so the collector and Tempo can extrapolate counts. RUM metrics are taken
- * before this stage, from every accepted span.
+ * from every accepted span, whatever this stage keeps: it leaves the batch's span lists whole and returns the
+ * kept spans as a new request, so that the metrics can be counted once the kept spans were delivered.
  */
 import {
   type ExportTraceServiceRequest,
@@ -30,11 +31,15 @@ const HAS_FLAGS = 0x100;
 const ALL = thresholdForRate(1);
 
 export interface SampleResult {
+  /**
+   * The kept spans, without emptied scopes and resources. Its resources, scopes and spans are the input's
+   * objects (a kept span's tracestate is updated in place); only the lists are new.
+   */
+  request: ExportTraceServiceRequest;
   kept: number;
   sampledOut: number;
 }
 
-/** Drops unsampled spans from the batch in place (and empty scopes and resources with them). */
 export function sample(request: ExportTraceServiceRequest, threshold: string): SampleResult {
   let kept = 0;
   let sampledOut = 0;
@@ -42,9 +47,11 @@ export function sample(request: ExportTraceServiceRequest, threshold: string): S
   // other senders none): the threshold each one leads to, and the tracestate a kept span leaves with, are
   // worked out once per batch.
   const decisions = new Map<string | undefined, Decision>();
+  const resourceSpans: ExportTraceServiceRequest['resourceSpans'] = [];
   for (const rs of request.resourceSpans) {
+    const scopeSpans: typeof rs.scopeSpans = [];
     for (const ss of rs.scopeSpans) {
-      ss.spans = ss.spans.filter((span) => {
+      const spans = ss.spans.filter((span) => {
         const flags = span.flags ?? 0;
         const { traceState } = span;
         const droppedBySender = (flags & HAS_FLAGS) !== 0 && (flags & SAMPLED) === 0;
@@ -58,11 +65,11 @@ export function sample(request: ExportTraceServiceRequest, threshold: string): S
         else sampledOut++;
         return keep;
       });
+      if (spans.length > 0) scopeSpans.push({ ...ss, spans });
     }
-    rs.scopeSpans = rs.scopeSpans.filter((ss) => ss.spans.length > 0);
+    if (scopeSpans.length > 0) resourceSpans.push({ ...rs, scopeSpans });
   }
-  request.resourceSpans = request.resourceSpans.filter((rs) => rs.scopeSpans.length > 0);
-  return { kept, sampledOut };
+  return { request: { resourceSpans }, kept, sampledOut };
 }
 
 interface Decision {
