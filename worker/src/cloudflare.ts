@@ -14,9 +14,9 @@ import { createApp } from './app.ts';
 import { ConfigError, type EdgeConfig, parseConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import {
-  backoffMs,
   CircuitBreaker,
   forwardWithRetry,
+  queueRetryDelaySeconds,
   type Transport,
   type UpstreamPayload,
 } from './pipeline/forward.ts';
@@ -185,8 +185,7 @@ export default {
           telemetry.metrics.spans.add({ tenant: payload.tenant, outcome: 'dropped' }, payload.spans);
           log.warn('batch dead-lettered after its last attempt', { tenant: payload.tenant, spans: payload.spans });
         }
-        const delayMs = backoffMs(message.attempts - 1, result.afterMs, config.upstream.retry, Math.random);
-        message.retry({ delaySeconds: Math.min(12 * 3600, Math.ceil(delayMs / 1000)) });
+        message.retry({ delaySeconds: queueRetryDelaySeconds(message.attempts - 1, result.afterMs, Math.random) });
         continue;
       }
       const outcome = result.kind === 'delivered' ? 'forwarded' : 'forward_failed';

@@ -9,6 +9,7 @@ import {
   exportOnce,
   forwardWithRetry,
   parseRetryAfter,
+  queueRetryDelaySeconds,
   type Transport,
   type TransportResponse,
 } from './forward.ts';
@@ -126,11 +127,19 @@ describe('forwardWithRetry', () => {
   });
 
   it('waits as long as Retry-After asks, and gives up after the configured attempts', async () => {
-    const { transport, calls } = scripted([status(429, '3'), status(429, '3'), status(429, '3')]);
+    const { transport, calls } = scripted([status(429, '1'), status(429, '1'), status(429, '1')]);
     const { deps: d, slept } = deps(transport);
-    expect(await forwardWithRetry(payload, d, upstream)).toMatchObject({ kind: 'retry', afterMs: 3000 });
+    expect(await forwardWithRetry(payload, d, upstream)).toMatchObject({ kind: 'retry', afterMs: 1000 });
     expect(calls).toHaveLength(3);
-    expect(slept).toEqual([3000, 3000]);
+    expect(slept).toEqual([1000, 1000]);
+  });
+
+  it('hands a Retry-After longer than its longest backoff back to the queue instead of sleeping on it', async () => {
+    const { transport, calls } = scripted([status(503, '3600')]);
+    const { deps: d, slept } = deps(transport);
+    expect(await forwardWithRetry(payload, d, upstream)).toMatchObject({ kind: 'retry', afterMs: 3_600_000 });
+    expect(calls).toHaveLength(1);
+    expect(slept).toEqual([]);
   });
 
   it('fails fast while the circuit is open, probes once when half-open, and closes on success', async () => {
@@ -170,6 +179,17 @@ describe('backoff', () => {
     const retry = upstream.retry;
     expect([0, 1, 2, 3, 4, 5].map((a) => backoffMs(a, 0, retry, () => 1))).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect(backoffMs(3, 0, retry, () => 0)).toBe(0);
+  });
+
+  it("spreads a Cloudflare Queue message's retries over tens of minutes, honouring a longer Retry-After", () => {
+    const delays = (random: () => number) =>
+      Array.from({ length: 10 }, (_, attempt) => queueRetryDelaySeconds(attempt, 0, random));
+    expect(delays(() => 0)).toEqual([3, 5, 10, 20, 40, 80, 160, 300, 300, 300]);
+    expect(delays(() => 1)).toEqual([5, 10, 20, 40, 80, 160, 320, 600, 600, 600]);
+    // wrangler.toml's 10 retries outlast a 20-minute outage even at the shortest jitter.
+    expect(delays(() => 0).reduce((a, b) => a + b)).toBeGreaterThan(20 * 60);
+    expect(queueRetryDelaySeconds(0, 3_600_000, () => 0)).toBe(3600);
+    expect(queueRetryDelaySeconds(0, 10 ** 9, () => 0)).toBe(12 * 3600);
   });
 
   it('reads Retry-After as seconds or a date', () => {

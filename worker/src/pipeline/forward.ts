@@ -159,6 +159,9 @@ export async function forwardWithRetry(
     }
     deps.breaker.onFailure(deps.now());
     if (attempt + 1 < config.retry.maxAttempts) {
+      // A Retry-After longer than the longest backoff is the caller's to wait out (the Node queue or the
+      // Cloudflare Queue reschedules the batch): sleeping here would hold one of the queue's few send slots.
+      if (last.afterMs > config.retry.maxBackoffMs) return last;
       await deps.sleep(backoffMs(attempt, last.afterMs, config.retry, deps.random));
     }
   }
@@ -174,6 +177,24 @@ export function backoffMs(
 ): number {
   const ceiling = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** attempt);
   return Math.max(retryAfterMs, Math.round(random() * ceiling));
+}
+
+/** The Cloudflare Queue's first retry delay, doubled per attempt up to `QUEUE_MAX_DELAY_S`. */
+const QUEUE_FIRST_DELAY_S = 5;
+const QUEUE_MAX_DELAY_S = 600;
+/** The longest delay a Cloudflare Queue message may be retried with. */
+const QUEUE_DELAY_LIMIT_S = 12 * 3600;
+
+/**
+ * The Cloudflare Queue consumer's delay before a batch's next delivery, in seconds: 5 s doubled per attempt up
+ * to 10 min, the upper half of it jittered, or the upstream's Retry-After when it asked for longer. The
+ * in-request backoff (`backoffMs`, seconds at most) would spend a batch's retries in under a minute; over the
+ * default 10 retries these delays add up to 20–40 minutes, so a collector outage that long loses nothing.
+ */
+export function queueRetryDelaySeconds(attempt: number, retryAfterMs: number, random: () => number): number {
+  const ceiling = Math.min(QUEUE_MAX_DELAY_S, QUEUE_FIRST_DELAY_S * 2 ** attempt);
+  const jittered = ceiling / 2 + random() * (ceiling / 2);
+  return Math.min(QUEUE_DELAY_LIMIT_S, Math.ceil(Math.max(retryAfterMs / 1000, jittered)));
 }
 
 /** `Retry-After` as seconds or an HTTP date, in ms; undefined when absent or unreadable. */
