@@ -8,7 +8,8 @@
  *
  * Only runtime glue lives here: the configuration source, the HTTP server (@hono/node-server), the
  * forward queue with its disk spool, the keep-alive HTTP transport, the periodic OTLP metrics export,
- * `/metrics`, and a graceful stop on SIGTERM/SIGINT that spools whatever is still queued.
+ * `/metrics`, and a graceful stop on SIGTERM/SIGINT that spools whatever is still queued (or, without a
+ * spool, sends it for a few seconds and counts the rest as dropped).
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';

@@ -81,6 +81,26 @@ describe('ForwardQueue', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('without a spool, goes on sending when closed, and reports dropped what it could not deliver in time', async () => {
+    const { queue, done } = harness(options({ maxMemoryBatches: 10 }));
+    for (const n of [1, 2, 3]) queue.enqueue(payload(n));
+    await queue.close(1000);
+    expect(done).toEqual([
+      [1, 'forwarded'],
+      [2, 'forwarded'],
+      [3, 'forwarded'],
+    ]);
+
+    const down = harness(options({ maxMemoryBatches: 10 }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    for (const n of [4, 5]) down.queue.enqueue(payload(n));
+    await down.queue.close(50);
+    expect(down.done).toEqual([
+      [4, 'dropped'],
+      [5, 'dropped'],
+    ]);
+    expect(down.queue.depth).toBe(0);
+  });
+
   it('says no when the spool is full too', () => {
     const { queue } = harness(options({ spoolDir: spoolDir(), maxSpoolBytes: 6 }), () => ({
       kind: 'retry',

@@ -4,7 +4,7 @@
  *
  *     const queue = await ForwardQueue.open(config.queue, { send, onDone, now: Date.now });
  *     if (!queue.enqueue(payload)) → answer 503 + Retry-After
- *     await queue.close();   // on SIGTERM: waits for exports in flight, spools what is left
+ *     await queue.close();   // on SIGTERM: spools what is left (or, without a spool, sends it while it can)
  *
  * A request is answered 200 only once its batch is in the queue, so the worker loses nothing it accepted
  * while the collector is down: batches wait in memory, then in the spool (one file per batch, written to a
@@ -57,6 +57,9 @@ export class ForwardQueue {
   #sequence = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closing = false;
+  /** Closed: nothing more is sent, even without a spool. */
+  #stopped = false;
+  /** Resolves `close`'s wait: no export in flight (with a spool), or nothing left to send (without). */
   #idle: (() => void) | undefined;
 
   private constructor(options: EdgeConfig['queue'], hooks: ForwardQueueHooks) {
@@ -111,19 +114,28 @@ export class ForwardQueue {
     return true;
   }
 
-  /** Stops taking batches, waits up to `timeoutMs` for exports in flight, and spools what is left. */
+  /**
+   * Stops taking batches. With a spool: waits up to `timeoutMs` for exports in flight and spools what is
+   * left. Without one, the batches held can only be sent: it goes on sending for up to `timeoutMs`, and what
+   * is still undelivered then is reported `dropped`, never lost silently.
+   */
   async close(timeoutMs = 5000): Promise<void> {
     this.#closing = true;
-    clearTimeout(this.#timer);
-    if (this.#inFlight > 0) {
+    const spooling = this.#options.spoolDir !== undefined;
+    if (spooling) clearTimeout(this.#timer);
+    if (spooling ? this.#inFlight > 0 : this.#memory.size > 0) {
       await new Promise<void>((resolve) => {
         this.#idle = resolve;
         setTimeout(resolve, timeoutMs).unref();
       });
     }
-    if (!this.#options.spoolDir) return;
-    // Batches still in flight are spooled too; if their export completes after all, their file goes.
-    for (const item of this.#memory) item.file ??= this.#spool(item.payload, item.firstAttemptAt);
+    clearTimeout(this.#timer);
+    this.#stopped = true;
+    // Batches still in flight are spooled (or counted) too; if their export completes after all, their file goes.
+    for (const item of [...this.#memory]) {
+      if (spooling) item.file ??= this.#spool(item.payload, item.firstAttemptAt);
+      else this.#remove(item, 'dropped', 'the worker stopped before delivering it, and has no queue.spoolDir');
+    }
   }
 
   #spool(payload: UpstreamPayload, now: number): string {
@@ -157,7 +169,9 @@ export class ForwardQueue {
   }
 
   #pump(): void {
-    if (this.#closing) return;
+    // Closing with a spool stops sending at once (the spool keeps what is left); without one, sending goes on
+    // until `close` gives up.
+    if (this.#stopped || (this.#closing && this.#options.spoolDir !== undefined)) return;
     this.#refill();
     const now = this.#hooks.now();
     let nextWake = Number.POSITIVE_INFINITY;
@@ -191,13 +205,14 @@ export class ForwardQueue {
         else if (now - item.firstAttemptAt > this.#options.maxRetrySeconds * 1000)
           this.#remove(item, 'dropped', result.reason);
         else item.nextAttemptAt = now + Math.max(MIN_RETRY_GAP_MS, result.afterMs);
-        if (this.#inFlight === 0) this.#idle?.();
+        if (this.#options.spoolDir !== undefined ? this.#inFlight === 0 : this.#memory.size === 0) this.#idle?.();
         this.#pump();
       });
   }
 
   #remove(item: Item, outcome: DeliveryOutcome, reason?: string): void {
-    this.#memory.delete(item);
+    // An export that ends after `close` counted its batch dropped has nothing left to report.
+    if (!this.#memory.delete(item)) return;
     this.#memoryBytes -= item.payload.body.byteLength;
     if (item.file) unlinkSync(join(this.#options.spoolDir as string, item.file));
     this.#hooks.onDone(item.payload, outcome, reason);
