@@ -208,6 +208,21 @@ describe('POST /v1/traces', () => {
     expect(text).not.toMatch(/rumkit_edge_spans_total\{|rumkit_edge_redactions_total\{|rumkit_page_views_total\{/);
   });
 
+  it('answers partial success for a span too large for the runtime to queue, and delivers the rest', async () => {
+    const { post, delivered } = setup({}, { maxPayloadBytes: 8192 });
+    const batch = typicalBatch();
+    // Each value within the attribute length limit; together more than a queue message holds.
+    for (const key of ['a', 'b', 'c']) {
+      spansIn(batch)[1]?.attributes?.push({ key, value: { stringValue: key.repeat(4000) } });
+    }
+    const res = await post({ 'x-rumkit-key': SHOP_KEY }, JSON.stringify(batch));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      partialSuccess: { rejectedSpans: '1', errorMessage: expect.stringContaining('larger than 8192 bytes') },
+    });
+    expect(delivered.reduce((n, p) => n + p.spans, 0)).toBe(49);
+  });
+
   it('consults the runtime’s abuse guard', async () => {
     const { post } = setup({}, { abuseGuard: async () => false });
     expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(429);

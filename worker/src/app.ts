@@ -142,24 +142,41 @@ export function createApp(
     const batch = checked.request;
     const redactions = scrubbers.get(tenant)?.scrub(batch) ?? {}; // scrub
     const sampled = sample(batch, thresholds.get(tenant) as string); // sample
-    const { kept, sampledOut } = sampled;
+    const { sampledOut } = sampled;
+    let { kept } = sampled;
     enricher.enrich(sampled.request, { skewMs, userAgent: c.req.header('user-agent'), geo: admitted.geo }); // enrich
+    let oversized = 0;
     if (kept > 0) {
-      const payloads = encodeInParts(sampled.request, tenant, config.upstream.protocol, runtime.maxPayloadBytes);
-      const refused = await runtime.deliver(payloads, c); // forward
-      // Nothing of a refused batch is counted: the sender sends it again.
-      if (refused) return refuse(refused);
+      const parts = encodeInParts(sampled.request, tenant, config.upstream.protocol, runtime.maxPayloadBytes);
+      if (parts.payloads.length > 0) {
+        const refused = await runtime.deliver(parts.payloads, c); // forward
+        // Nothing of a refused batch is counted: the sender sends it again.
+        if (refused) return refuse(refused);
+      }
+      oversized = parts.oversized;
+      kept -= oversized;
     }
-    metrics.spans.add({ tenant, outcome: 'received' }, checked.acceptedSpans + checked.rejectedSpans);
-    metrics.spans.add({ tenant, outcome: 'accepted' }, checked.acceptedSpans);
-    if (checked.rejectedSpans) metrics.spans.add({ tenant, outcome: 'rejected' }, checked.rejectedSpans);
+    const acceptedSpans = checked.acceptedSpans - oversized;
+    const rejectedSpans = checked.rejectedSpans + oversized;
+    const errors = oversized
+      ? [
+          ...checked.errors,
+          `${oversized} spans each larger than ${runtime.maxPayloadBytes} bytes, the most the edge can queue`,
+        ]
+      : checked.errors;
+    metrics.spans.add({ tenant, outcome: 'received' }, acceptedSpans + rejectedSpans);
+    metrics.spans.add({ tenant, outcome: 'accepted' }, acceptedSpans);
+    if (rejectedSpans) metrics.spans.add({ tenant, outcome: 'rejected' }, rejectedSpans);
     if (sampledOut) metrics.spans.add({ tenant, outcome: 'sampled_out' }, sampledOut);
     for (const [rule, count] of Object.entries(redactions)) metrics.redactions.add({ tenant, rule }, count);
     measure(batch, tenant, metrics); // RUM metrics from every accepted span, the sampled-out ones too
 
-    finish(200, 'accepted', { spans: checked.acceptedSpans, rejected: checked.rejectedSpans, kept });
-    const partialSuccess = checked.rejectedSpans
-      ? { rejectedSpans: String(checked.rejectedSpans), errorMessage: partialSuccessMessage(checked) }
+    finish(200, 'accepted', { spans: acceptedSpans, rejected: rejectedSpans, kept });
+    const partialSuccess = rejectedSpans
+      ? {
+          rejectedSpans: String(rejectedSpans),
+          errorMessage: partialSuccessMessage({ ...checked, rejectedSpans, errors }),
+        }
       : {};
     if (checked.format === 'protobuf') {
       return c.body(encodeTraceResponse({ partialSuccess }) as Uint8Array<ArrayBuffer>, 200, {

@@ -67,7 +67,8 @@ describe('encodeForUpstream', () => {
   });
 
   it('splits a batch into parts under a size limit without losing or repeating spans', () => {
-    const parts = encodeInParts(typicalBatch(), 'shop', 'protobuf', 8 * 1024);
+    const { payloads: parts, oversized } = encodeInParts(typicalBatch(), 'shop', 'protobuf', 8 * 1024);
+    expect(oversized).toBe(0);
     expect(parts.length).toBeGreaterThan(3);
     for (const part of parts) expect(part.body.byteLength).toBeLessThanOrEqual(8 * 1024);
     const spanIds = parts.flatMap((p) =>
@@ -78,6 +79,17 @@ describe('encodeForUpstream', () => {
     expect(spanIds).toEqual(
       typicalBatch().resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.spanId))),
     );
+  });
+
+  it('leaves out and counts a span too large for any part, which the Queue would refuse every time', () => {
+    const batch = typicalBatch();
+    const spans = batch.resourceSpans[0]?.scopeSpans[0]?.spans ?? [];
+    spans[1]?.attributes?.push({ key: 'big', value: { stringValue: 'x'.repeat(10_000) } });
+    const { payloads, oversized } = encodeInParts(batch, 'shop', 'protobuf', 8 * 1024);
+    expect(oversized).toBe(1);
+    const sent = payloads.flatMap((p) => decodeTraceRequest(p.body).resourceSpans.flatMap((rs) => rs.scopeSpans));
+    expect(sent.flatMap((ss) => ss.spans.map((s) => s.spanId))).not.toContain(spans[1]?.spanId);
+    expect(payloads.reduce((n, p) => n + p.spans, 0)).toBe(49);
   });
 });
 

@@ -72,20 +72,30 @@ export function encodeForUpstream(
     : { tenant, spans, contentType: 'application/x-protobuf', body: encodeTraceRequest(request) };
 }
 
+export interface EncodedParts {
+  payloads: UpstreamPayload[];
+  /** Spans left out because each, alone, encodes larger than the limit. */
+  oversized: number;
+}
+
 /**
  * Splits a batch into payloads of at most `maxBytes` each (Cloudflare Queue messages hold 128 KB), by
- * halving its span list until every part fits; a single span too large on its own is sent as it is.
+ * halving its span list until every part fits. A span too large on its own is left out and counted: the
+ * Queue would refuse it every time, and the sender would retry it for ever.
  */
 export function encodeInParts(
   request: ExportTraceServiceRequest,
   tenant: string,
   protocol: UpstreamConfig['protocol'],
   maxBytes: number,
-): UpstreamPayload[] {
+): EncodedParts {
   const whole = encodeForUpstream(request, tenant, protocol);
-  if (whole.body.byteLength <= maxBytes || whole.spans <= 1) return [whole];
+  if (whole.body.byteLength <= maxBytes) return { payloads: [whole], oversized: 0 };
+  if (whole.spans <= 1) return { payloads: [], oversized: whole.spans };
   const [first, second] = halve(request, Math.ceil(whole.spans / 2));
-  return [...encodeInParts(first, tenant, protocol, maxBytes), ...encodeInParts(second, tenant, protocol, maxBytes)];
+  const a = encodeInParts(first, tenant, protocol, maxBytes);
+  const b = encodeInParts(second, tenant, protocol, maxBytes);
+  return { payloads: [...a.payloads, ...b.payloads], oversized: a.oversized + b.oversized };
 }
 
 /** The first `count` spans and the rest, each with its resource and scope. */
