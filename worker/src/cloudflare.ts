@@ -47,8 +47,20 @@ interface Instance {
 
 let instance: Instance | undefined;
 
+/**
+ * Exports this isolate's metrics once an export interval has passed since the last export. Called after
+ * ingest requests and Queue batches alike: an isolate lives only while it has work, and Workers have no
+ * timers between invocations.
+ */
+function exportIfDue(current: Instance, ctx: Pick<ExecutionContext, 'waitUntil'>): void {
+  const interval = current.config.metrics.exportIntervalSeconds * 1000;
+  if (interval === 0 || Date.now() - current.lastExport < interval) return;
+  current.lastExport = Date.now();
+  ctx.waitUntil(exportMetrics(current.telemetry, fetchTransport, current.config.upstream, Date.now()));
+}
+
 /** This isolate's app, rebuilt when the configuration it was built from changed. */
-async function load(env: Env): Promise<Instance> {
+async function load(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Promise<Instance> {
   const ttlMs = Number(env.RUMKIT_CONFIG_TTL_SECONDS ?? 60) * 1000;
   if (instance && Date.now() - instance.loadedAt < ttlMs) return instance;
   const text = (await env.RUMKIT_KV?.get('config')) ?? env.RUMKIT_CONFIG;
@@ -68,6 +80,10 @@ async function load(env: Env): Promise<Instance> {
     throw new ConfigError(`RUMKIT_CONFIG: not valid YAML: ${(error as Error).message}`);
   }
   const config = parseConfig(raw, strings);
+  // The outgoing instance's counts since its last export go out with its last export, not with it.
+  if (instance && instance.config.metrics.exportIntervalSeconds > 0) {
+    ctx.waitUntil(exportMetrics(instance.telemetry, fetchTransport, instance.config.upstream, Date.now()));
+  }
   const telemetry = createTelemetry(config, Date.now());
   const breaker = new CircuitBreaker(config.upstream.circuitBreaker);
   const log = createLogger(config.log.level);
@@ -123,11 +139,7 @@ async function load(env: Env): Promise<Instance> {
         : undefined,
       metricsRoute: false,
       afterIngest(c) {
-        const current = instance;
-        const interval = config.metrics.exportIntervalSeconds * 1000;
-        if (!current || interval === 0 || Date.now() - current.lastExport < interval) return;
-        current.lastExport = Date.now();
-        c.executionCtx.waitUntil(exportMetrics(telemetry, fetchTransport, config.upstream, Date.now()));
+        if (instance) exportIfDue(instance, c.executionCtx);
       },
     },
     telemetry,
@@ -153,15 +165,16 @@ function configErrorResponse(error: unknown): Response {
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     try {
-      return await (await load(env)).app.fetch(request, env, ctx as never);
+      return await (await load(env, ctx)).app.fetch(request, env, ctx as never);
     } catch (error) {
       return configErrorResponse(error);
     }
   },
 
   /** The Queue consumer: forwards each batch; Cloudflare redelivers retried ones and dead-letters the rest. */
-  async queue(batch: MessageBatch<UpstreamPayload>, env: Env): Promise<void> {
-    const { config, telemetry, breaker, log } = await load(env);
+  async queue(batch: MessageBatch<UpstreamPayload>, env: Env, ctx: ExecutionContext): Promise<void> {
+    const current = await load(env, ctx);
+    const { config, telemetry, breaker, log } = current;
     const once = { ...config.upstream, retry: { ...config.upstream.retry, maxAttempts: 1 } };
     // Cloudflare's own default when the consumer sets no max_retries.
     const maxRetries = Number(env.RUMKIT_QUEUE_MAX_RETRIES ?? 3);
@@ -194,5 +207,7 @@ export default {
         log.warn('batch refused by the upstream', { tenant: payload.tenant, reason: result.reason });
       message.ack();
     }
+    // The outcomes counted here (forwarded, forward_failed, dropped) reach the collector from the consumer too.
+    exportIfDue(current, ctx);
   },
 };

@@ -164,14 +164,14 @@ describe('the worker in workerd', () => {
     const messages = [{ id: 'm1', timestamp: new Date(), attempts: 1, body: queuedBatch(1) }];
     const downCtx = createExecutionContext();
     const downBatch = createMessageBatch('rumkit-forward', messages);
-    await worker.queue(downBatch, upstreamDown);
+    await worker.queue(downBatch, upstreamDown, downCtx);
     expect(await getQueueResult(downBatch, downCtx)).toMatchObject({
       retryMessages: [{ msgId: 'm1' }],
       explicitAcks: [],
     });
     const upCtx = createExecutionContext();
     const upBatch = createMessageBatch('rumkit-forward', messages);
-    await worker.queue(upBatch, env);
+    await worker.queue(upBatch, env, upCtx);
     expect(await getQueueResult(upBatch, upCtx)).toMatchObject({ retryMessages: [], explicitAcks: ['m1'] });
   });
 
@@ -186,7 +186,7 @@ describe('the worker in workerd', () => {
         const batch = createMessageBatch('rumkit-forward', [
           { id: `m${attempts}`, timestamp: new Date(), attempts, body: queuedBatch(7) },
         ]);
-        await worker.queue(batch, upstreamDown);
+        await worker.queue(batch, upstreamDown, ctx);
         expect(await getQueueResult(batch, ctx)).toMatchObject({ retryMessages: [{ msgId: `m${attempts}` }] });
       }
       const deadLettered = warned.mock.calls.filter(([line]) => String(line).includes('dead-lettered'));
@@ -244,5 +244,17 @@ describe('the worker in workerd', () => {
     expect(names).toContain('"rumkit.web_vital.lcp"');
     expect(names).toContain('"rumkit.edge.spans"');
     expect(names).toContain('"shop"');
+
+    // The Queue consumer exports too, so its outcomes arrive even when no ingest request follows.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const ctx = createExecutionContext();
+    const batch = createMessageBatch('rumkit-forward', [
+      { id: 'exported', timestamp: new Date(), attempts: 1, body: queuedBatch(3) },
+    ]);
+    await worker.queue(batch, env, ctx);
+    await waitOnExecutionContext(ctx);
+    const afterConsumer = await exports();
+    expect(afterConsumer).toHaveLength(before + 2);
+    expect(JSON.stringify(afterConsumer.at(-1)?.metrics)).toContain('"forwarded"');
   });
 });
