@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { credentialsQuery, type RumkitConfig, urlPattern, validateConfig } from './config.ts';
 
 const valid: RumkitConfig = { endpoint: 'https://rum.example.com/', apiKey: 'pk_1', serviceName: 'shop-web' };
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('validateConfig', () => {
   it('names the bad key in its message', () => {
@@ -52,10 +56,34 @@ describe('validateConfig', () => {
     expect(credentialsQuery(settings)).toBe('key=pk%201%26x&token=bank-web.1795167011.ab%2Bc');
   });
 
-  it("always ignores the agent's own endpoint", () => {
-    const settings = validateConfig(valid);
-    if (typeof settings === 'string') throw new Error(settings);
-    expect(settings.ignoreUrls.some((p) => p.test('https://rum.example.com/v1/traces'))).toBe(true);
+  it("always ignores the agent's own requests, and only those when the endpoint is the page's origin", () => {
+    const ignored = (config: RumkitConfig) => {
+      const settings = validateConfig(config);
+      if (typeof settings === 'string') throw new Error(settings);
+      return (url: string) => settings.ignoreUrls.some((p) => p.test(url));
+    };
+    const onEdge = ignored(valid);
+    expect(onEdge('https://rum.example.com/v1/traces?key=pk_1&sent_at=1')).toBe(true);
+    expect(onEdge('https://rum.example.com/v1/config?key=pk_1')).toBe(true);
+    const onShop = ignored({ ...valid, endpoint: 'https://shop.example.com', tracesPath: '/rum/t' });
+    expect(onShop('https://shop.example.com/rum/t?key=pk_1&sent_at=1')).toBe(true);
+    expect(onShop('https://shop.example.com/v1/config?key=pk_1')).toBe(true);
+    expect(onShop('https://shop.example.com/api/orders')).toBe(false);
+    expect(onShop('https://shop.example.com/rum/other')).toBe(false);
+    expect(onShop('https://shop.example.com/')).toBe(false);
+  });
+
+  it('warns once about each key that is not an option, naming it, and keeps the agent', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const misspelt = { ...valid, propagateTraceHeaderCorsURLs: ['https://api.example.com'], debgu: true };
+    expect(typeof validateConfig(misspelt)).toBe('object');
+    expect(warn.mock.calls).toEqual([
+      ['rumkit: config.propagateTraceHeaderCorsURLs is not an option; ignored'],
+      ['rumkit: config.debgu is not an option; ignored'],
+    ]);
+    warn.mockClear();
+    validateConfig({ ...valid, debug: true, xhr: undefined });
+    expect(warn).not.toHaveBeenCalled();
   });
 });
 

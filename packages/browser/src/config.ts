@@ -1,5 +1,6 @@
 /**
- * The options `init()` accepts, checked once at the boundary so the rest of the agent trusts them.
+ * The options `init()` accepts, checked once at the boundary so the rest of the agent trusts them. A key that is
+ * not an option (a misspelling) is named in a console warning and ignored.
  *
  *     const settings = validateConfig(input); // a string naming the bad key, or the normalised settings
  *     if (typeof settings === 'string') console.error(settings);
@@ -40,7 +41,8 @@ export interface RumkitConfig {
   attributes?: Record<string, AttributeValue>;
   /**
    * Sees every finished span as OTLP/JSON just before it is queued; return it (changed or not) to send it,
-   * or `null` to drop it. A `beforeSend` that throws drops the span.
+   * or `null` to drop it. A `beforeSend` that throws, or returns what JSON cannot encode (a BigInt, a cycle),
+   * drops the span.
    */
   beforeSend?: (span: Span) => Span | null | undefined;
   /** Logs what the agent drops or retries with `console.debug`. */
@@ -54,6 +56,8 @@ export interface RumkitConfig {
 /** The validated configuration, with defaults applied and URL patterns compiled. */
 export interface Settings extends RumkitConfig {
   tracesUrl: string;
+  /** Where the edge tells its sampling rate for the key (`GET /v1/config`). */
+  rateUrl: string;
   sampleRate: number;
   propagateTraceHeaderCorsUrls: RegExp[];
   ignoreUrls: RegExp[];
@@ -104,20 +108,29 @@ const RULES: Array<[keyof RumkitConfig, (v: unknown) => boolean, string]> = [
   ['xhr', optional((v) => typeof (v as Feature).start === 'function'), "be the xhr export of '@rumkit/browser/xhr'"],
 ];
 
+/** Whether `key` names one of the options above. */
+export const isOption = (key: string): boolean => RULES.some(([option]) => option === key);
+
 export function validateConfig(input: unknown): Settings | string {
   const config = Object(input) as RumkitConfig;
+  // A misspelt option (`propagateTraceHeaderCorsURLs`) would otherwise change nothing without a word.
+  for (const key in config) if (!isOption(key)) console.warn(`rumkit: config.${key} is not an option; ignored`);
   for (const [key, check, must] of RULES) {
     if (!check(config[key])) return `rumkit: config.${key} must ${must}`;
   }
   const endpoint = config.endpoint.replace(/\/+$/, '');
+  const tracesUrl = endpoint + (config.tracesPath ?? '/v1/traces');
+  const rateUrl = `${endpoint}/v1/config`;
   return {
     ...config,
     endpoint,
-    tracesUrl: endpoint + (config.tracesPath ?? '/v1/traces'),
+    tracesUrl,
+    rateUrl,
     sampleRate: config.sampleRate ?? 1,
     propagateTraceHeaderCorsUrls: (config.propagateTraceHeaderCorsUrls ?? []).map(urlPattern),
-    // The agent's own requests must never become spans: every export would produce another one.
-    ignoreUrls: [endpoint, ...(config.ignoreUrls ?? [])].map(urlPattern),
+    // The agent's own requests must never become spans (every export would produce another), and only they:
+    // an endpoint on the page's own origin must not hide the page's requests.
+    ignoreUrls: [tracesUrl, rateUrl, ...(config.ignoreUrls ?? [])].map(urlPattern),
     attributes: config.attributes ?? {},
   };
 }

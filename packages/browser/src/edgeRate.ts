@@ -22,7 +22,7 @@ export function followEdgeRate(settings: Settings, storage: SafeStorage, setRate
   };
   use(Number(storage.get(EDGE_RATE_KEY) || Number.NaN));
   return () =>
-    fetch(`${settings.endpoint}/v1/config?${credentialsQuery(settings)}`)
+    fetch(`${settings.rateUrl}?${credentialsQuery(settings)}`)
       .then((response) => response.json())
       .then(({ sampleRate }: { sampleRate?: unknown }) => {
         if (typeof sampleRate !== 'number') return;

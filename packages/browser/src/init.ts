@@ -100,7 +100,8 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
   let stopped = false;
   const disposers = [
     views.stop,
-    captureUncaughtErrors((error) => recordError(tracer, error)),
+    // The page can reject with anything, getters that throw included: the agent's listener must not throw.
+    captureUncaughtErrors(guard((error) => recordError(tracer, error))),
     enableInstrumentation(createFetchInstrumentation(settings), provider),
   ];
   if (settings.xhr) disposers.push(settings.xhr.start(settings, provider));
@@ -108,11 +109,14 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
     transport.sendStored();
     askEdge();
     options.loadDeferred().then(
-      // In a task of its own: evaluating the chunk already filled the task that brought it.
+      // In a task of its own: evaluating the chunk already filled the task that brought it. Guarded, since an
+      // error thrown there would reach the page as its own uncaught error.
       (deferred) =>
-        setTimeout(() => {
-          if (!stopped) disposers.push(deferred.startDeferred(provider, tracer, views.current));
-        }),
+        setTimeout(
+          guard(() => {
+            if (!stopped) disposers.push(deferred.startDeferred(provider, tracer, views.current));
+          }),
+        ),
       (error) => log('document load and web vitals failed to load', error),
     );
   });

@@ -34,7 +34,7 @@ export interface SpanProcessorParts {
 export function createSpanProcessor({ settings, session, views, user, transport }: SpanProcessorParts): SpanProcessor {
   let reportedBeforeSendError = false;
   const openClientSpans = new Set<SdkSpan>();
-  let hidden = false;
+  let hidden = document.visibilityState === 'hidden';
   /** After `shutdown()`: the SDK still hands over the spans of tracers taken before. */
   let stopped = false;
   const ended: ReadableSpan[] = [];
@@ -52,25 +52,29 @@ export function createSpanProcessor({ settings, session, views, user, transport 
     encodeEnded();
   };
   const stopListening = listen(['visibilitychange', 'pagehide', 'pageshow'], onLifecycle);
+  // An agent started in a background tab (the async snippet) hears of no change until the page is shown.
+  if (hidden) transport.pageHidden(false);
   function send(span: ReadableSpan) {
-    let encoded = encodeSpan(span);
-    if (settings.beforeSend) {
-      try {
-        encoded = settings.beforeSend(encoded) as typeof encoded;
-      } catch (error) {
-        // A scrubber that fails must not let the unscrubbed span through; say so once, not per span.
-        if (!reportedBeforeSendError) console.error('rumkit: beforeSend threw; such spans are dropped', error);
-        reportedBeforeSendError = true;
-        return;
-      }
+    let text: string;
+    try {
+      const encoded = settings.beforeSend ? settings.beforeSend(encodeSpan(span)) : encodeSpan(span);
       if (!encoded) return;
+      // What beforeSend returns may hold what JSON cannot (a BigInt, a cycle): that span alone is dropped.
+      text = JSON.stringify(encoded);
+    } catch (error) {
+      // A scrubber that fails must not let the unscrubbed span through; say so once, not per span.
+      if (!reportedBeforeSendError) console.error('rumkit: beforeSend failed; such spans are dropped', error);
+      reportedBeforeSendError = true;
+      return;
     }
-    const text = JSON.stringify(encoded);
     const { name, version } = span.instrumentationScope;
     transport.add({ scope: JSON.stringify({ name, version }), span: text, bytes: utf8Length(text) });
   }
   return {
     onStart(span: SdkSpan) {
+      // After shutdown() web vitals still report (the library cannot remove its observers): not even the session
+      // may hear of it.
+      if (stopped) return;
       if (span.kind === SpanKind.CLIENT) openClientSpans.add(span);
       span.setAttributes({
         ...settings.attributes,

@@ -61,8 +61,10 @@ if (stub?.q) {
   removeEventListener('unhandledrejection', stub.r);
 }
 const config = stub?.c ?? configFromDataset(script?.dataset ?? {});
-const agent = createAgent((config.xhr as unknown) === true ? { ...config, xhr: lazyXhr } : config, {
-  loadDeferred: () => loadChunk('deferred'),
-});
+// `xhr` is a switch here (`data-xhr`, the snippet's `xhr: true`): off (`data-xhr="false"`) means no XHR spans.
+const agent = createAgent(
+  { ...config, xhr: config.xhr ? lazyXhr : undefined },
+  { loadDeferred: () => loadChunk('deferred') },
+);
 Object.assign(window, { rumkit: agent });
 for (const [method, args] of stub?.q ?? []) (agent[method] as (...a: unknown[]) => void)(...args);

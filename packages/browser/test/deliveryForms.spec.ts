@@ -55,6 +55,34 @@ test('the script tag starts from its data-* attributes and loads its deferred an
   expect(pageErrors).toEqual([]);
 });
 
+test('data-xhr="false" leaves XHR spans off and the agent on; other data-* attributes are not options', async ({
+  page,
+  servers,
+  pageErrors,
+}) => {
+  const messages: string[] = [];
+  page.on('console', (m) => (m.type() === 'error' || m.type() === 'warning') && messages.push(m.text()));
+  const chunks: string[] = [];
+  page.on('request', (r) => r.url().includes('rumkit.xhr.js') && chunks.push(r.url()));
+  servers.app.pages.set(
+    '/tag-no-xhr',
+    `<!doctype html><html><head>
+      <script src="/dist/rumkit.iife.js" data-endpoint="${ORIGINS.edge}" data-api-key="pk_test" data-service-name="tag-web"
+        data-xhr="false" data-cfasync="false" data-testid="rum"></script>
+    </head><body><h1>script tag without XHR</h1><script>
+      const API = ${JSON.stringify(ORIGINS.api)};
+      window.fetchDone = fetch(API + '/modern').then(() => true);
+    </script></body></html>`,
+  );
+  await page.goto(`${ORIGINS.app}/tag-no-xhr`);
+  await page.evaluate(() => (window as unknown as { fetchDone: Promise<boolean> }).fetchDone);
+  await page.evaluate(() => (window as unknown as { rumkit: { flush(): Promise<void> } }).rumkit.flush());
+  await waitFor(() => servers.edge.spans().find((s) => s.name === 'GET'), 10_000, 'the fetch span');
+  expect(chunks).toEqual([]);
+  expect(messages).toEqual([]);
+  expect(pageErrors).toEqual([]);
+});
+
 test('the loader snippet is under 1 KB, is the one in the README, and queues calls made before the agent arrives', async ({
   page,
   servers,

@@ -1,7 +1,8 @@
 /**
- * The agent must never break the host page: a throwing `beforeSend`, a full `localStorage`, a browser
- * without `PerformanceObserver` and a bad config each leave the page working. Spans go to a test receiver
- * standing in for the rumkit edge.
+ * The agent must never break the host page: a throwing `beforeSend` or one returning what JSON cannot encode,
+ * rejections with odd values, a failure of what starts after `load`, a full `localStorage`, a browser without
+ * `PerformanceObserver` and a bad config each leave the page working. Spans go to a test receiver standing in
+ * for the rumkit edge.
  */
 import { expect, flushAgent, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, waitFor } from './support/servers.ts';
@@ -31,7 +32,109 @@ test('a throwing beforeSend drops spans, says so once, and the page works', asyn
   const kept = await waitFor(() => servers.edge.spans().find((s) => s.name === 'kept'), 10_000, 'the kept span');
   expect(kept.attributes.scrubbed).toBe(true);
   expect(servers.edge.spans().map((s) => s.name)).toEqual(['kept']);
-  expect(errors.filter((e) => e.includes('beforeSend threw'))).toHaveLength(1);
+  expect(errors.filter((e) => e.includes('beforeSend failed'))).toHaveLength(1);
+  expect(pageErrors).toEqual([]);
+});
+
+test('a beforeSend returning what JSON cannot encode drops those spans only, hidden or not', async ({
+  page,
+  servers,
+  pageErrors,
+}) => {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  servers.app.pages.set(
+    '/unencodable',
+    esmPage({
+      config: `beforeSend: (span) => {
+        if (span.name.startsWith('bigint')) span.big = 10n;
+        if (span.name === 'circular') span.self = span;
+        return span;
+      }`,
+      script: `
+        // In one task, so the four are encoded together after it (a timer).
+        for (const name of ['bigint', 'kept-1', 'circular', 'kept-2']) rum.tracer.startSpan(name).end();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await rum.flush();
+        // Hidden, a span is encoded inside the page's own end().
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+        document.dispatchEvent(new Event('visibilitychange'));
+        rum.tracer.startSpan('bigint-hidden').end();
+        rum.tracer.startSpan('kept-hidden').end();`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/unencodable`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  await waitFor(() => servers.edge.spans().find((s) => s.name === 'kept-hidden'), 10_000, 'the span kept while hidden');
+  const names = servers.edge.spans().map((s) => s.name);
+  expect(names.filter((n) => n.startsWith('kept-')).sort()).toEqual(['kept-1', 'kept-2', 'kept-hidden']);
+  expect(names.filter((n) => n.startsWith('bigint') || n === 'circular')).toEqual([]);
+  expect(errors.filter((e) => e.includes('beforeSend'))).toHaveLength(1);
+  expect(pageErrors).toEqual([]);
+});
+
+test('rejections with values that are not Errors become exceptions, and never make the agent throw', async ({
+  page,
+  servers,
+  pageErrors,
+}) => {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  servers.app.pages.set(
+    '/odd-rejections',
+    esmPage({
+      script: `
+        // The page handles its rejections: what reaches pageErrors is what the agent threw.
+        addEventListener('unhandledrejection', (event) => event.preventDefault());
+        Promise.reject(Object.assign(Object.create(null), { code: 7 }));
+        Promise.reject({ code: 'E_PAY' });
+        Promise.reject({ get message() { throw new Error('getter'); } });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await rum.flush();`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/odd-rejections`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  const messages = await waitFor(
+    () => {
+      const found = servers.edge
+        .spans()
+        .filter((s) => s.name === 'exception')
+        .map((s) => s.events?.[0]?.attributes?.find((a) => a.key === 'exception.message')?.value.stringValue);
+      return found.length >= 2 ? found : undefined;
+    },
+    10_000,
+    'two exception spans',
+  );
+  expect(messages.sort()).toEqual(['{"code":"E_PAY"}', '{"code":7}']);
+  expect(errors.filter((e) => e.startsWith('rumkit:'))).toHaveLength(1);
+  expect(pageErrors).toEqual([]);
+});
+
+test('a failure of what the agent starts after load is reported on the console, not thrown into the page', async ({
+  page,
+  servers,
+  pageErrors,
+}) => {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  servers.app.pages.set(
+    '/deferred-fails',
+    esmPage({
+      // Document load looks for <meta name="traceparent"> as it starts.
+      before: `
+        const querySelector = document.querySelector.bind(document);
+        document.querySelector = (selector) => {
+          if (selector === 'meta[name=traceparent]') throw new Error('broken DOM');
+          return querySelector(selector);
+        };`,
+      script: `${PAGE_WORK}\n await rum.flush();`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/deferred-fails`);
+  await expect(page.locator('#status')).toHaveAttribute('data-pong', 'true');
+  await expect.poll(() => errors.some((e) => e.startsWith('rumkit:') && e.includes('broken DOM'))).toBe(true);
+  await waitFor(() => servers.edge.spans().find((s) => s.name === 'page-work'), 10_000, 'the page-work span');
   expect(pageErrors).toEqual([]);
 });
 

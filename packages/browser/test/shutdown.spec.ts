@@ -1,10 +1,12 @@
 /**
- * `shutdown()` ends the agent for the page: nothing it installed records afterwards. A later `init()` starts
+ * `shutdown()` ends the agent for the page: nothing it installed records afterwards, web vitals included
+ * (the library cannot remove its observers). It ends even when the edge never answers. A later `init()` starts
  * an agent that works as the first did, also for code that reaches the tracer through the global
  * OpenTelemetry API (as a page's own `@opentelemetry/api` copy does). Spans go to a test receiver standing in
  * for the rumkit edge.
  */
-import { expect, test } from './support/fixtures.ts';
+import type { RumkitAgent } from '../src/index.ts';
+import { expect, openLoadedPage, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, type ReceivedSpan, waitFor } from './support/servers.ts';
 
 test('after shutdown() nothing is recorded; init() again starts an agent that records, globally too', async ({
@@ -49,4 +51,60 @@ test('after shutdown() nothing is recorded; init() again starts an agent that re
   const again = spans.find((s) => s.name === 'after-init-again');
   expect(again?.resource['service.name']).toBe('test-web-again');
   expect(pageErrors).toEqual([]);
+});
+
+test('shutdown() ends when the edge never answers, and a later init() starts an agent', async ({
+  page,
+  servers,
+  pageErrors,
+}) => {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  servers.app.pages.set('/unanswered', esmPage());
+  await page.goto(`${ORIGINS.app}/unanswered`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  servers.edge.answerDelayMs = 60_000;
+  const outcome = await page.evaluate(async () => {
+    const { rum } = window as unknown as { rum: RumkitAgent };
+    rum.tracer.startSpan('unanswered').end();
+    // Longer than the agent's request timeout, far shorter than the edge's silence.
+    const gaveUp = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 15_000));
+    return Promise.race([rum.shutdown().then(() => 'ended'), gaveUp]);
+  });
+  expect(outcome).toBe('ended');
+  servers.edge.answerDelayMs = 0;
+  await page.evaluate(async (endpoint) => {
+    const { init } = (await import(`${location.origin}/dist/index.js`)) as typeof import('../src/index.ts');
+    const again = init({ endpoint, apiKey: 'pk_test', serviceName: 'test-web-again' });
+    again.tracer.startSpan('after-init-again').end();
+    await again.flush();
+  }, ORIGINS.edge);
+  const again = await waitFor(
+    () => servers.edge.spans().find((s) => s.name === 'after-init-again'),
+    10_000,
+    'the second agent’s span',
+  );
+  expect(again.resource['service.name']).toBe('test-web-again');
+  expect(errors.filter((e) => e.includes('init() called twice'))).toEqual([]);
+  expect(pageErrors).toEqual([]);
+});
+
+test('web vitals reported after shutdown() record nothing, not even activity in the session', async ({
+  page,
+  servers,
+}) => {
+  // Document load has run: so have the web-vitals observers, which report LCP and CLS when the page hides.
+  await openLoadedPage(page, servers, '/vitals-after', esmPage({ head: '<style>#title { font-size: 64px }</style>' }));
+  await page.evaluate(async () => {
+    await (window as unknown as { rum: RumkitAgent }).rum.shutdown();
+    localStorage.removeItem('rumkit.session');
+  });
+  // The session writes its activity at most every 5 s.
+  await page.waitForTimeout(5_100);
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await page.waitForTimeout(300);
+  expect(await page.evaluate(() => localStorage.getItem('rumkit.session'))).toBeNull();
 });

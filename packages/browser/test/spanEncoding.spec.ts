@@ -74,3 +74,29 @@ window.beacons = bodies.map((body) => ['queued', 'at-hide'].filter((name) => bod
     ['queued', 'at-hide'],
   ]);
 });
+
+test('an agent started while the page is hidden beacons a span at once, before any timer runs', async ({
+  page,
+  servers,
+}) => {
+  // A background tab: the agent arrives (the async snippet) while the page is hidden, and no visibilitychange follows.
+  servers.app.pages.set(
+    '/started-hidden',
+    esmPage({
+      before: `Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });`,
+      script: `${RECORD_BEACONS}
+rum.tracer.startSpan('started-hidden').end();
+await null;
+window.beaconedAtOnce = bodies.some((body) => body.includes('started-hidden'));`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/started-hidden`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  expect(await page.evaluate(() => (window as unknown as { beaconedAtOnce: boolean }).beaconedAtOnce)).toBe(true);
+  const span = await waitFor(
+    () => servers.edge.spans().find((s) => s.name === 'started-hidden'),
+    10_000,
+    'the span of the hidden page',
+  );
+  expect(span.request.via).toBe('beacon');
+});

@@ -18,4 +18,17 @@ describe('exceptionAttributes', () => {
       'exception.message': 'from a plain object',
     });
   });
+
+  it('gives a plain object as JSON, and never throws for a value without toString or JSON', () => {
+    expect(exceptionAttributes({ code: 'E_PAY', status: 402 })['exception.message']).toBe(
+      '{"code":"E_PAY","status":402}',
+    );
+    const bare = Object.assign(Object.create(null), { code: 7 });
+    expect(exceptionAttributes(bare)).toMatchObject({ 'exception.type': 'object', 'exception.message': '{"code":7}' });
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(exceptionAttributes(circular)['exception.message']).toBe('object');
+    // Not a plain object: its own text, not "{}".
+    expect(exceptionAttributes(new URL('https://x.example/'))['exception.message']).toBe('https://x.example/');
+  });
 });

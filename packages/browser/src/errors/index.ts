@@ -27,9 +27,24 @@ export function exceptionAttributes(error: unknown): Record<string, string | und
   const e = Object(error) as Partial<Error>;
   return {
     'exception.type': e.name || typeof error,
-    'exception.message': String(e.message ?? error),
+    'exception.message': messageOf(e.message ?? error),
     'exception.stacktrace': e.stack,
   };
+}
+
+/**
+ * A thrown value as text. A plain object's JSON says more than "[object Object]", and one without a prototype
+ * (`Object.create(null)`) has no `toString` at all.
+ */
+function messageOf(value: unknown): string {
+  try {
+    return value && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))
+      ? JSON.stringify(value)
+      : String(value);
+  } catch {
+    // A cycle or a BigInt that JSON cannot hold.
+    return typeof value;
+  }
 }
 
 /** Reports `error` and `unhandledrejection` events until the returned function is called. */

@@ -8,6 +8,7 @@ import {
   KEEPALIVE_REQUESTS,
   MAX_BATCH_BYTES,
   MAX_BATCH_SPANS,
+  REQUEST_TIMEOUT_MS,
 } from './index.ts';
 import { createPersistentQueue } from './persistentQueue.ts';
 
@@ -55,6 +56,7 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
 
 describe('createTransport: when a batch leaves', () => {
@@ -143,5 +145,38 @@ describe('createTransport: keepalive limits', () => {
     await vi.waitFor(() => expect(requests).toHaveLength(3));
     expect(inFlight()).toHaveLength(2);
     expect(inFlightBytes()).toBeLessThanOrEqual(KEEPALIVE_BYTES);
+  });
+});
+
+describe('createTransport: an edge that never answers', () => {
+  it(`gives a request up after ${REQUEST_TIMEOUT_MS} ms, so flush() resolves and the batch is retried`, async () => {
+    // AbortSignal.timeout as the browser's, on the test's fake clock.
+    vi.spyOn(AbortSignal, 'timeout').mockImplementation((ms) => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), ms);
+      return controller.signal;
+    });
+    const requests: string[] = [];
+    vi.stubGlobal(
+      'fetch',
+      (_url: string, init: RequestInit) =>
+        new Promise<Response>((_resolve, reject) => {
+          requests.push(init.body as string);
+          init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+        }),
+    );
+    const transport = createTransport(settings as Settings, '{}', memoryStorage(), () => {});
+    transport.add(item(100));
+    let flushed = false;
+    void transport.flush().then(() => {
+      flushed = true;
+    });
+    await vi.advanceTimersByTimeAsync(REQUEST_TIMEOUT_MS - 1);
+    expect(flushed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(flushed).toBe(true);
+    // The first retry waits at most FIRST_DELAY_MS.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(requests).toHaveLength(2);
   });
 });

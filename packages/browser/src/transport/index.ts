@@ -25,6 +25,11 @@ export const KEEPALIVE_REQUESTS = 8;
 export const MAX_BATCH_BYTES = 30_000;
 export const MAX_BATCH_SPANS = 100;
 export const BATCH_DELAY_MS = 1_000;
+/**
+ * An export unanswered after this is given up (and retried), so that `flush()` resolves and `shutdown()` ends;
+ * the SDK rejects a flush after 30 s.
+ */
+export const REQUEST_TIMEOUT_MS = 10_000;
 /** Room in each body for the resource and the scope wrappers around the spans. */
 const ENVELOPE_BYTES = 1_000;
 
@@ -114,7 +119,13 @@ export function createTransport(
     inFlight++;
     inFlightBytes += item.bytes;
     item.attempts++;
-    send(tracesUrl(), { method: 'POST', body: item.body, keepalive: true })
+    // Browsers without AbortSignal.timeout (Safari before 16) wait as long as the request takes.
+    send(tracesUrl(), {
+      method: 'POST',
+      body: item.body,
+      keepalive: true,
+      signal: AbortSignal.timeout?.(REQUEST_TIMEOUT_MS),
+    })
       // Reading the answer completes the request: until then Chromium counts it against the keepalive quota.
       .then((response) =>
         response.text().then(() => settle(item, response.status, response.headers.get('retry-after'))),

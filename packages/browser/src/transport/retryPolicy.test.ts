@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { classifyStatus, MAX_ATTEMPTS, MAX_DELAY_MS, retryAfterMs, retryDelayMs } from './retryPolicy.ts';
 
 describe('classifyStatus', () => {
@@ -29,10 +29,23 @@ describe('retryDelayMs', () => {
 });
 
 describe('retryAfterMs', () => {
-  it('ignores what it cannot read', () => {
-    expect(retryAfterMs('Wed, 21 Oct 2026 07:28:00 GMT')).toBe(0);
-    expect(retryAfterMs(null)).toBe(0);
-    expect(retryAfterMs('-5')).toBe(0);
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('reads seconds and ignores what it cannot read', () => {
     expect(retryAfterMs('2')).toBe(2000);
+    expect(retryAfterMs(null)).toBe(0);
+    expect(retryAfterMs('')).toBe(0);
+    expect(retryAfterMs('-5')).toBe(0);
+    expect(retryAfterMs('soon')).toBe(0);
+  });
+
+  it('reads an HTTP-date as the time until then, a past one as nothing', () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-10-21T07:27:53Z') });
+    expect(retryAfterMs('Wed, 21 Oct 2026 07:28:00 GMT')).toBe(7000);
+    expect(retryAfterMs('Wed, 21 Oct 2026 07:27:00 GMT')).toBe(0);
+    expect(retryDelayMs(1, 'Wed, 21 Oct 2026 07:28:00 GMT', () => 1)).toBe(7000);
+    expect(retryDelayMs(1, 'Wed, 21 Oct 2026 08:00:00 GMT')).toBeUndefined();
   });
 });

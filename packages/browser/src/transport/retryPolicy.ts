@@ -1,6 +1,7 @@
 /**
  * What to do with the edge's answer: the contract retries 429, 502, 503, 504 and network errors with
- * exponential backoff and jitter, at least as long as `Retry-After` (seconds) asks; every other status is final.
+ * exponential backoff and jitter, at least as long as `Retry-After` (seconds or a date) asks; every other status
+ * is final.
  *
  *     if (classifyStatus(response.status) === 'retry') setTimeout(resend, retryDelayMs(attempt, retryAfter));
  */
@@ -35,7 +36,8 @@ export function retryDelayMs(
   return Math.max(backoff, asked);
 }
 
-/** `Retry-After` in seconds, as the edge sends it; anything else asks for nothing. */
+/** `Retry-After` in seconds, as the edge sends it, or as an HTTP-date (a proxy's); anything else asks for nothing. */
 export function retryAfterMs(header: string | null | undefined): number {
-  return Math.max(0, Number(header) * 1000) || 0;
+  const seconds = Number(header);
+  return Math.max(0, Number.isNaN(seconds) ? Date.parse(header as string) - Date.now() : seconds * 1000) || 0;
 }
