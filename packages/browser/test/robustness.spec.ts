@@ -16,9 +16,12 @@ const PAGE_WORK = `
   rum.setUser({ id: 'u' });
   rum.pageView('/x');`;
 
-test('a throwing beforeSend drops spans, says so once, and the page works', async ({ page, servers, pageErrors }) => {
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+test('a throwing beforeSend drops spans, says so once, and the page works', async ({
+  page,
+  servers,
+  pageErrors,
+  consoleErrors: errors,
+}) => {
   servers.app.pages.set(
     '/before-send',
     esmPage({
@@ -40,9 +43,8 @@ test('a beforeSend returning what JSON cannot encode drops those spans only, hid
   page,
   servers,
   pageErrors,
+  consoleErrors: errors,
 }) => {
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   servers.app.pages.set(
     '/unencodable',
     esmPage({
@@ -77,9 +79,8 @@ test('rejections with values that are not Errors become exceptions, and never ma
   page,
   servers,
   pageErrors,
+  consoleErrors: errors,
 }) => {
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   servers.app.pages.set(
     '/odd-rejections',
     esmPage({
@@ -115,9 +116,8 @@ test('a failure of what the agent starts after load is reported on the console, 
   page,
   servers,
   pageErrors,
+  consoleErrors: errors,
 }) => {
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   servers.app.pages.set(
     '/deferred-fails',
     esmPage({
@@ -197,9 +197,8 @@ test('a bad config is reported once, naming the key, and yields an inert agent',
   page,
   servers,
   pageErrors,
+  consoleErrors: errors,
 }) => {
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   servers.app.pages.set(
     '/bad-config',
     esmPage({ config: `sampleRate: 2`, script: `${PAGE_WORK}\n await rum.flush();` }),

@@ -57,9 +57,8 @@ test('shutdown() ends when the edge never answers, and a later init() starts an 
   page,
   servers,
   pageErrors,
+  consoleErrors: errors,
 }) => {
-  const errors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   servers.app.pages.set('/unanswered', esmPage());
   await page.goto(`${ORIGINS.app}/unanswered`);
   await expect(page.locator('#status')).toHaveText('ready');

@@ -9,7 +9,7 @@
 import { test as base, expect, type Page } from '@playwright/test';
 import { ORIGINS, type Servers, startServers, waitFor } from './servers.ts';
 
-export const test = base.extend<{ pageErrors: string[] }, { servers: Servers }>({
+export const test = base.extend<{ pageErrors: string[]; consoleErrors: string[] }, { servers: Servers }>({
   servers: [
     // biome-ignore lint/correctness/noEmptyPattern: Playwright's fixture signature needs the first argument.
     async ({}, use) => {
@@ -31,6 +31,12 @@ export const test = base.extend<{ pageErrors: string[] }, { servers: Servers }>(
     },
     { auto: true },
   ],
+  /** What the page logged with `console.error`: the agent's reports of its own failures. */
+  consoleErrors: async ({ page }, use) => {
+    const errors: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+    await use(errors);
+  },
 });
 
 /** Waits for the page's agent (`window.rum`, set by esmPage) and flushes it. */
