@@ -16,9 +16,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningDemo, startDemo, type TelemetryBackend } from '../e2e/harness/startDemo.ts';
+import { stopInReverseOrder } from '../e2e/stack/launchProcesses.ts';
 import { portBaseFromEnv, stackPorts } from '../e2e/stack/ports.ts';
 import { type RunningStack, startStack, stopRecordedStack } from '../e2e/stack/stack.ts';
 import { stopOnSignal } from '../e2e/stack/stopOnSignal.ts';
+import type { RecordedProcess } from '../e2e/stack/stopProcesses.ts';
 import { buildIfStale } from './buildIfStale.ts';
 
 const log = (line: string) => console.log(line);
@@ -34,9 +36,11 @@ const AGENT_SOURCES = [
 let stack: RunningStack | undefined;
 let stackStarting = false;
 let demo: RunningDemo | undefined;
+/** The demo's processes from their launch on, before `demo` is there: Ctrl-C may come while they start. */
+let demoProcesses: RecordedProcess[] = [];
 const stop = stopOnSignal(async () => {
   console.log('\nstopping…');
-  await demo?.stop();
+  await (demo ? demo.stop() : stopInReverseOrder(demoProcesses));
   // Interrupted while the stack starts: its PIDs are on disk by then.
   await (stack ? stack.stop() : stackStarting && stopRecordedStack(base));
 });
@@ -75,7 +79,14 @@ try {
       ? { collectorUrl: process.env.OTEL_COLLECTOR_URL ?? 'http://127.0.0.1:4318', tempoUrl: process.env.TEMPO_URL }
       : undefined;
   const logDir = mkdtempSync(join(tmpdir(), `rumkit-demo-${base}-`));
-  demo = await startDemo({ ports: stackPorts(base), backend, logDir });
+  demo = await startDemo({
+    ports: stackPorts(base),
+    backend,
+    logDir,
+    onRecorded: (processes) => {
+      demoProcesses = processes;
+    },
+  });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const { urls } = demo;
   console.log(`

@@ -15,7 +15,12 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { collectorTokenFromEnv } from '../stack/collectorToken.ts';
-import { type LaunchedProcesses, launchProcesses, type ProcessSpec } from '../stack/launchProcesses.ts';
+import {
+  type LaunchedProcesses,
+  type LaunchOptions,
+  launchProcesses,
+  type ProcessSpec,
+} from '../stack/launchProcesses.ts';
 import type { StackPorts } from '../stack/ports.ts';
 import { repoPaths } from '../stack/repoPaths.ts';
 
@@ -49,6 +54,8 @@ export type DemoOptions = {
   logDir: string;
   /** How often the worker exports its metrics. */
   metricsExportSeconds?: number;
+  /** Called with every PID before the readiness wait, so that a start interrupted by Ctrl-C can stop them. */
+  onRecorded?: LaunchOptions['onRecorded'];
 };
 
 export type RunningDemo = Omit<LaunchedProcesses, 'processes' | 'restart'> & { urls: DemoUrls };
@@ -130,7 +137,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         `${urls.web}/`,
       ),
     ],
-    { logDir },
+    { logDir, onRecorded: options.onRecorded },
   );
   return { urls, unexpectedExit: group.unexpectedExit, stop: group.stop };
 }

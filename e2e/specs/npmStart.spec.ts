@@ -1,7 +1,8 @@
 /**
  * `npm start` as a user runs it: scripts/start.ts in a process of its own, which prints where everything is,
- * serves it, and stops every process it started on Ctrl-C (SIGINT) — also when Ctrl-C comes while the stack of
- * `--stack` is still starting. Each run has its own ports (70 and 100 above the run's base) beside the global
+ * serves it, and stops every process it started on Ctrl-C (SIGINT) — also when Ctrl-C comes while the demo's
+ * processes or the stack of `--stack` are still starting — and `TEMPO_URL=… npm start` against the global setup's
+ * collector and Tempo. Each run has its own ports (70, 100, 140 and 150 above the run's base) beside the global
  * setup's system.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -10,6 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { e2eUrls } from '../harness/e2eUrls.ts';
 import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
 import { repoPaths } from '../stack/repoPaths.ts';
 import { stopRecordedStack } from '../stack/stack.ts';
@@ -21,10 +23,10 @@ interface NpmStart {
   exited: Promise<number | string>;
 }
 
-function npmStart(base: number, args: string[] = []): NpmStart {
+function npmStart(base: number, args: string[] = [], env: NodeJS.ProcessEnv = {}): NpmStart {
   const child = spawn(process.execPath, ['scripts/start.ts', ...args], {
     cwd: repoPaths.root,
-    env: { ...process.env, RUMKIT_PORT_BASE: String(base) },
+    env: { ...process.env, ...env, RUMKIT_PORT_BASE: String(base) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -100,4 +102,36 @@ test('Ctrl-C while the stack of npm run start:stack is still starting stops its 
   for (const port of [ports.prometheus, ports.tempoHttp, ports.collectorHttp, ports.collectorHealth]) {
     expect(await listening(port), `port ${port} after Ctrl-C`).toBe(false);
   }
+});
+
+test('Ctrl-C while the demo processes are still starting stops them', async () => {
+  const ports = stackPorts(portBaseFromEnv() + 140);
+  running = npmStart(ports.web);
+  const demoPorts = [ports.web, ports.api, ports.worker, ports.thirdParty, ports.view];
+  // They are launched together: once one listens, every PID has been recorded, and the others are still starting.
+  await expect
+    .poll(async () => (await Promise.all(demoPorts.map(listening))).some(Boolean), {
+      timeout: 120_000,
+      intervals: [50],
+    })
+    .toBe(true);
+  expect(running.output()).not.toContain('Ctrl-C stops everything');
+  running.child.kill('SIGINT');
+  expect(await running.exited).toBe(130);
+  for (const port of demoPorts) expect(await listening(port), `port ${port} after Ctrl-C`).toBe(false);
+});
+
+test('TEMPO_URL=… npm start sends to that collector and reads that Tempo', async () => {
+  const ports = stackPorts(portBaseFromEnv() + 150);
+  const { tempo } = e2eUrls();
+  const collector = `http://127.0.0.1:${stackPorts().collectorHttp}`;
+  running = npmStart(ports.web, [], { TEMPO_URL: tempo, OTEL_COLLECTOR_URL: collector });
+  await expect.poll(() => running?.output() ?? '', { timeout: 120_000 }).toContain('Ctrl-C stops everything');
+  expect(running.output()).toContain(
+    `spans go to the collector at ${collector}, the trace view reads Tempo at ${tempo}`,
+  );
+  const home = await (await fetch(`http://127.0.0.1:${ports.view}/`)).text();
+  expect(home).toContain(`reading from Tempo at ${tempo}`);
+  running.child.kill('SIGINT');
+  expect(await running.exited).toBe(130);
 });

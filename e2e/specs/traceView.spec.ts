@@ -86,4 +86,7 @@ test.describe('local mode (npm start without a stack)', () => {
 test('with TEMPO_URL the view reads the same waterfall and edge from Tempo', async ({ context }) => {
   const view = await uploadAndOpenTrace(context, e2eUrls());
   await expect(view.getByText(`reading from Tempo at ${e2eUrls().tempo}`)).toBeVisible();
+  // The home page's service graph comes from Tempo's search (a structural TraceQL query), not from one trace.
+  await view.goto(`${e2eUrls().view}/`);
+  await expect(view.locator(`.edge[data-client="${WEB}"][data-server="${API}"]`)).toBeVisible();
 });

@@ -1,7 +1,7 @@
 /**
- * Ctrl-C and `kill` for the command-line tools that start processes: the first SIGINT or SIGTERM, or the
- * first call of the returned function, runs `stop` once and exits with the code (130 and 143 for the signals,
- * as shells report them). Signals that arrive while stopping are ignored, so a second Ctrl-C cannot leave
+ * Ctrl-C, `kill` and a closed terminal for the command-line tools that start processes: the first SIGINT,
+ * SIGTERM or SIGHUP, or the first call of the returned function, runs `stop` once and exits with the code (130,
+ * 143 and 129 for the signals, as shells report them). Signals that arrive while stopping are ignored, so a second Ctrl-C cannot leave
  * children behind.
  *
  *     const stopAndExit = stopOnSignal(async (code) => { await stack?.stop(); });
@@ -23,5 +23,7 @@ export function stopOnSignal(stop: (code: number) => Promise<void>): StopAndExit
   };
   process.on('SIGINT', () => void stopAndExit(130));
   process.on('SIGTERM', () => void stopAndExit(143));
+  // A closed terminal: the children run in process groups of their own, so the hangup reaches only us.
+  process.on('SIGHUP', () => void stopAndExit(129));
   return Object.defineProperty(stopAndExit, 'stopping', { get: () => stopping }) as StopAndExit;
 }
