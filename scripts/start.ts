@@ -45,6 +45,8 @@ const stop = stopOnSignal(async () => {
   await (stack ? stack.stop() : stackStarting && stopRecordedStack(base));
 });
 
+// From the start, builds included: "up in" is what the user waited.
+const started = performance.now();
 try {
   await buildIfStale(
     {
@@ -66,7 +68,6 @@ try {
     },
     log,
   );
-  const started = performance.now();
   if (withStack) {
     stackStarting = true;
     stack = await startStack({ base }).finally(() => {
