@@ -8,7 +8,6 @@ import {
   encodeInParts,
   exportOnce,
   forwardWithRetry,
-  parseRetryAfter,
   queueRetryDelaySeconds,
   type Transport,
   type TransportResponse,
@@ -202,11 +201,5 @@ describe('backoff', () => {
     expect(delays(() => 0).reduce((a, b) => a + b)).toBeGreaterThan(20 * 60);
     expect(queueRetryDelaySeconds(0, 3_600_000, () => 0)).toBe(3600);
     expect(queueRetryDelaySeconds(0, 10 ** 9, () => 0)).toBe(12 * 3600);
-  });
-
-  it('reads Retry-After as seconds or a date', () => {
-    expect(parseRetryAfter('5')).toBe(5000);
-    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4000)).toBe(6000);
-    expect(parseRetryAfter('soon')).toBeUndefined();
   });
 });

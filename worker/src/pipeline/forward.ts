@@ -15,7 +15,7 @@
  *
  * The transport is the runtime's: `node:http` with keep-alive on Node, `fetch` on Workers.
  */
-import { type ExportTraceServiceRequest, encodeTraceRequest } from '@rumkit/otlp';
+import { type ExportTraceServiceRequest, encodeTraceRequest, parseRetryAfter } from '@rumkit/otlp';
 import type { EdgeConfig } from '../config.ts';
 
 export type UpstreamConfig = EdgeConfig['upstream'];
@@ -205,14 +205,6 @@ export function queueRetryDelaySeconds(attempt: number, retryAfterMs: number, ra
   const ceiling = Math.min(QUEUE_MAX_DELAY_S, QUEUE_FIRST_DELAY_S * 2 ** attempt);
   const jittered = ceiling / 2 + random() * (ceiling / 2);
   return Math.min(QUEUE_DELAY_LIMIT_S, Math.ceil(Math.max(retryAfterMs / 1000, jittered)));
-}
-
-/** `Retry-After` as seconds or an HTTP date, in ms; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, nowMs = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
 export type CircuitState = 'closed' | 'half_open' | 'open';

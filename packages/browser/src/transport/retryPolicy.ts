@@ -5,6 +5,7 @@
  *
  *     if (classifyStatus(response.status) === 'retry') setTimeout(resend, retryDelayMs(attempt, retryAfter));
  */
+import { parseRetryAfter } from '@rumkit/otlp';
 
 export type Outcome = 'sent' | 'retry' | 'drop';
 
@@ -37,7 +38,4 @@ export function retryDelayMs(
 }
 
 /** `Retry-After` in seconds, as the edge sends it, or as an HTTP-date (a proxy's); anything else asks for nothing. */
-export function retryAfterMs(header: string | null | undefined): number {
-  const seconds = Number(header);
-  return Math.max(0, Number.isNaN(seconds) ? Date.parse(header as string) - Date.now() : seconds * 1000) || 0;
-}
+export const retryAfterMs = (header: string | null | undefined): number => parseRetryAfter(header) ?? 0;
