@@ -6,37 +6,12 @@
  *     git worktree add /tmp/before <commit>      # and link its node_modules (see RESULTS.md)
  *     node --conditions=rumkit-source bench/worker/compare.ts /tmp/before [json|gzip|pb] [rounds]
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fixtureBytes } from '../../worker/src/testing/config.ts';
+import { appOf } from './appOf.ts';
 
 const [other, kind = 'json', rounds = '20'] = process.argv.slice(2);
 if (!other) throw new Error('usage: node bench/worker/compare.ts <other checkout> [json|gzip|pb] [rounds]');
-
-interface App {
-  request(path: string, init: RequestInit): Response | Promise<Response>;
-}
-
-/** The app of the checkout at `root`, delivering into nothing, with rate limits out of the way. */
-async function appOf(root: string): Promise<{ app: App; key: string }> {
-  const load = (file: string) => import(join(root, 'worker/src', file));
-  const [{ createApp }, { createLogger }, { createTelemetry }, testing, { memoryRuntime }] = await Promise.all([
-    load('app.ts'),
-    load('log.ts'),
-    load('telemetry/telemetry.ts'),
-    load('testing/config.ts'),
-    load('testing/runtime.ts'),
-  ]);
-  const config = testing.testConfig({ rateLimit: { perKey: { ratePerSecond: 1e9, burst: 1e9 } } });
-  const { runtime } = memoryRuntime({ now: () => testing.FIXTURE_NOW_MS });
-  runtime.deliver = async () => undefined;
-  const app = createApp(
-    config,
-    runtime,
-    createTelemetry(config, 0),
-    createLogger('warn', () => {}),
-  );
-  return { app, key: testing.SHOP_KEY };
-}
 
 const bodies = {
   json: { file: 'typical.json', type: 'application/json', encoding: undefined },

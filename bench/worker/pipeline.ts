@@ -5,9 +5,8 @@
  *
  *     node --conditions=rumkit-source bench/worker/pipeline.ts [iterations]
  */
+import { fileURLToPath } from 'node:url';
 import { type ExportTraceServiceRequest, thresholdForRate } from '@rumkit/otlp';
-import { createApp } from '../../worker/src/app.ts';
-import { createLogger } from '../../worker/src/log.ts';
 import { decodeBody } from '../../worker/src/pipeline/decode.ts';
 import { createEnricher } from '../../worker/src/pipeline/enrich.ts';
 import { encodeForUpstream } from '../../worker/src/pipeline/forward.ts';
@@ -17,7 +16,7 @@ import { createScrubber } from '../../worker/src/pipeline/scrub.ts';
 import { validate, validationLimits } from '../../worker/src/pipeline/validate.ts';
 import { createTelemetry } from '../../worker/src/telemetry/telemetry.ts';
 import { FIXTURE_NOW_MS, fixtureBytes, SHOP_KEY, testConfig } from '../../worker/src/testing/config.ts';
-import { memoryRuntime } from '../../worker/src/testing/runtime.ts';
+import { appOf } from './appOf.ts';
 
 const iterations = Number(process.argv[2] ?? 3000);
 const config = testConfig({ rateLimit: { perKey: { ratePerSecond: 1e9, burst: 1e9 } } });
@@ -99,14 +98,7 @@ stage('enrich (UA cached, no shift)', (batch) =>
 );
 stage('encode protobuf for upstream', (batch) => encodeForUpstream(batch, 'shop', 'protobuf'));
 
-const { runtime } = memoryRuntime({ now: () => FIXTURE_NOW_MS });
-runtime.deliver = async () => undefined;
-const app = createApp(
-  config,
-  runtime,
-  createTelemetry(config, 0),
-  createLogger('warn', () => {}),
-);
+const { app } = await appOf(fileURLToPath(new URL('../..', import.meta.url)));
 for (const [name, body, type, encoding] of [
   ['whole app, JSON', json, 'application/json', undefined],
   ['whole app, JSON+gzip', gz, 'application/json', 'gzip'],

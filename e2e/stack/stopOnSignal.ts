@@ -1,8 +1,8 @@
 /**
  * Ctrl-C, `kill` and a closed terminal for the command-line tools that start processes: the first SIGINT,
  * SIGTERM or SIGHUP, or the first call of the returned function, runs `stop` once and exits with the code (130,
- * 143 and 129 for the signals, as shells report them). Signals that arrive while stopping are ignored, so a second Ctrl-C cannot leave
- * children behind.
+ * 143 and 129 for the signals, as shells report them). Signals that arrive while stopping are ignored, so a
+ * second Ctrl-C cannot leave children behind.
  *
  *     const stopAndExit = stopOnSignal(async (code) => { await stack?.stop(); });
  *     await stopAndExit(0);

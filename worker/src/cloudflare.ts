@@ -54,7 +54,10 @@ let instance: Instance | undefined;
  */
 function exportIfDue(current: Instance, ctx: Pick<ExecutionContext, 'waitUntil'>): void {
   const interval = current.config.metrics.exportIntervalSeconds * 1000;
-  if (interval === 0 || Date.now() - current.lastExport < interval) return;
+  if (interval > 0 && Date.now() - current.lastExport >= interval) exportNow(current, ctx);
+}
+
+function exportNow(current: Instance, ctx: Pick<ExecutionContext, 'waitUntil'>): void {
   current.lastExport = Date.now();
   ctx.waitUntil(exportMetrics(current.telemetry, fetchTransport, current.config.upstream, Date.now()));
 }
@@ -81,9 +84,7 @@ async function load(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Promise
   }
   const config = parseConfig(raw, strings);
   // The outgoing instance's counts since its last export go out with its last export, not with it.
-  if (instance && instance.config.metrics.exportIntervalSeconds > 0) {
-    ctx.waitUntil(exportMetrics(instance.telemetry, fetchTransport, instance.config.upstream, Date.now()));
-  }
+  if (instance && instance.config.metrics.exportIntervalSeconds > 0) exportNow(instance, ctx);
   const telemetry = createTelemetry(config, Date.now());
   const breaker = new CircuitBreaker(config.upstream.circuitBreaker);
   const log = createLogger(config.log.level);
