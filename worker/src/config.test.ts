@@ -87,6 +87,17 @@ describe('configFromEnv', () => {
     expect(config.tenants[0]?.keys[0]?.keyHash).toBe(hashKey('dev-key'));
     expect(JSON.stringify(config)).not.toContain('dev-key');
     expect(config.tenants[0]?.keys[0]?.origins).toEqual(['http://127.0.0.1:5173', 'http://localhost:5173']);
+    expect(config.queue.spoolDir).toBeUndefined();
+  });
+
+  it('spools to RUMKIT_SPOOL_DIR, so a restart loses nothing', () => {
+    const config = configFromEnv({
+      RUMKIT_API_KEY: 'k',
+      RUMKIT_UPSTREAM_URL: 'http://127.0.0.1:4318',
+      RUMKIT_SPOOL_DIR: '/var/spool/rumkit',
+    });
+    expect(config.queue.spoolDir).toBe('/var/spool/rumkit');
+    expect(config.queue.maxMemoryBatches).toBe(500);
   });
 
   it('names a missing variable', () => {

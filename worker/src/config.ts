@@ -233,7 +233,8 @@ export function parseConfig(raw: unknown, env: Record<string, string | undefined
 /**
  * One tenant with one key from environment variables, for quick starts and the end-to-end harness:
  * `RUMKIT_API_KEY` (the key itself, hashed here), `RUMKIT_ALLOWED_ORIGINS` (comma-separated),
- * `RUMKIT_UPSTREAM_URL`, and optionally `RUMKIT_TENANT`, `RUMKIT_SAMPLE_RATE`, `RUMKIT_UPSTREAM_TOKEN`.
+ * `RUMKIT_UPSTREAM_URL`, and optionally `RUMKIT_TENANT`, `RUMKIT_SAMPLE_RATE`, `RUMKIT_UPSTREAM_TOKEN`,
+ * `RUMKIT_SPOOL_DIR` (without it a restart can lose what the memory queue holds).
  */
 export function configFromEnv(env: Record<string, string | undefined>): EdgeConfig {
   const key = required(env, 'RUMKIT_API_KEY');
@@ -254,6 +255,7 @@ export function configFromEnv(env: Record<string, string | undefined>): EdgeConf
       url: required(env, 'RUMKIT_UPSTREAM_URL'),
       ...(env.RUMKIT_UPSTREAM_TOKEN ? { bearerToken: env.RUMKIT_UPSTREAM_TOKEN } : {}),
     },
+    ...(env.RUMKIT_SPOOL_DIR ? { queue: { spoolDir: env.RUMKIT_SPOOL_DIR } } : {}),
   });
 }
 
