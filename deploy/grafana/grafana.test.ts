@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { dashboardQueries, panelsOf, readDashboards, ruleQueries } from '../promqlQueries.ts';
+import { dashboardQueries, panelsOf, readDashboards, ruleQueries, tracesToMetricsQueries } from '../promqlQueries.ts';
 import { runTool } from '../testing/runTool.ts';
 
 const provisioning = join(import.meta.dirname, 'provisioning');
@@ -44,12 +44,42 @@ describe('Grafana dashboards', () => {
     );
     expect(serviceMaps.map((panel) => panel.title)).toEqual(['Service map']);
   });
+
+  it("ask Prometheus for the service map's edges as Grafana's Tempo data source does", () => {
+    const edges = dashboardQueries().find((query) =>
+      query.where.endsWith('Service map › A › traces_service_graph_request_total'),
+    );
+    expect(edges).toMatchObject({
+      expr: 'sum by (client, server) (rate(traces_service_graph_request_total{tenant=~".+"}[1h]))',
+      instant: true,
+      expectsData: true,
+    });
+  });
+});
+
+describe('links from a span to its metrics', () => {
+  it("fill in the tenant and the span's service, leaving nothing for Grafana to resolve", () => {
+    const queries = tracesToMetricsQueries({ RUMKIT_GRAFANA_TEMPO_TENANT: 'acme' }, { 'service.name': 'checkout' });
+    expect(queries.map((query) => query.where)).toEqual([
+      'Tempo data source › traces to metrics › Request rate',
+      'Tempo data source › traces to metrics › Latency p95',
+    ]);
+    for (const { expr } of queries) {
+      expect(expr).toContain('{service="checkout", tenant="acme"}');
+      expect(expr).not.toContain('$');
+    }
+  });
+
+  it('name a variable the environment does not give', () => {
+    expect(() => tracesToMetricsQueries({}, { 'service.name': 'checkout' })).toThrow(/RUMKIT_GRAFANA_TEMPO_TENANT/);
+  });
 });
 
 describe('PromQL of the dashboards and rules', () => {
   // promtool parses PromQL offline only as rule expressions, so each query becomes a recording rule.
   it('parses, every variable resolved', () => {
-    const queries = [...dashboardQueries(), ...ruleQueries()];
+    const spanLinks = tracesToMetricsQueries({ RUMKIT_GRAFANA_TEMPO_TENANT: 'acme' }, { 'service.name': 'web' });
+    const queries = [...dashboardQueries(), ...spanLinks, ...ruleQueries()];
     const dir = mkdtempSync(join(tmpdir(), 'rumkit-promql-'));
     try {
       const file = join(dir, 'queries.rules.yml');

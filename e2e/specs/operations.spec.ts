@@ -1,14 +1,15 @@
 /**
  * The operator's view on the real stack, after the demo specs have filled it (playwright.config.ts runs
- * this project after theirs): every PromQL expression of the Grafana dashboards and of the alert rules
- * runs on this run's Prometheus without error and every dashboard panel shows data; Prometheus evaluates
+ * this project after theirs): every PromQL expression of the Grafana dashboards (their service map's
+ * included), of the Tempo data source's links from a span to its metrics and of the alert rules runs on
+ * this run's Prometheus without error, and every dashboard panel and span link shows data; Prometheus evaluates
  * every rule; the worker is scraped while its metrics are counted once; the collector refuses writers
  * without its token, masks personal data in backend spans and keeps each tenant's traces apart.
  */
 import { expect, test } from '@playwright/test';
 import { createTempoSource } from '../../demo/traceView/tempoSource.ts';
 import type { TraceSource } from '../../demo/traceView/traceSource.ts';
-import { dashboardQueries, type PromQuery, ruleQueries } from '../../deploy/promqlQueries.ts';
+import { dashboardQueries, type PromQuery, ruleQueries, tracesToMetricsQueries } from '../../deploy/promqlQueries.ts';
 import { closeTab } from '../harness/demoPage.ts';
 import { type E2eUrls, e2eUrls } from '../harness/e2eUrls.ts';
 import { DEMO_TENANT } from '../harness/startDemo.ts';
@@ -62,8 +63,13 @@ test('a visit with an uncaught error and a click reaches the RUM metrics', async
   expect(errors).toBeGreaterThan(0);
 });
 
-test('every dashboard and rule expression runs, and every dashboard panel and recording rule shows data', async () => {
-  const queries = [...dashboardQueries(), ...ruleQueries()];
+test('every dashboard, data source and rule expression runs, and what a healthy run fills shows data', async () => {
+  // A link from one of the API's spans to its metrics, as Grafana makes it for the demo's tenant.
+  const spanLinks = tracesToMetricsQueries(
+    { RUMKIT_GRAFANA_TEMPO_TENANT: DEMO_TENANT },
+    { 'service.name': 'rumkit-demo-api' },
+  );
+  const queries = [...dashboardQueries(), ...spanLinks, ...ruleQueries()];
   const failures = (
     await Promise.all(
       queries.map((query) =>
@@ -76,11 +82,11 @@ test('every dashboard and rule expression runs, and every dashboard panel and re
   ).filter(Boolean);
   expect(failures, 'queries Prometheus refused').toEqual([]);
 
-  // Alerts stay out: in a healthy run they have nothing to say.
-  const mustShowData = queries.filter((query) => query.kind !== 'alert');
+  // Alerts stay out (a healthy run gives them nothing to say), and so do the service map's failed requests.
+  const mustShowData = queries.filter((query) => query.expectsData);
   let empty: string[] = [];
   await pollUntil(
-    'every dashboard panel and recording rule to show data',
+    'every dashboard panel, span link and recording rule to show data',
     async () => {
       const shown = await Promise.all(mustShowData.map(showsData));
       empty = mustShowData.filter((_, i) => !shown[i]).map((query) => `${query.where}: ${query.expr}`);
