@@ -134,6 +134,8 @@ interface LongTask {
   ms: number;
   agentMs: number;
   beforeLoad: boolean;
+  /** The agent's functions that took most of its time in the task: `name file:line:column ms`. */
+  agentTop: string[];
 }
 
 /** The built files by URL path, and the path of the chunk that holds the app's own code. */
@@ -312,7 +314,11 @@ interface TraceEvent {
       startTime?: number;
       timeDeltas?: number[];
       cpuProfile?: {
-        nodes?: Array<{ id: number; parent?: number; callFrame: { url: string; functionName: string } }>;
+        nodes?: Array<{
+          id: number;
+          parent?: number;
+          callFrame: { url: string; functionName: string; lineNumber: number; columnNumber: number };
+        }>;
         samples?: number[];
       };
     };
@@ -352,40 +358,42 @@ function longTasksIn(events: TraceEvent[], isAgent: (url: string) => boolean): L
   for (const e of events)
     if (e.name === 'thread_name' && e.args.name === 'CrRendererMain') mainThreads.set(e.pid, e.tid);
   // Profile nodes and samples by profile (process and id); each sample stands for the time until the next.
-  const nodes = new Map<string, { url: string; parent?: number }>();
+  const nodes = new Map<string, { url: string; parent?: number; frame: string }>();
   const clocks = new Map<string, number>();
-  const samples: Array<{ pid: number; ts: number; script: () => string; until: number }> = [];
+  const samples: Array<{ pid: number; ts: number; node: () => { url: string; frame: string }; until: number }> = [];
   for (const e of events) {
     const profile = `${e.pid}:${e.id}`;
     if (e.name === 'Profile') clocks.set(profile, e.args.data?.startTime ?? e.ts);
     if (e.name !== 'ProfileChunk') continue;
     const data = e.args.data;
     for (const node of data?.cpuProfile?.nodes ?? []) {
-      nodes.set(`${profile}:${node.id}`, { url: node.callFrame.url, parent: node.parent });
+      const { url = '', functionName, lineNumber, columnNumber } = node.callFrame;
+      const frame = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber + 1}:${columnNumber + 1}`;
+      nodes.set(`${profile}:${node.id}`, { url, parent: node.parent, frame });
     }
     let clock = clocks.get(profile) ?? 0;
     (data?.cpuProfile?.samples ?? []).forEach((node, i) => {
       clock += data?.timeDeltas?.[i] ?? 0;
-      samples.push({ pid: e.pid, ts: clock, script: () => scriptOf(profile, node), until: clock });
+      samples.push({ pid: e.pid, ts: clock, node: () => scriptNodeOf(profile, node), until: clock });
     });
     clocks.set(profile, clock);
   }
-  // A native function (or a lazy compilation) counts for the script that called it.
-  const scriptOf = (profile: string, id: number | undefined): string => {
+  // A native function (or a lazy compilation) counts for the script function that called it.
+  const scriptNodeOf = (profile: string, id: number | undefined): { url: string; frame: string } => {
     for (let node = id; node !== undefined; ) {
       const n = nodes.get(`${profile}:${node}`);
-      if (!n) return '';
-      if (n.url) return n.url;
+      if (!n) break;
+      if (n.url) return n;
       node = n.parent;
     }
-    return '';
+    return { url: '', frame: '' };
   };
   samples.sort((a, b) => a.pid - b.pid || a.ts - b.ts);
   samples.forEach((sample, i) => {
     const next = samples[i + 1];
     if (next?.pid === sample.pid) sample.until = next.ts;
   });
-  const agentSamples = samples.filter((s) => isAgent(s.script()));
+  const agentSamples = samples.filter((s) => isAgent(s.node().url));
   const pid = agentSamples[0]?.pid;
   if (pid === undefined) throw new Error('the trace has no samples of the agent');
   const loaded = events.find((e) => e.name === 'bench-loaded' && e.pid === pid)?.ts ?? Number.POSITIVE_INFINITY;
@@ -403,10 +411,18 @@ function longTasksIn(events: TraceEvent[], isAgent: (url: string) => boolean): L
     .filter((task, i, all) => !all.slice(0, i).some((o) => o.ts + (o.dur ?? 0) >= task.ts + (task.dur ?? 0)));
   return tasks.map((task) => {
     const end = task.ts + (task.dur ?? 0);
-    const agentMs = agentSamples
-      .filter((s) => s.pid === pid && s.ts >= task.ts && s.ts < end)
-      .reduce((sum, s) => sum + (Math.min(s.until, end) - s.ts) / 1000, 0);
-    return { ms: (task.dur ?? 0) / 1000, agentMs, beforeLoad: task.ts < loaded };
+    const byFrame = new Map<string, number>();
+    for (const s of agentSamples) {
+      if (s.pid !== pid || s.ts < task.ts || s.ts >= end) continue;
+      const frame = s.node().frame;
+      byFrame.set(frame, (byFrame.get(frame) ?? 0) + (Math.min(s.until, end) - s.ts) / 1000);
+    }
+    const agentMs = [...byFrame.values()].reduce((sum, ms) => sum + ms, 0);
+    const agentTop = [...byFrame]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([frame, ms]) => `${frame} ${ms.toFixed(1)}`);
+    return { ms: (task.dur ?? 0) / 1000, agentMs, beforeLoad: task.ts < loaded, agentTop };
   });
 }
 
@@ -465,6 +481,15 @@ function reportAttribution(tasks: Record<Variant, LongTask[][]>) {
       const agentMs = withAgent.map((t) => t.agentMs);
       console.log(
         `| ${LABELS[variant]} | ${beforeLoad ? 'until `load`' : 'after `load`'} | ${all.length} | ${Math.max(0, ...all.map((t) => t.ms)).toFixed(0)} | ${withAgent.length} | ${agentMs.length ? `${median(agentMs).toFixed(1)} (${Math.max(...agentMs).toFixed(1)})` : '–'} | ${caused.length} |`,
+      );
+    }
+  }
+  console.log('\nthe long tasks the agent caused, and its functions that took most of its time in them (minified)');
+  for (const variant of ORDER.slice(1)) {
+    for (const task of tasks[variant].flat().filter((t) => t.ms - t.agentMs <= LONG_TASK_MS)) {
+      const phase = task.beforeLoad ? 'until `load`' : 'after `load`';
+      console.log(
+        `- ${LABELS[variant]}, ${phase}: ${task.ms.toFixed(0)} ms, agent ${task.agentMs.toFixed(1)} ms: ${task.agentTop.join('; ')}`,
       );
     }
   }
