@@ -124,13 +124,17 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
   return {
     flush: () => provider.forceFlush(),
     async shutdown() {
-      stopped = true;
-      for (const dispose of disposers) dispose();
+      if (!stopped) {
+        stopped = true;
+        for (const dispose of disposers) dispose();
+        // Before the flush, which can take the request timeout: an init() meanwhile starts a new agent rather
+        // than getting this one, and its global tracer provider is not undone here. (The global provider can be
+        // set only once; its propagator and context manager would be the same kind, so the ones registered now
+        // serve it.)
+        trace.disable();
+        running = undefined;
+      }
       await provider.shutdown();
-      // The global tracer provider can be set only once: a later init() sets its own. (Its propagator and
-      // context manager would be the same kind, so the ones registered now serve it.)
-      trace.disable();
-      running = undefined;
     },
     setUser: guard((next: RumkitUser | null) => {
       user = {};

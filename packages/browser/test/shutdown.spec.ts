@@ -88,6 +88,46 @@ test('shutdown() ends when the edge never answers, and a later init() starts an 
   expect(pageErrors).toEqual([]);
 });
 
+test('init() while shutdown() is still flushing starts a new agent, whose global registration stays', async ({
+  page,
+  servers,
+  pageErrors,
+  consoleErrors: errors,
+}) => {
+  servers.app.pages.set('/restart', esmPage());
+  await page.goto(`${ORIGINS.app}/restart`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  // The first agent's last export waits for the edge, so its shutdown() is pending while the page starts again.
+  servers.edge.answerDelayMs = 2_000;
+  const sameAgent = await page.evaluate(async (endpoint) => {
+    const { init } = (await import(`${location.origin}/dist/index.js`)) as typeof import('../src/index.ts');
+    const { rum } = window as unknown as { rum: RumkitAgent };
+    rum.tracer.startSpan('before-restart').end();
+    const stopping = rum.shutdown();
+    const again = init({ endpoint, apiKey: 'pk_test', serviceName: 'test-web-again' });
+    again.tracer.startSpan('during-shutdown').end();
+    await stopping;
+    const globalTracer = (name: string) =>
+      (globalThis as unknown as Record<symbol, { trace: { getTracer(name: string): RumkitAgent['tracer'] } }>)[
+        Symbol.for('opentelemetry.js.api.1')
+      ]?.trace.getTracer(name);
+    globalTracer('page')?.startSpan('global-after-shutdown').end();
+    await again.flush();
+    return again === rum;
+  }, ORIGINS.edge);
+  servers.edge.answerDelayMs = 0;
+  expect(sameAgent).toBe(false);
+  const named = (name: string) => () => servers.edge.spans().find((s) => s.name === name);
+  const first = await waitFor(named('before-restart'), 10_000, 'the first agent’s span');
+  const during = await waitFor(named('during-shutdown'), 10_000, 'the new agent’s span');
+  const global = await waitFor(named('global-after-shutdown'), 10_000, 'the global tracer’s span');
+  expect(first.resource['service.name']).toBe('test-web');
+  expect(during.resource['service.name']).toBe('test-web-again');
+  expect(global.resource['service.name']).toBe('test-web-again');
+  expect(errors.filter((e) => e.includes('init() called twice'))).toEqual([]);
+  expect(pageErrors).toEqual([]);
+});
+
 test('web vitals reported after shutdown() record nothing, not even activity in the session', async ({
   page,
   servers,
