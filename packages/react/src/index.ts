@@ -1,3 +1,4 @@
+'use client';
 /**
  * `@rumkit/react`: the rumkit browser agent in a React app.
  *

@@ -96,15 +96,17 @@ test('the provider starts the agent once under StrictMode and every component ge
   expect(consoleErrors.filter((text) => text.includes('rumkit'))).toEqual([]);
 });
 
-test('a provider mounted again after shutdown() starts a new agent, which records', async ({ page, server }) => {
+test('a provider mounted again right after shutdown() starts a new agent, which records', async ({ page, server }) => {
   await page.goto(server.url);
   await expect(page.getByRole('heading', { name: 'Home' })).toBeVisible();
   await expect.poll(() => page.evaluate(() => window.reactTest.probeEffects)).toBe(2);
   await page.evaluate(async () => {
     const [first] = window.reactTest.agents;
-    await first?.shutdown();
+    // Not awaited first, as in an effect's cleanup: the remounted provider must not get the stopping agent.
+    const stopping = first?.shutdown();
     window.reactTest.agents.clear();
     window.reactTest.remount();
+    await stopping;
   });
   await expect(page.getByRole('heading', { name: 'Home' })).toBeVisible();
   await expect.poll(() => page.evaluate(() => window.reactTest.agents.size)).toBe(1);
@@ -218,4 +220,28 @@ test('a route change starts a new page view named by the route template', async 
   expect(homeOpened.attributes['rumkit.page_view.id']).toBe(onHome.attributes['rumkit.page_view.id']);
   expect(documentOpened.attributes['rumkit.page_view.id']).toBe(onDocument.attributes['rumkit.page_view.id']);
   expect(onDocument.attributes['session.id']).toBe(onHome.attributes['session.id']);
+});
+
+test('descendant RumkitRoutes add no page view: a navigation is one, named by the outer template', async ({
+  page,
+  server,
+}) => {
+  await page.goto(server.url);
+  await expect(page.getByRole('heading', { name: 'Home' })).toBeVisible();
+  await page.getByRole('link', { name: 'Guide intro' }).click();
+  await expect(page.getByRole('heading', { name: 'Guide intro' })).toBeVisible();
+  const opened = await receivedSpan(
+    server,
+    page,
+    'the span of the guide opening',
+    (s) => s.attributes['test.screen'] === 'Guide intro',
+  );
+  server.reset();
+  await page.getByRole('button', { name: 'Run traced work' }).click();
+  const later = await spanNamed(server, page, 'test.inner');
+
+  expect(later.attributes['rumkit.page.route']).toBe('/guide/*');
+  // The inner routes reporting too would have named the agent's page view '/guide/intro' before the outer
+  // ones started another: the screen's first span would belong to a different view than later work.
+  expect(opened.attributes['rumkit.page_view.id']).toBe(later.attributes['rumkit.page_view.id']);
 });

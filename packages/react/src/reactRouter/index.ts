@@ -1,3 +1,4 @@
+'use client';
 /**
  * `@rumkit/react/react-router`: React Router 7 and 8 navigations as rumkit page views named by route template.
  *

@@ -6,12 +6,14 @@
  *     const router = createBrowserRouter(routes);
  *     function Root() { useReactRouterPageViews(routes); return <Outlet />; }
  */
-import { type Location, matchRoutes, type RouteObject, useLocation } from 'react-router';
+import { type Location, matchRoutes, parsePath, type RouteObject, useLocation } from 'react-router';
 import { useRouteChange } from '../useRouteChange.ts';
 import { routeTemplate } from './routeTemplate.ts';
 
 export function useReactRouterPageViews(routes: RouteObject[], location?: Partial<Location> | string): void {
   const current = useLocation();
-  const pathname = typeof location === 'string' ? location : (location?.pathname ?? current.pathname);
+  // A location given as a string can carry a query and a hash, which name no route.
+  const given = typeof location === 'string' ? parsePath(location) : location;
+  const pathname = given?.pathname ?? current.pathname;
   useRouteChange(pathname, routeTemplate(matchRoutes(routes, pathname), pathname));
 }

@@ -1,6 +1,6 @@
 /**
  * The test app (`/`): StrictMode around a `RumkitProvider` whose edge is the test server (same origin, below /edge), React Router
- * with `RumkitRoutes`, buttons that run work in hook-made spans, and a component that throws while rendering
+ * with `RumkitRoutes` (and descendant ones under /guide), buttons that run work in hook-made spans, and a component that throws while rendering
  * inside a `RumkitErrorBoundary`. `window.reactTest` (./testKit.tsx) tells the tests what the app saw, and which
  * React, React DOM and React Router it runs on, and lets them mount the app again.
  */
@@ -35,17 +35,32 @@ function Document() {
   return <Screen title={`Document ${id}`} />;
 }
 
+/** Descendant routes: a second `RumkitRoutes` inside a route's element. */
+function Guide() {
+  return (
+    <RumkitRoutes>
+      <Route path=":section" element={<GuideSection />} />
+    </RumkitRoutes>
+  );
+}
+
+function GuideSection() {
+  const { section } = useParams();
+  return <Screen title={`Guide ${section}`} />;
+}
+
 const app = (
   <StrictMode>
     <RumkitProvider config={agentConfig}>
       <BrowserRouter>
         <AgentProbe />
         <nav>
-          <Link to="/">Home</Link> <Link to="/docs/42">Document 42</Link>
+          <Link to="/">Home</Link> <Link to="/docs/42">Document 42</Link> <Link to="/guide/intro">Guide intro</Link>
         </nav>
         <RumkitRoutes>
           <Route path="/" element={<Screen title="Home" />} />
           <Route path="/docs/:id" element={<Document />} />
+          <Route path="/guide/*" element={<Guide />} />
         </RumkitRoutes>
         <TracedWork />
         <Breakable />
