@@ -65,6 +65,29 @@ describe('measure', () => {
     expect(text).toContain(`rumkit_web_vital_ratings_total{${labels},metric="cls",rating="poor"} 1`);
   });
 
+  it("takes a vital named like an object's own member for no vital, and measures the rest", () => {
+    const named = (name: string) =>
+      span(`web_vital.${name}`, 1, [kv('browser.web_vital.name', name), kv('browser.web_vital.value', 1)]);
+    const text = measured(
+      batch([
+        ...['toString', '__proto__', 'constructor', 'hasOwnProperty'].map(named),
+        span('legacy', 1, [kv('web_vital.name', 'valueOf'), kv('web_vital.value', 1)]),
+        span('web_vital.LCP', 1, [kv('browser.web_vital.name', 'LCP'), kv('browser.web_vital.value', 1200)]),
+      ]),
+    );
+    expect(text).toContain(
+      'rumkit_web_vital_lcp_seconds_count{tenant="shop",service="shop-web",route="/products/:id"} 1',
+    );
+  });
+
+  it('never throws on whatever a sender names its vitals (property)', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.double(), (name, value) => {
+        measured(batch([span('v', 1, [kv('browser.web_vital.name', name), kv('browser.web_vital.value', value)])]));
+      }),
+    );
+  });
+
   it('measures fetch spans by endpoint and status class, counting network errors as error', () => {
     const text = measured(
       batch([

@@ -88,7 +88,10 @@ export function measure(request: ExportTraceServiceRequest, tenant: string, metr
         const legacy = facts.vitalName?.stringValue === undefined;
         const vitalName = (legacy ? facts.legacyVitalName : facts.vitalName)?.stringValue;
         if (vitalName !== undefined) {
-          const histogram = metrics.webVitals[vitalName as keyof EdgeMetrics['webVitals']];
+          // The sender names the vital: `toString` or `__proto__` must find nothing, not Object's own members.
+          const histogram = Object.hasOwn(metrics.webVitals, vitalName)
+            ? metrics.webVitals[vitalName as keyof EdgeMetrics['webVitals']]
+            : undefined;
           const value = numberOf(legacy ? facts.legacyVitalValue : facts.vitalValue);
           if (histogram && value !== undefined && value >= 0) {
             histogram.observe({ tenant, service, route }, vitalName === 'CLS' ? value : value / 1000);
