@@ -148,4 +148,23 @@ describe('ForwardQueue', () => {
     queue.enqueue(payload(1));
     await vi.waitFor(() => expect(done).toEqual([[1, 'dropped']]), { timeout: 4000 });
   });
+
+  it('gives a Retry-After of days one last attempt when maxRetrySeconds ends, without spinning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const { queue, sent, done } = harness(options({ maxRetrySeconds: 1 }), () => ({
+        kind: 'retry',
+        afterMs: 30 * 24 * 3600 * 1000,
+        reason: 'Retry-After: 30 days',
+      }));
+      queue.enqueue(payload(1));
+      await vi.waitFor(() => expect(done).toEqual([[1, 'dropped']]), { timeout: 4000 });
+      expect(sent).toEqual([1, 1]);
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

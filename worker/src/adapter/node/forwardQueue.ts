@@ -43,6 +43,7 @@ interface Spooled {
 
 /** The gap between attempts of one batch, at least: the breaker's own wait can be longer. */
 const MIN_RETRY_GAP_MS = 1000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const SPOOL_NAME = /^(\d{13})-(\d{6})\.([\w-]{1,64})\.(\d+)\.(pb|json)$/;
 
 export class ForwardQueue {
@@ -186,7 +187,8 @@ export class ForwardQueue {
     }
     clearTimeout(this.#timer);
     if (nextWake !== Number.POSITIVE_INFINITY && this.#inFlight < this.#options.concurrency) {
-      this.#timer = setTimeout(() => this.#pump(), Math.max(10, nextWake - now));
+      // Node fires a timer of more than 2^31 - 1 ms at once: a long wait wakes early and waits again.
+      this.#timer = setTimeout(() => this.#pump(), Math.min(MAX_TIMER_MS, Math.max(10, nextWake - now)));
     }
   }
 
@@ -202,9 +204,15 @@ export class ForwardQueue {
         const now = this.#hooks.now();
         if (result.kind === 'delivered') this.#remove(item, 'forwarded');
         else if (result.kind === 'failed') this.#remove(item, 'forward_failed', result.reason);
-        else if (now - item.firstAttemptAt > this.#options.maxRetrySeconds * 1000)
+        else if (now >= item.firstAttemptAt + this.#options.maxRetrySeconds * 1000)
           this.#remove(item, 'dropped', result.reason);
-        else item.nextAttemptAt = now + Math.max(MIN_RETRY_GAP_MS, result.afterMs);
+        // A Retry-After beyond the batch's retry budget (days, from a misconfigured upstream) leaves it one
+        // last attempt when the budget ends, rather than holding it past it.
+        else
+          item.nextAttemptAt = Math.min(
+            now + Math.max(MIN_RETRY_GAP_MS, result.afterMs),
+            item.firstAttemptAt + this.#options.maxRetrySeconds * 1000,
+          );
         if (this.#options.spoolDir !== undefined ? this.#inFlight === 0 : this.#memory.size === 0) this.#idle?.();
         this.#pump();
       });
