@@ -188,6 +188,8 @@ const ConfigSchema = v.strictObject({
     v.strictObject({
       /** Batches held in memory before new ones go to the spool (Node). */
       maxMemoryBatches: positiveInt(500),
+      /** The bytes those batches may take together (Node). */
+      maxMemoryBytes: positiveInt(128 * 1024 * 1024),
       /** Directory of the on-disk spool (Node); without it, past memory the worker answers 503. */
       spoolDir: v.optional(v.string()),
       maxSpoolBytes: positiveInt(1024 * 1024 * 1024),

@@ -24,6 +24,7 @@ const payload = (n: number): UpstreamPayload => ({
 });
 const options = (overrides: Record<string, unknown> = {}) => ({
   maxMemoryBatches: 2,
+  maxMemoryBytes: 1024,
   maxSpoolBytes: 1024,
   maxRetrySeconds: 3600,
   concurrency: 1,
@@ -64,6 +65,20 @@ describe('ForwardQueue', () => {
     expect([1, 2, 3].map((n) => queue.enqueue(payload(n)))).toEqual([true, true, false]);
     expect(queue.hasCapacity()).toBe(false);
     void queue.close(0);
+  });
+
+  it('bounds its memory in bytes too: past them a batch goes to the spool, or is refused without one', () => {
+    const down = () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }) as const;
+    const memoryOnly = harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6 }), down);
+    expect([1, 2, 3].map((n) => memoryOnly.queue.enqueue(payload(n)))).toEqual([true, true, false]);
+    expect(memoryOnly.queue.hasCapacity()).toBe(false);
+    void memoryOnly.queue.close(0);
+
+    const dir = spoolDir();
+    const spooling = harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6, spoolDir: dir }), down);
+    expect([1, 2, 3].map((n) => spooling.queue.enqueue(payload(n)))).toEqual([true, true, true]);
+    expect(readdirSync(dir)).toHaveLength(1);
+    void spooling.queue.close(0);
   });
 
   it('overflows into the spool, and a restarted queue delivers the spooled batches exactly once', async () => {

@@ -95,7 +95,7 @@ export class ForwardQueue {
 
   hasCapacity(): boolean {
     if (this.#closing) return false;
-    if (this.#memory.size < this.#options.maxMemoryBatches) return true;
+    if (this.#memoryHasRoom(1)) return true;
     return this.#options.spoolDir !== undefined && this.#spoolBytes < this.#options.maxSpoolBytes;
   }
 
@@ -103,7 +103,7 @@ export class ForwardQueue {
   enqueue(payload: UpstreamPayload): boolean {
     if (this.#closing) return false;
     const now = this.#hooks.now();
-    if (this.#memory.size < this.#options.maxMemoryBatches) {
+    if (this.#memoryHasRoom(payload.body.byteLength)) {
       this.#memory.add({ payload, firstAttemptAt: now, nextAttemptAt: now, inFlight: false });
       this.#memoryBytes += payload.body.byteLength;
     } else if (this.#options.spoolDir && this.#spoolBytes + payload.body.byteLength <= this.#options.maxSpoolBytes) {
@@ -113,6 +113,13 @@ export class ForwardQueue {
     }
     this.#pump();
     return true;
+  }
+
+  // Bytes as well as batches: a batch can be megabytes, and what the heap holds is lost if the process dies.
+  #memoryHasRoom(bytes: number): boolean {
+    return (
+      this.#memory.size < this.#options.maxMemoryBatches && this.#memoryBytes + bytes <= this.#options.maxMemoryBytes
+    );
   }
 
   /**
