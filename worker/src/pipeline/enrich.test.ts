@@ -59,6 +59,37 @@ describe('enrich', () => {
     });
   });
 
+  it("replaces what a sender wrote under the edge's own keys, and removes the edge-only ones it has no value for", () => {
+    const forged = (key: string, value: string) => ({ key, value: { stringValue: value } });
+    const sent = () => {
+      const batch = typicalBatch();
+      batch.resourceSpans[0]?.resource?.attributes.push(
+        forged('geo.country.iso_code', 'XX'),
+        forged('rumkit.edge.colo', 'NOWHERE'),
+        forged('rumkit.client.asn', '1'),
+        forged('rumkit.clock.drift_ms', '0'),
+      );
+      return batch;
+    };
+    const withGeo = sent();
+    enricher.enrich(withGeo, { skewMs: 5000, userAgent: undefined, geo: { country: 'DE', colo: 'FRA', asn: 3320 } });
+    expect(resourceOf(withGeo)).toMatchObject({
+      'geo.country.iso_code': 'DE',
+      'rumkit.edge.colo': 'FRA',
+      'rumkit.client.asn': '3320',
+      'rumkit.clock.drift_ms': '5000',
+    });
+    const keys = withGeo.resourceSpans[0]?.resource?.attributes.map((kv) => kv.key) ?? [];
+    expect(keys.filter((key) => key === 'geo.country.iso_code' || key.startsWith('rumkit.c'))).toHaveLength(3);
+
+    const withoutGeo = sent();
+    enricher.enrich(withoutGeo, { skewMs: undefined, userAgent: undefined, geo: undefined });
+    const resource = resourceOf(withoutGeo);
+    expect(resource['geo.country.iso_code']).toBe('XX');
+    for (const key of ['rumkit.edge.colo', 'rumkit.client.asn', 'rumkit.clock.drift_ms'])
+      expect(resource).not.toHaveProperty(key);
+  });
+
   it('shifts every timestamp by the drift past the threshold and records the drift', () => {
     const batch = typicalBatch();
     const before = firstSpan(batch);

@@ -46,6 +46,9 @@ export function measureClockSkew(sentAt: string | undefined, receivedAtMs: numbe
 
 const UA_CACHE_SIZE = 512;
 
+/** Attributes only the edge writes: a sender's own are removed, whether or not the edge has a value. */
+const EDGE_ONLY = ['rumkit.edge.colo', 'rumkit.client.asn', 'rumkit.clock.drift_ms'];
+
 export function createEnricher(config: EdgeConfig['enrich']): Enricher {
   const userAgents = new Map<string, KeyValue[]>();
 
@@ -70,28 +73,35 @@ export function createEnricher(config: EdgeConfig['enrich']): Enricher {
     enrich(request, { skewMs, userAgent, geo }) {
       const shiftNs =
         skewMs !== undefined && Math.abs(skewMs) > config.clockSkewThresholdMs ? BigInt(skewMs) * 1_000_000n : 0n;
+      // What the edge measured itself replaces whatever the sender wrote under the same key.
+      const measured: KeyValue[] = [
+        ...(config.geo && geo
+          ? [
+              ...str('geo.country.iso_code', geo.country),
+              ...str('geo.continent.code', geo.continent),
+              ...str('geo.region.iso_code', geo.region && geo.country ? `${geo.country}-${geo.region}` : undefined),
+              ...str('rumkit.edge.colo', geo.colo),
+              ...(geo.asn ? [{ key: 'rumkit.client.asn', value: { intValue: String(geo.asn) } }] : []),
+            ]
+          : []),
+        ...(skewMs !== undefined
+          ? [{ key: 'rumkit.clock.drift_ms', value: { intValue: String(Math.round(skewMs)) } }]
+          : []),
+      ];
+      const replaced = new Set([...EDGE_ONLY, ...measured.map((kv) => kv.key)]);
       for (const rs of request.resourceSpans) {
         rs.resource ??= { attributes: [] };
-        const attributes = rs.resource.attributes;
-        const has = new Set(attributes.map((kv) => kv.key));
-        const add = (kvs: KeyValue[]) => {
-          for (const kv of kvs) if (!has.has(kv.key)) attributes.push(kv);
-        };
+        const attributes = rs.resource.attributes.filter((kv) => !replaced.has(kv.key));
+        rs.resource.attributes = attributes;
+        // The browser, OS and device only where the sender said nothing: an agent knows its own better.
         if (config.userAgent) {
           const ua = attributes.find((kv) => kv.key === 'user_agent.original')?.value.stringValue ?? userAgent;
-          if (ua) add(userAgentAttributes(ua));
+          if (ua) {
+            const has = new Set(attributes.map((kv) => kv.key));
+            for (const kv of userAgentAttributes(ua)) if (!has.has(kv.key)) attributes.push(kv);
+          }
         }
-        if (config.geo && geo) {
-          add([
-            ...str('geo.country.iso_code', geo.country),
-            ...str('geo.continent.code', geo.continent),
-            ...str('geo.region.iso_code', geo.region && geo.country ? `${geo.country}-${geo.region}` : undefined),
-            ...str('rumkit.edge.colo', geo.colo),
-            ...(geo.asn ? [{ key: 'rumkit.client.asn', value: { intValue: String(geo.asn) } }] : []),
-          ]);
-        }
-        if (skewMs !== undefined)
-          add([{ key: 'rumkit.clock.drift_ms', value: { intValue: String(Math.round(skewMs)) } }]);
+        attributes.push(...measured);
         if (shiftNs !== 0n) shiftTimestamps(rs, shiftNs);
       }
     },
