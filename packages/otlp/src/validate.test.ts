@@ -143,6 +143,20 @@ describe('validateTraceRequest', () => {
     expect(span?.droppedAttributesCount).toBe(1);
   });
 
+  it('keeps integers within int64 and drops the ones past it, which the protobuf encoder would wrap', () => {
+    const ints = [
+      '9223372036854775807',
+      '-9223372036854775808',
+      '0000000000000000042',
+      '9223372036854775808',
+      '-9223372036854775809',
+      '9999999999999999999',
+    ];
+    const attributes = ints.map((intValue, i) => ({ key: `i${i}`, value: { intValue } }));
+    const span = firstSpan(validateTraceRequest(request([spanAt({ attributes })]), limits, NOW_MS));
+    expect(span?.attributes?.map((kv) => kv.value.intValue)).toEqual(ints.slice(0, 3));
+  });
+
   it('drops attribute values nested deeper than the limit instead of recursing without bound', () => {
     let deep: AnyValue = { stringValue: 'leaf' };
     for (let i = 0; i < 10_000; i++) deep = { kvlistValue: { values: [{ key: 'k', value: deep }] } };

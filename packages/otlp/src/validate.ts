@@ -81,6 +81,15 @@ const TOO_DEEP = Symbol('too deep');
 
 class SpanRejected extends Error {}
 
+/** Within int64 (`SIGNED` holds up to 19 digits, some beyond it): the protobuf encoder would wrap the rest. */
+function isInt64(value: string): boolean {
+  const negative = value.startsWith('-');
+  const digits = value.slice(negative ? 1 : 0).replace(/^0+(?=\d)/, '');
+  if (digits.length < 19) return true;
+  // Strings of equal length compare as the numbers they spell.
+  return digits.length === 19 && digits <= (negative ? '9223372036854775808' : '9223372036854775807');
+}
+
 /**
  * @param nowMs the current time on the sender's clock (the edge's clock plus the measured skew), against
  *   which the future and age limits are applied.
@@ -317,7 +326,7 @@ class Validator {
     if (raw.intValue !== undefined) {
       const { intValue } = raw;
       if (typeof intValue === 'number' && Number.isSafeInteger(intValue)) return { intValue: String(intValue) };
-      if (typeof intValue === 'string' && SIGNED.test(intValue)) return { intValue };
+      if (typeof intValue === 'string' && SIGNED.test(intValue) && isInt64(intValue)) return { intValue };
       return undefined;
     }
     if (typeof raw.doubleValue === 'number') return { doubleValue: raw.doubleValue };
