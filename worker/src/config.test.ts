@@ -25,6 +25,9 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ ...minimal, limits: { maxBodyBytes: 0 } })).toThrow(/^limits\.maxBodyBytes: /);
     expect(() => parseConfig({ ...minimal, upstrem: {} })).toThrow(/^upstrem: is not a known setting/);
     expect(() => parseConfig({ ...minimal, upstream: { url: 'ftp://x' } })).toThrow(/^upstream\.url: expected an http/);
+    expect(() => parseConfig({ ...minimal, upstream: { url: 'https://otel:s3cret@collector.example' } })).toThrow(
+      /^upstream\.url: must not carry credentials .*upstream\.bearerToken/,
+    );
     expect(() =>
       parseConfig({
         ...minimal,

@@ -166,6 +166,11 @@ const ConfigSchema = v.strictObject({
     url: v.pipe(
       v.string(),
       v.check((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'expected an http(s) URL'),
+      // fetch() refuses URLs with credentials, and the URL is logged at start-up: the token has its own key.
+      v.check((u) => {
+        const { username, password } = new URL(u);
+        return !username && !password;
+      }, 'must not carry credentials (user:password@); give the collector token as upstream.bearerToken'),
       v.transform((u) => u.replace(/\/+$/, '')),
     ),
     protocol: v.optional(v.picklist(['protobuf', 'json']), 'protobuf'),
