@@ -136,6 +136,7 @@ describe('POST /v1/traces', () => {
     const config = await app.request(`/v1/config?key=${SHOP_KEY}`, { headers: { origin: SHOP_ORIGIN } });
     expect(await config.json()).toEqual({ sampleRate: 0, maxBatchBytes: 512 * 1024, maxSpansPerBatch: 1000 });
     expect(config.headers.get('cache-control')).toBe('public, max-age=300');
+    expect(config.headers.get('vary')?.split(/,\s*/).sort()).toEqual(['Origin', 'x-rumkit-key', 'x-rumkit-token']);
     expect(config.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
     expect((await app.request('/v1/config?key=nope')).status).toBe(401);
   });

@@ -202,6 +202,8 @@ export function createApp(
     const auth = authenticate(keys, credentials(c), now());
     if (isRejection(auth)) return fail(c, auth);
     c.header('cache-control', 'public, max-age=300');
+    // The answer is the key's: a shared cache must not hand it to a request with another key in a header.
+    c.header('vary', `${KEY_HEADER}, ${TOKEN_HEADER}`, { append: true });
     return c.json({
       sampleRate: auth.tenant.sampleRate,
       maxBatchBytes: config.limits.maxBodyBytes,
