@@ -71,6 +71,16 @@ describe('MetricsRegistry', () => {
     expect(text).toContain('x_errors_total{tenant="shop",type="other"} 98');
   });
 
+  it("caps each tenant on its own: one tenant's invented label values never fold another's", () => {
+    const registry = make();
+    const errors = registry.counter({ name: 'x.errors', unit: '{error}', help: 'E', labels: ['tenant', 'type'] });
+    for (let i = 0; i < 100; i++) errors.add({ tenant: 'shop', type: `Junk${i}` });
+    errors.add({ tenant: 'blog', type: 'TypeError' });
+    const text = registry.renderPrometheus();
+    expect(text).toContain('x_errors_total{tenant="blog",type="TypeError"} 1');
+    expect(text).not.toContain('x_errors_total{tenant="blog",type="other"}');
+  });
+
   it('exports the same numbers as cumulative OTLP metrics', () => {
     const registry = make();
     registry.counter({ name: 'x.requests', unit: '{request}', help: 'R', labels: ['tenant'] }).add({ tenant: 't' }, 4);

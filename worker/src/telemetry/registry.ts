@@ -10,8 +10,8 @@
  * prometheusremotewrite exporter makes of them — dots to underscores, the unit's suffix (`_seconds`,
  * `_bytes`) unless the name already has it, `_total` on counters, units in braces dropped — so `/metrics`
  * and the remote-written series carry the same names. Each metric holds at most `maxSeriesPerMetric` label
- * sets; more are folded into one series whose labels other than `tenant` read `other`, so a sender
- * inventing routes or error types cannot grow memory without bound.
+ * sets per tenant; more are folded into one series whose labels other than `tenant` read `other`, so a sender
+ * inventing routes or error types cannot grow memory without bound, nor fold other tenants' series.
  */
 
 export interface MetricDefinition<L extends string> {
@@ -46,6 +46,8 @@ interface Metric {
   definition: MetricDefinition<string>;
   promName: string;
   series: Map<string, Series>;
+  /** How many series each tenant has in it, for the cap. */
+  seriesPerTenant: Map<string, number>;
   /**
    * The same series reached label by label (one map level per label, the series at the last), so that
    * finding an existing series builds no key string; series folded into `other` are not in it.
@@ -190,6 +192,7 @@ export class MetricsRegistry {
       definition,
       promName: prometheusName(definition.name, definition.unit, kind),
       series: new Map(),
+      seriesPerTenant: new Map(),
       index: new Map(),
     };
     this.#metrics.push(metric);
@@ -218,12 +221,15 @@ export class MetricsRegistry {
     let key = values.join('\u0000');
     let series = metric.series.get(key);
     if (series) return series;
-    if (metric.series.size >= this.#maxSeries) {
-      values = metric.definition.labels.map((name) => (name === 'tenant' ? (labels[name] ?? '') : 'other'));
+    const tenant = labels.tenant ?? '';
+    const tenantSeries = metric.seriesPerTenant.get(tenant) ?? 0;
+    if (tenantSeries >= this.#maxSeries) {
+      values = metric.definition.labels.map((name) => (name === 'tenant' ? tenant : 'other'));
       key = values.join('\u0000');
       series = metric.series.get(key);
       if (series) return series;
     }
+    metric.seriesPerTenant.set(tenant, tenantSeries + 1);
     series = { labels: values, value: 0 };
     if (metric.kind === 'histogram') {
       series.bucketCounts = new Array((metric.buckets?.length ?? 0) + 1).fill(0);
