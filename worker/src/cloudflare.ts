@@ -151,25 +151,36 @@ async function load(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Promise
 }
 
 /**
- * The log (`wrangler tail`) names the bad key; the client, who may be anyone, learns only that the worker is
- * misconfigured, not how its tenants and upstream are laid out.
+ * Without a configuration (a bad one, or KV failing) the app cannot answer, so this does. The log
+ * (`wrangler tail`) names the problem; the client, who may be anyone, learns only that the worker is
+ * misconfigured or unavailable, not how its tenants and upstream are laid out. The CORS headers echo any origin,
+ * since the allowed ones are unknown: the answer holds nothing, and the agent can read its Retry-After.
  */
-function configErrorResponse(error: unknown): Response {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(JSON.stringify({ level: 'error', msg: 'bad configuration', message: error.message }));
+function unconfiguredResponse(request: Request, error: unknown): Response {
+  const invalid = error instanceof ConfigError;
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(JSON.stringify({ level: 'error', msg: invalid ? 'bad configuration' : 'no configuration', message }));
+  const origin = request.headers.get('origin');
+  const cors = origin
+    ? { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'retry-after', vary: 'Origin' }
+    : {};
   return Response.json(
-    { error: 'config', message: "the worker's configuration is invalid; its log names the problem" },
-    { status: 503, headers: { 'retry-after': '60' } },
+    invalid
+      ? { error: 'config', message: "the worker's configuration is invalid; its log names the problem" }
+      : { error: 'unavailable', message: 'the worker could not load its configuration; try again later' },
+    { status: 503, headers: { 'retry-after': invalid ? '60' : '10', ...cors } },
   );
 }
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    let app: Awaited<ReturnType<typeof load>>['app'];
     try {
-      return await (await load(env, ctx)).app.fetch(request, env, ctx as never);
+      app = (await load(env, ctx)).app;
     } catch (error) {
-      return configErrorResponse(error);
+      return unconfiguredResponse(request, error);
     }
+    return app.fetch(request, env, ctx as never);
   },
 
   /** The Queue consumer: forwards each batch; Cloudflare redelivers retried ones and dead-letters the rest. */

@@ -217,6 +217,34 @@ describe('the worker in workerd', () => {
     }
   });
 
+  it('answers 503 with Retry-After and CORS headers when KV fails, so the agent can read when to try again', async () => {
+    const kv = {
+      get: async () => {
+        throw new Error('KV GET failed: 500 Internal Server Error');
+      },
+    };
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const res = await worker.fetch(
+        new Request('https://edge.example/v1/traces', {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain', origin: SHOP_ORIGIN },
+          body: typicalJson,
+        }),
+        { ...env, RUMKIT_KV: kv },
+        createExecutionContext(),
+      );
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('10');
+      expect(res.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
+      expect(res.headers.get('access-control-expose-headers')).toBe('retry-after');
+      expect(await res.json()).toMatchObject({ error: 'unavailable' });
+      expect(logged).toHaveBeenCalledWith(expect.stringContaining('KV GET failed'));
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
   it('exports the RUM metrics to the upstream once an export interval has passed', async () => {
     // The test configuration exports at most once a second (vitest.workerd.config.ts).
     const ingest = async () => {
