@@ -72,6 +72,11 @@ describe('the built-in rules', () => {
       'https://x.example/?apiKey=k1&design=blue&author=me',
       'https://x.example/?apiKey=[Filtered]&design=blue&author=me',
     ],
+    [
+      'https://id.example/authorize?redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fcode%3Dsplx1%26state%3Dok&scope=openid',
+      'https://id.example/authorize?redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fcode%3D[Filtered]&scope=openid',
+    ],
+    ['https://example.com/api?token%3Dabc', 'https://example.com/api?token%3D[Filtered]'],
     ['client ::ffff:192.0.2.1 connected', 'client [ip] connected'],
     ['client 0:0:0:0:0:ffff:192.0.2.1 connected', 'client [ip] connected'],
     ['call (415)555-0123 today', 'call [phone] today'],

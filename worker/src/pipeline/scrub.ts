@@ -69,10 +69,15 @@ const SENSITIVE_WORDS =
 /** Query parameters that carry personal data in practice, besides the sensitive words. */
 const SENSITIVE_PARAMS = `${SENSITIVE_WORDS}|code|e-?mail|tel|mobile|sig|card`;
 
-/** A query or fragment parameter whose name contains a sensitive word, or one of `extraWords`. */
+/**
+ * A query or fragment parameter whose name contains a sensitive word, or one of `extraWords`: plain, or
+ * percent-encoded (`redirect_uri=https%3A%2F%2Fapp%2Fcb%3Fcode%3D…`, `?token%3D…`), whose value then runs to the
+ * end of the parameter it is encoded in.
+ */
 function sensitiveParamPattern(extraWords: readonly string[]): string {
   const words = [SENSITIVE_PARAMS, ...extraWords.map(escapeRegExp)].join('|');
-  return `[?&#;][\\w.-]{0,40}?(?:${caseless(words)})(?:[_.-][\\w.-]{0,40})?=[^&#\\s]+`;
+  const name = `[\\w.-]{0,40}?(?:${caseless(words)})(?:[_.-][\\w.-]{0,40})?`;
+  return `(?:[?&#;]|%(?:3[fFbB]|2[36]))${name}(?:=|%3[dD])[^&#\\s]+`;
 }
 
 /** A query or fragment parameter with one of these exact names (a configured rule's `keys`). */
@@ -99,12 +104,14 @@ function caseless(pattern: string): string {
   return out;
 }
 
-const hasParam = (_: string, f: TextFeatures) => f.equals && f.paramStart;
+const hasParam = (t: string, f: TextFeatures) =>
+  (f.equals && f.paramStart) || (f.percent && (t.includes('%3D') || t.includes('%3d')));
 
-/** Keeps a parameter's name and redacts its value. */
+/** Keeps a parameter's name and redacts its value (after `=`, or `%3D` when encoded). */
 const splitParamValue = (m: string): [string, string, string] => {
-  const eq = m.indexOf('=');
-  return [m.slice(0, eq + 1), m.slice(eq + 1), ''];
+  const eq = /=|%3[dD]/.exec(m) as RegExpExecArray;
+  const end = eq.index + eq[0].length;
+  return [m.slice(0, end), m.slice(end), ''];
 };
 
 const IPV4_OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
