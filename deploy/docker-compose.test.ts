@@ -7,7 +7,7 @@ import { configVariables } from './testing/configVariables.ts';
 import { runTool } from './testing/runTool.ts';
 
 const composeFile = join(import.meta.dirname, 'docker-compose.yml');
-type Service = { volumes?: string[]; environment?: Record<string, string> };
+type Service = { volumes?: string[]; environment?: Record<string, string>; ports?: string[]; restart?: string };
 const compose = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as { services: Record<string, Service> };
 
 /** `docker compose` (v2 plugin) or `docker-compose` (standalone), whichever this machine has. */
@@ -72,11 +72,27 @@ describe('docker-compose.yml', () => {
       ['collector', repoPaths.collectorConfig],
       ['worker', join(repoPaths.root, 'demo/rumkit.yaml')],
       ['tempo', repoPaths.tempoConfig],
+      ['grafana', join(import.meta.dirname, 'grafana/provisioning/datasources/rumkit.yaml')],
     ].flatMap(([service = '', file = '']) =>
       requiredVariables(file)
         .filter((name) => !(name in (compose.services[service]?.environment ?? {})))
         .map((name) => `${service}: ${name}`),
     );
     expect(missing).toEqual([]);
+  });
+
+  it('publishes ports on 127.0.0.1 only: Tempo, Prometheus and the demo worker have no authentication', () => {
+    const published = Object.entries(compose.services).flatMap(([name, service]) =>
+      (service.ports ?? []).map((port) => `${name} ${port}`),
+    );
+    expect(published.length).toBeGreaterThan(0);
+    expect(published.filter((port) => !/^[\w-]+ 127\.0\.0\.1:\d+:\d+$/.test(port))).toEqual([]);
+  });
+
+  it('restarts every long-running service, and only the one-shot tempo-init runs once', () => {
+    const once = Object.entries(compose.services)
+      .filter(([, service]) => service.restart !== 'unless-stopped')
+      .map(([name]) => name);
+    expect(once).toEqual(['tempo-init']);
   });
 });

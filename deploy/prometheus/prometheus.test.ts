@@ -55,8 +55,10 @@ describe('alert rules', () => {
 
   it("each link a runbook that is a heading of the README's runbooks", () => {
     const readme = readFileSync(join(repoPaths.root, 'README.md'), 'utf8');
+    // Only the headings under "### Runbooks", up to the next heading of its level or higher.
+    const runbooks = /^### Runbooks\n([\s\S]*?)(?=^#{1,3} )/m.exec(readme)?.[1] ?? '';
     const anchors = new Set(
-      [...readme.matchAll(/^#{2,6} (.+)$/gm)].map(([, heading = '']) =>
+      [...runbooks.matchAll(/^#{4,6} (.+)$/gm)].map(([, heading = '']) =>
         heading
           .trim()
           .toLowerCase()
