@@ -156,6 +156,32 @@ describe('operations endpoints on Node', () => {
   });
 });
 
+describe('the upstream gauge of an idle worker', () => {
+  it('falls to 0 when the periodic metrics export cannot reach the collector', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const idle = await startNodeServer(
+      parseConfig({
+        server: { port: 0 },
+        tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: hashKey(KEY) }] }],
+        upstream: { url: `http://127.0.0.1:${port}`, timeoutMs: 500 },
+        metrics: { exportIntervalSeconds: 1 },
+      }),
+      createLogger('error', () => {}),
+    );
+    try {
+      const gauge = async () =>
+        (await (await fetch(`${idle.url}/metrics`)).text()).match(/^rumkit_edge_upstream_up (\d)$/m)?.[1];
+      expect(await gauge()).toBe('1');
+      await vi.waitFor(async () => expect(await gauge()).toBe('0'), { timeout: 5_000, interval: 200 });
+    } finally {
+      await idle.close();
+    }
+  });
+});
+
 describe('the client address behind a trusted proxy', () => {
   it('counts the right-most X-Forwarded-For entry, which the client cannot write', async () => {
     const proxied = await startNodeServer(

@@ -22,7 +22,7 @@ import { requestBody } from './adapter/node/requestBody.ts';
 import { createApp } from './app.ts';
 import { ConfigError, configFromEnv, type EdgeConfig, hashKey, parseConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { CircuitBreaker, forwardWithRetry } from './pipeline/forward.ts';
+import { CircuitBreaker, type ExportResult, forwardWithRetry } from './pipeline/forward.ts';
 import { reject } from './pipeline/rejection.ts';
 import { registerForwardGauges } from './telemetry/edgeMetrics.ts';
 import { createTelemetry, exportMetrics } from './telemetry/telemetry.ts';
@@ -66,6 +66,11 @@ export async function startNodeServer(
   const transport = createHttpTransport();
   const breaker = new CircuitBreaker(config.upstream.circuitBreaker);
   let upstreamUp = 1;
+  // Every answer of the collector says whether it is up, the periodic metrics export's too: an idle worker
+  // sends no spans, and its gauge must still fall when the collector does.
+  const noteUpstream = (result: ExportResult) => {
+    upstreamUp = result.kind === 'retry' ? 0 : 1;
+  };
   const queue = ForwardQueue.open(config.queue, {
     now: Date.now,
     send: async (payload) => {
@@ -81,7 +86,7 @@ export async function startNodeServer(
         },
         config.upstream,
       );
-      upstreamUp = result.kind === 'retry' ? 0 : 1;
+      noteUpstream(result);
       return result;
     },
     onDone: (payload, outcome, reason) => {
@@ -135,6 +140,7 @@ export async function startNodeServer(
     config.metrics.exportIntervalSeconds > 0
       ? setInterval(() => {
           exportMetrics(telemetry, transport, config.upstream, Date.now()).then((result) => {
+            noteUpstream(result);
             if (result.kind !== 'delivered') log.warn('metrics export failed', { reason: result.reason });
           });
         }, config.metrics.exportIntervalSeconds * 1000)
