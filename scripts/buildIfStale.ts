@@ -3,7 +3,7 @@
  * on a fresh clone and starts in seconds afterwards.
  *
  *   await buildIfStale({ name: 'the agent', inputs: ['packages/browser/src'], output: 'packages/browser/dist/x.js',
- *                        command: ['packages/browser/scripts/build.ts'] });
+ *                        command: ['packages/browser/scripts/build.ts'] }, log, abortController.signal);
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -23,7 +23,8 @@ export type BuildStep = {
   cwd?: string;
 };
 
-export async function buildIfStale(step: BuildStep, log: (line: string) => void): Promise<void> {
+/** `signal` ends the build's process, for a Ctrl-C that comes while it runs. */
+export async function buildIfStale(step: BuildStep, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
   const builtAt = modifiedMs(join(repoRoot, step.output));
   if (builtAt !== undefined && newestInput(step.inputs) <= builtAt) return;
   const started = performance.now();
@@ -32,6 +33,7 @@ export async function buildIfStale(step: BuildStep, log: (line: string) => void)
     const child = spawn(process.execPath, ['--conditions=rumkit-source', ...step.command], {
       cwd: join(repoRoot, step.cwd ?? '.'),
       stdio: ['ignore', 'ignore', 'inherit'],
+      signal,
     });
     child.once('error', reject);
     child.once('exit', (code) =>

@@ -38,8 +38,11 @@ let stackStarting = false;
 let demo: RunningDemo | undefined;
 /** The demo's processes from their launch on, before `demo` is there: Ctrl-C may come while they start. */
 let demoProcesses: RecordedProcess[] = [];
+/** Ends a build that is running when Ctrl-C comes. */
+const builds = new AbortController();
 const stop = stopOnSignal(async () => {
   console.log('\nstopping…');
+  builds.abort();
   await (demo ? demo.stop() : stopInReverseOrder(demoProcesses));
   // Interrupted while the stack starts: its PIDs are on disk by then.
   await (stack ? stack.stop() : stackStarting && stopRecordedStack(base));
@@ -57,6 +60,7 @@ try {
       cwd: 'packages/browser',
     },
     log,
+    builds.signal,
   );
   await buildIfStale(
     {
@@ -67,6 +71,7 @@ try {
       cwd: 'demo',
     },
     log,
+    builds.signal,
   );
   if (withStack) {
     stackStarting = true;
@@ -113,9 +118,14 @@ rumkit demo — ${
 
 Upload a document on a demo page, then follow its trace link. Ctrl-C stops everything.`);
   const problem = await Promise.race([demo.unexpectedExit, ...(stack ? [stack.unexpectedExit] : [])]);
-  console.error(`\n${problem}`);
-  await stop(1);
+  if (!stop.stopping) {
+    console.error(`\n${problem}`);
+    await stop(1);
+  }
 } catch (error) {
-  console.error(`npm start: ${error instanceof Error ? error.message : error}`);
-  await stop(1);
+  // Interrupted by Ctrl-C: the processes and builds it stops fail what was waiting for them, as expected.
+  if (!stop.stopping) {
+    console.error(`npm start: ${error instanceof Error ? error.message : error}`);
+    await stop(1);
+  }
 }

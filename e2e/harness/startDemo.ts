@@ -78,7 +78,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     executable: process.execPath,
     // Workspace packages run from their TypeScript sources, as in the tests.
     args: ['--conditions=rumkit-source', ...args],
-    env: { ...process.env, ...env },
+    // Every process on loopback, whatever HOST the user's shell exports: the view takes spans without a token.
+    env: { ...process.env, HOST: '127.0.0.1', ...env },
     cwd: repoPaths.root,
     readyUrl,
     readyTimeoutMs: 30_000,

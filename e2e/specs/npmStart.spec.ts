@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { e2eUrls } from '../harness/e2eUrls.ts';
+import { DEMO_API_KEY } from '../harness/startDemo.ts';
 import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
+import { postTestSpans, testSpan } from '../stack/postTestSpans.ts';
 import { repoPaths } from '../stack/repoPaths.ts';
 import { stopRecordedStack } from '../stack/stack.ts';
 
@@ -119,6 +121,8 @@ test('Ctrl-C while the demo processes are still starting stops them', async () =
   running.child.kill('SIGINT');
   expect(await running.exited).toBe(130);
   for (const port of demoPorts) expect(await listening(port), `port ${port} after Ctrl-C`).toBe(false);
+  // The processes it stopped fail their readiness waits, as expected: no error about them.
+  expect(running.output()).not.toMatch(/did not become ready|npm start:/);
 });
 
 test('TEMPO_URL=… npm start sends to that collector and reads that Tempo', async () => {
@@ -132,6 +136,18 @@ test('TEMPO_URL=… npm start sends to that collector and reads that Tempo', asy
   );
   const home = await (await fetch(`http://127.0.0.1:${ports.view}/`)).text();
   expect(home).toContain(`reading from Tempo at ${tempo}`);
+  // A span given to this run's worker goes through that collector into that Tempo, and this run's view reads it.
+  const span = testSpan({ service: 'rumkit-npm-start-check', name: 'npm start check', kind: 'client' });
+  const sent = await postTestSpans(`http://127.0.0.1:${ports.worker}`, [span], { 'x-rumkit-key': DEMO_API_KEY });
+  expect(sent.status).toBe(200);
+  const traceJson = `http://127.0.0.1:${ports.view}/api/traces/${span.traceId}`;
+  const spansInView = async () => {
+    const res = await fetch(traceJson);
+    return res.ok ? ((await res.json()) as { name: string; serviceName?: string }[]) : [];
+  };
+  await expect
+    .poll(spansInView, { timeout: 60_000, intervals: [1_000] })
+    .toEqual([expect.objectContaining({ name: 'npm start check', serviceName: 'rumkit-npm-start-check' })]);
   running.child.kill('SIGINT');
   expect(await running.exited).toBe(130);
 });

@@ -18,7 +18,13 @@ export function stopOnSignal(stop: (code: number) => Promise<void>): StopAndExit
   const stopAndExit = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    await stop(code);
+    try {
+      await stop(code);
+    } catch (error) {
+      // Exit anyway: an unhandled rejection here would leave the process, and what `stop` did not reach, running.
+      console.error(`stopping failed: ${error instanceof Error ? error.message : error}`);
+      code ||= 1;
+    }
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAndExit(130));
