@@ -6,9 +6,10 @@
  *     const spans = await tempo.getTrace(traceIdHex);   // undefined until Tempo has it
  *     await tempo.search({ serviceName: 'rumkit-demo-web', name: 'documentLoad' });
  *
- * Tempo's trace JSON is protobuf-JSON (base64 ids, enum names; see traceSpansOf.ts). Searches are TraceQL. The
- * service graph is counted from the traces that have a CLIENT span with a SERVER span under it; Tempo's own
- * service graph lives in Prometheus, written by its metrics-generator.
+ * Tempo's trace JSON is protobuf-JSON (base64 ids, enum names; see traceSpansOf.ts). Searches are TraceQL, newest
+ * first. The service graph is counted from the most recent traces (`serviceGraphTraces`) that have a CLIENT span
+ * with a SERVER span under it, so its counts are a sample where the local store's are all; Tempo's own service
+ * graph lives in Prometheus, written by its metrics-generator.
  */
 import { serviceGraphEdges } from './serviceGraphEdges.ts';
 import type { SpanQuery, TraceSource } from './traceSource.ts';
@@ -55,7 +56,8 @@ export function createTempoSource({ url, tenant, serviceGraphTraces = 50 }: Temp
   };
 
   async function searchTraceQL(traceql: string, { startSeconds, endSeconds, limit = 20 }: SpanQuery) {
-    const params = new URLSearchParams({ q: traceql, limit: String(limit) });
+    // Without the hint Tempo returns the first matches its search happens on, not the newest.
+    const params = new URLSearchParams({ q: `${traceql} with (most_recent=true)`, limit: String(limit) });
     if (startSeconds !== undefined) params.set('start', String(Math.floor(startSeconds)));
     if (endSeconds !== undefined) params.set('end', String(Math.ceil(endSeconds)));
     const response = await get(`/api/search?${params}`);
