@@ -53,6 +53,12 @@ async function uploadAndOpenTrace(context: BrowserContext, urls: DemoUrls): Prom
   const fetchSpan = spans.find((s) => s.serviceName === WEB && s.kind === 'client');
   const serverSpan = spans.find((s) => s.serviceName === API && s.kind === 'server');
   expect(serverSpan?.parentSpanId).toBe(fetchSpan?.spanId);
+  // And in time: the fetch lies within the document.upload span that made it, though the tab closed before the
+  // fetch instrumentation's own end (within 1 ms: span starts are whole milliseconds of Date.now()).
+  const upload = spans.find((s) => s.name === 'document.upload');
+  const ms = (ns: string | undefined) => Number(BigInt(ns ?? '0') / 1000n) / 1000;
+  expect(ms(fetchSpan?.startTimeUnixNano)).toBeGreaterThanOrEqual(ms(upload?.startTimeUnixNano) - 1);
+  expect(ms(fetchSpan?.endTimeUnixNano)).toBeLessThanOrEqual(ms(upload?.endTimeUnixNano) + 1);
   return view;
 }
 
