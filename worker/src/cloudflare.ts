@@ -17,6 +17,7 @@ import {
   CircuitBreaker,
   forwardWithRetry,
   queueRetryDelaySeconds,
+  refusedReason,
   type Transport,
   type UpstreamPayload,
 } from './pipeline/forward.ts';
@@ -208,6 +209,7 @@ export default {
         if (message.attempts > maxRetries) {
           // Its last attempt: Cloudflare moves it to the dead-letter queue, where no one counts it.
           telemetry.metrics.spans.add({ tenant: payload.tenant, outcome: 'dropped' }, payload.spans);
+          telemetry.metrics.undelivered.add({ tenant: payload.tenant, reason: 'retries_exhausted' }, payload.spans);
           log.warn('batch dead-lettered after its last attempt', { tenant: payload.tenant, spans: payload.spans });
         }
         message.retry({ delaySeconds: queueRetryDelaySeconds(message.attempts - 1, result.afterMs, Math.random) });
@@ -215,8 +217,11 @@ export default {
       }
       const outcome = result.kind === 'delivered' ? 'forwarded' : 'forward_failed';
       telemetry.metrics.spans.add({ tenant: payload.tenant, outcome }, payload.spans);
-      if (result.kind === 'failed')
-        log.warn('batch refused by the upstream', { tenant: payload.tenant, reason: result.reason });
+      if (result.kind === 'failed') {
+        const reason = refusedReason(result.status);
+        telemetry.metrics.undelivered.add({ tenant: payload.tenant, reason }, payload.spans);
+        log.warn('batch refused by the upstream', { tenant: payload.tenant, reason, message: result.reason });
+      }
       message.ack();
     }
     // The outcomes counted here (forwarded, forward_failed, dropped) reach the collector from the consumer too.

@@ -156,8 +156,44 @@ describe('operations endpoints on Node', () => {
   });
 });
 
-describe('the upstream gauge of an idle worker', () => {
-  it('falls to 0 when the periodic metrics export cannot reach the collector', async () => {
+describe("the upstream's answers in the metrics", () => {
+  it('counts the spans a collector refuses for good as undelivered, by the status it answered', async () => {
+    const refusing = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(401).end());
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const { port } = refusing.address() as { port: number };
+    const edge = await startNodeServer(
+      parseConfig({
+        server: { port: 0 },
+        tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: hashKey(KEY) }] }],
+        upstream: { url: `http://127.0.0.1:${port}` },
+        metrics: { exportIntervalSeconds: 0 },
+      }),
+      createLogger('error', () => {}),
+    );
+    try {
+      const spans = recordSpans(3, 'refused');
+      const result = await exportWith(
+        new JsonExporter({ url: `${edge.url}/v1/traces`, headers: { 'x-rumkit-key': KEY } }),
+        spans,
+      );
+      expect(result.code).toBe(ExportResultCode.SUCCESS);
+      await vi.waitFor(
+        async () =>
+          expect(await (await fetch(`${edge.url}/metrics`)).text()).toContain(
+            'rumkit_edge_spans_undelivered_total{tenant="shop",reason="refused_401"} 3',
+          ),
+        { timeout: 5_000, interval: 100 },
+      );
+    } finally {
+      await edge.close();
+      await new Promise<void>((resolve) => refusing.close(() => resolve()));
+    }
+  });
+
+  it("sets the upstream gauge to 0 from the periodic metrics export, so an idle worker's falls too", async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as { port: number };

@@ -89,10 +89,17 @@ export async function startNodeServer(
       noteUpstream(result);
       return result;
     },
-    onDone: (payload, outcome, reason) => {
+    onDone: (payload, outcome, why) => {
       metrics.spans.add({ tenant: payload.tenant, outcome }, payload.spans);
-      if (outcome !== 'forwarded')
-        log.warn('batch not delivered', { tenant: payload.tenant, outcome, reason, spans: payload.spans });
+      if (!why) return;
+      metrics.undelivered.add({ tenant: payload.tenant, reason: why.reason }, payload.spans);
+      log.warn('batch not delivered', {
+        tenant: payload.tenant,
+        outcome,
+        reason: why.reason,
+        message: why.message,
+        spans: payload.spans,
+      });
     },
   });
   registerForwardGauges(telemetry.registry, {

@@ -9,6 +9,7 @@ import {
   exportOnce,
   forwardWithRetry,
   queueRetryDelaySeconds,
+  refusedReason,
   type Transport,
   type TransportResponse,
 } from './forward.ts';
@@ -114,11 +115,25 @@ describe('exportOnce', () => {
     [status(503), { kind: 'retry' }],
     [status(504), { kind: 'retry' }],
     [new Error('ECONNREFUSED'), { kind: 'retry', reason: 'upstream unreachable: ECONNREFUSED' }],
-    [status(400), { kind: 'failed', reason: 'upstream answered 400' }],
-    [status(401), { kind: 'failed' }],
-    [status(500), { kind: 'failed' }],
+    [status(400), { kind: 'failed', reason: 'upstream answered 400', status: 400 }],
+    [status(401), { kind: 'failed', status: 401 }],
+    [status(500), { kind: 'failed', status: 500 }],
   ])('classifies %o', async (answer, expected) => {
     expect(await exportOnce(scripted([answer]).transport, upstream, payload)).toMatchObject(expected);
+  });
+});
+
+describe('refusedReason', () => {
+  it('names the statuses that say what to fix, and folds the rest', () => {
+    expect([400, 401, 403, 404, 413, 418, 500].map(refusedReason)).toEqual([
+      'refused_400',
+      'refused_401',
+      'refused_403',
+      'refused_404',
+      'refused_413',
+      'refused_other',
+      'refused_other',
+    ]);
   });
 });
 

@@ -45,7 +45,24 @@ export type ExportResult =
   /** Not delivered yet; worth another try after `afterMs`. */
   | { kind: 'retry'; afterMs: number; reason: string }
   /** The upstream refused the batch for good (400, 401, 413, …). */
-  | { kind: 'failed'; reason: string };
+  | { kind: 'failed'; reason: string; status: number };
+
+/**
+ * Why accepted spans will not be delivered, as a label with few values: the upstream's final refusal by its
+ * status (`refused_401`: a wrong token), the retries running out (`retries_exhausted`: a long outage), or the
+ * worker stopping with them undelivered (`stopped`: Node without a spool).
+ */
+export type UndeliveredReason =
+  | `refused_${400 | 401 | 403 | 404 | 413}`
+  | 'refused_other'
+  | 'retries_exhausted'
+  | 'stopped';
+
+export function refusedReason(status: number): UndeliveredReason {
+  return status === 400 || status === 401 || status === 403 || status === 404 || status === 413
+    ? `refused_${status}`
+    : 'refused_other';
+}
 
 export interface ForwardDeps {
   transport: Transport;
@@ -147,7 +164,7 @@ export async function exportOnce(
   const reason = `upstream answered ${response.status}`;
   if (RETRYABLE.has(response.status))
     return { kind: 'retry', afterMs: parseRetryAfter(response.retryAfter) ?? 0, reason };
-  return { kind: 'failed', reason };
+  return { kind: 'failed', reason, status: response.status };
 }
 
 export async function forwardWithRetry(

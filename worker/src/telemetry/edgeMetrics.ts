@@ -51,6 +51,13 @@ export function createEdgeMetrics(registry: MetricsRegistry) {
       help: 'Spans by outcome: received, accepted, rejected, sampled_out, forwarded, forward_failed, dropped',
       labels: ['tenant', 'outcome'],
     }),
+    /** rumkit_edge_spans_undelivered_total{tenant,reason}: the forward_failed and dropped spans, by why */
+    undelivered: registry.counter<'tenant' | 'reason'>({
+      name: 'rumkit.edge.spans.undelivered',
+      unit: '{span}',
+      help: 'Accepted spans the edge will not deliver, by reason: refused_<status>, refused_other, retries_exhausted, stopped',
+      labels: ['tenant', 'reason'],
+    }),
     /** rumkit_edge_redactions_total{tenant,rule} */
     redactions: registry.counter<'tenant' | 'rule'>({
       name: 'rumkit.edge.redactions',

@@ -35,15 +35,19 @@ const options = (overrides: Record<string, unknown> = {}) => ({
 function harness(queueOptions: ReturnType<typeof options>, answer: () => ExportResult = () => ({ kind: 'delivered' })) {
   const sent: number[] = [];
   const done: Array<[number, string]> = [];
+  const reasons: string[] = [];
   const queue = ForwardQueue.open(queueOptions, {
     send: async (p) => {
       sent.push(p.spans);
       return answer();
     },
-    onDone: (p, outcome) => done.push([p.spans, outcome]),
+    onDone: (p, outcome, why) => {
+      done.push([p.spans, outcome]);
+      if (why) reasons.push(why.reason);
+    },
     now: Date.now,
   });
-  return { queue, sent, done };
+  return { queue, sent, done, reasons };
 }
 
 describe('ForwardQueue', () => {
@@ -113,6 +117,7 @@ describe('ForwardQueue', () => {
       [4, 'dropped'],
       [5, 'dropped'],
     ]);
+    expect(down.reasons).toEqual(['stopped', 'stopped']);
     expect(down.queue.depth).toBe(0);
   });
 
@@ -135,12 +140,16 @@ describe('ForwardQueue', () => {
         sent.push(p.spans);
         const attempt = (attempts.get(p.spans) ?? 0) + 1;
         attempts.set(p.spans, attempt);
-        if (p.spans === 2) return { kind: 'failed', reason: 'upstream answered 400' };
+        if (p.spans === 2) return { kind: 'failed', reason: 'upstream answered 401', status: 401 };
         return attempt === 1 ? { kind: 'retry', afterMs: 0, reason: 'down' } : { kind: 'delivered' };
       },
-      onDone: (p, outcome) => done.push([p.spans, outcome]),
+      onDone: (p, outcome, why) => {
+        done.push([p.spans, outcome]);
+        if (why) reasons.push(why.reason);
+      },
       now: Date.now,
     });
+    const reasons: string[] = [];
     queue.enqueue(payload(1));
     queue.enqueue(payload(2));
     await vi.waitFor(() => expect(done).toHaveLength(2), { timeout: 4000 });
@@ -152,16 +161,18 @@ describe('ForwardQueue', () => {
     );
     expect(sent.filter((n) => n === 1)).toHaveLength(2);
     expect(sent.filter((n) => n === 2)).toHaveLength(1);
+    expect(reasons).toEqual(['refused_401']);
   });
 
   it('drops and reports a batch still undeliverable after maxRetrySeconds', async () => {
-    const { queue, done } = harness(options({ maxRetrySeconds: 1 }), () => ({
+    const { queue, done, reasons } = harness(options({ maxRetrySeconds: 1 }), () => ({
       kind: 'retry',
       afterMs: 0,
       reason: 'down',
     }));
     queue.enqueue(payload(1));
     await vi.waitFor(() => expect(done).toEqual([[1, 'dropped']]), { timeout: 4000 });
+    expect(reasons).toEqual(['retries_exhausted']);
   });
 
   it('gives a Retry-After of days one last attempt when maxRetrySeconds ends, without spinning', async () => {

@@ -17,13 +17,25 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EdgeConfig } from '../../config.ts';
-import type { ExportResult, UpstreamPayload } from '../../pipeline/forward.ts';
+import {
+  type ExportResult,
+  refusedReason,
+  type UndeliveredReason,
+  type UpstreamPayload,
+} from '../../pipeline/forward.ts';
 
 export type DeliveryOutcome = 'forwarded' | 'forward_failed' | 'dropped';
 
+/** Why a batch was not delivered: a label for the metrics and a message for the log. */
+export interface Undelivered {
+  reason: UndeliveredReason;
+  message: string;
+}
+
 export interface ForwardQueueHooks {
   send(payload: UpstreamPayload): Promise<ExportResult>;
-  onDone(payload: UpstreamPayload, outcome: DeliveryOutcome, reason?: string): void;
+  /** `why` is there for every outcome but `forwarded`. */
+  onDone(payload: UpstreamPayload, outcome: DeliveryOutcome, why?: Undelivered): void;
   now(): number;
 }
 
@@ -142,7 +154,11 @@ export class ForwardQueue {
     // Batches still in flight are spooled (or counted) too; if their export completes after all, their file goes.
     for (const item of [...this.#memory]) {
       if (spooling) item.file ??= this.#spool(item.payload, item.firstAttemptAt);
-      else this.#remove(item, 'dropped', 'the worker stopped before delivering it, and has no queue.spoolDir');
+      else
+        this.#remove(item, 'dropped', {
+          reason: 'stopped',
+          message: 'the worker stopped before delivering it, and has no queue.spoolDir',
+        });
     }
   }
 
@@ -210,9 +226,10 @@ export class ForwardQueue {
         this.#inFlight--;
         const now = this.#hooks.now();
         if (result.kind === 'delivered') this.#remove(item, 'forwarded');
-        else if (result.kind === 'failed') this.#remove(item, 'forward_failed', result.reason);
+        else if (result.kind === 'failed')
+          this.#remove(item, 'forward_failed', { reason: refusedReason(result.status), message: result.reason });
         else if (now >= item.firstAttemptAt + this.#options.maxRetrySeconds * 1000)
-          this.#remove(item, 'dropped', result.reason);
+          this.#remove(item, 'dropped', { reason: 'retries_exhausted', message: result.reason });
         // A Retry-After beyond the batch's retry budget (days, from a misconfigured upstream) leaves it one
         // last attempt when the budget ends, rather than holding it past it.
         else
@@ -225,11 +242,11 @@ export class ForwardQueue {
       });
   }
 
-  #remove(item: Item, outcome: DeliveryOutcome, reason?: string): void {
+  #remove(item: Item, outcome: DeliveryOutcome, why?: Undelivered): void {
     // An export that ends after `close` counted its batch dropped has nothing left to report.
     if (!this.#memory.delete(item)) return;
     this.#memoryBytes -= item.payload.body.byteLength;
     if (item.file) unlinkSync(join(this.#options.spoolDir as string, item.file));
-    this.#hooks.onDone(item.payload, outcome, reason);
+    this.#hooks.onDone(item.payload, outcome, why);
   }
 }
