@@ -2,7 +2,7 @@
  * The view's start page: the service graph of the last minutes and the most recent traces, each linked to
  * its page.
  *
- *     renderHomePage({ traces: await source.search({}), edges, sourceDescription, windowMinutes: 15 });
+ *     renderHomePage({ traces: await source.search({}), edges, sourceDescription, windowMinutes: 15, refreshSeconds: 5 });
  */
 import { html } from './html.ts';
 import { renderLayout } from './renderLayout.ts';
@@ -14,9 +14,16 @@ export type HomePageOptions = {
   edges: ServiceGraphEdge[];
   sourceDescription: string;
   windowMinutes: number;
+  refreshSeconds: number;
 };
 
-export function renderHomePage({ traces, edges, sourceDescription, windowMinutes }: HomePageOptions): string {
+export function renderHomePage({
+  traces,
+  edges,
+  sourceDescription,
+  windowMinutes,
+  refreshSeconds,
+}: HomePageOptions): string {
   const body = html`
 <h1>Recent traces</h1>
 <h2>Service graph <span class="muted">(last ${windowMinutes} minutes)</span></h2>
@@ -35,5 +42,5 @@ ${
       )}</tbody></table>`
     : html`<p class="muted">No traces yet. Open the demo page and upload a document.</p>`
 }`;
-  return renderLayout({ title: 'Recent traces', sourceDescription, body, refreshSeconds: 5 });
+  return renderLayout({ title: 'Recent traces', sourceDescription, body, refreshSeconds });
 }

@@ -113,6 +113,16 @@ describe('the trace page', () => {
     );
   });
 
+  it('refreshes its home page every 5 s over the local store, every 30 s over another source (Tempo)', async () => {
+    const refreshOf = (page: string) => /<meta http-equiv="refresh" content="(\d+)"/.exec(page)?.[1];
+    expect(refreshOf(await (await fetch(`${base}/`)).text())).toBe('5');
+    const remote = createTraceViewServer(store);
+    await new Promise<void>((resolve) => remote.listen(0, '127.0.0.1', resolve));
+    const page = await (await fetch(`http://127.0.0.1:${(remote.address() as AddressInfo).port}/`)).text();
+    await new Promise<void>((resolve) => remote.close(() => resolve()));
+    expect(refreshOf(page)).toBe('30');
+  });
+
   it('escapes what spans carry', async () => {
     const hostile = createLocalTraceStore();
     const request = structuredClone(apiRequest);
