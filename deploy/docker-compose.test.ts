@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -79,6 +79,23 @@ describe('docker-compose.yml', () => {
         .map((name) => `${service}: ${name}`),
     );
     expect(missing).toEqual([]);
+  });
+
+  it("points Prometheus's scrape targets at the ports the services are given", () => {
+    // Target file → the service and the variable that sets the port it serves metrics on.
+    const targets: Record<string, [service: string, portVariable: string]> = {
+      'rumkit-worker.json': ['worker', 'RUMKIT_WORKER_PORT'],
+      'tempo.json': ['tempo', 'RUMKIT_TEMPO_HTTP_PORT'],
+      'otelcol.json': ['collector', 'RUMKIT_COLLECTOR_METRICS_PORT'],
+    };
+    const dir = join(import.meta.dirname, 'compose/prometheus-targets');
+    expect(readdirSync(dir).sort()).toEqual(Object.keys(targets).sort());
+    for (const [file, [service, portVariable]] of Object.entries(targets)) {
+      const [{ targets: addresses = [] } = {}] = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+        targets: string[];
+      }[];
+      expect(addresses, file).toEqual([`${service}:${compose.services[service]?.environment?.[portVariable]}`]);
+    }
   });
 
   it('publishes ports on 127.0.0.1 only: Tempo, Prometheus and the demo worker have no authentication', () => {
