@@ -11,7 +11,9 @@ export default defineConfig({
   // One stack serves every test; they run one at a time so its counters tell one story.
   workers: 1,
   fullyParallel: false,
-  timeout: 180_000,
+  // Above the sum of one test's longest polls (the backbone's: 60 + 60 + 90 s, or 90 + 90 + 90 s for the third
+  // party), so a missing span or edge fails with its poll's message rather than a bare timeout.
+  timeout: 300_000,
   expect: { timeout: 10_000 },
   reporter: [['list']],
   forbidOnly: true,

@@ -1,4 +1,6 @@
-# Puts Node 24 LTS first on PATH when the system Node is older than the 22.12 rumkit needs.
+# Puts Node 24 LTS first on PATH when the system Node is older than 22.18: the repository's scripts
+# (e2e/stack/*.ts, scripts/start.ts) run as TypeScript, which Node strips by default from 22.18 on, and use
+# import.meta.main (also 22.18). The packages themselves need only 22.12 (package.json's engines).
 #
 #   source scripts/use-node24.sh
 #
@@ -10,7 +12,7 @@ rumkit_node_version=24.21.0
 
 rumkit_node_ok() {
   command -v node >/dev/null 2>&1 || return 1
-  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) ? 0 : 1)'
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 18) ? 0 : 1)'
 }
 
 if ! rumkit_node_ok; then

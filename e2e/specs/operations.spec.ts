@@ -4,7 +4,8 @@
  * included), of the Tempo data source's links from a span to its metrics and of the alert rules runs on
  * this run's Prometheus without error, and every dashboard panel and span link shows data; Prometheus evaluates
  * every rule; the worker is scraped while its metrics are counted once; the collector refuses writers
- * without its token, masks personal data in backend spans and keeps each tenant's traces apart.
+ * without its token, masks personal data in backend spans and keeps each tenant's traces apart; and Tempo's service
+ * graph pairs browser spans that arrive late or old, as deploy/tempo/tempo.yaml's windows are there for.
  */
 import { expect, test } from '@playwright/test';
 import { createTempoSource } from '../../demo/traceView/tempoSource.ts';
@@ -178,3 +179,50 @@ async function exportFailures(): Promise<number> {
   const failed = 'sum(otelcol_exporter_send_failed_spans{exporter="otlp_http/tempo"})';
   return (await queryScalar(urls.prometheus, failed)) ?? 0;
 }
+
+test("Tempo's service graph pairs a browser span that arrives 15 s after its backend's, and one 5 minutes old", async () => {
+  const headers = { authorization: `Bearer ${collectorTokenFromEnv()}`, 'x-scope-orgid': DEMO_TENANT };
+  const edgeTotal = (client: string) =>
+    queryScalar(
+      urls.prometheus,
+      `sum(traces_service_graph_request_total{client="${client}", server="rumkit-late-api", tenant="${DEMO_TENANT}"})`,
+    );
+  const pair = (client: string, msAgo: number) => {
+    const browser = testSpan({
+      service: client,
+      name: 'POST',
+      kind: 'client',
+      startMsAgo: msAgo + 80,
+      endMsAgo: msAgo,
+    });
+    const api = testSpan({
+      service: 'rumkit-late-api',
+      name: 'POST /api/orders',
+      kind: 'server',
+      traceId: browser.traceId,
+      parentSpanId: browser.spanId,
+      startMsAgo: msAgo + 60,
+      endMsAgo: msAgo + 10,
+    });
+    return { browser, api };
+  };
+
+  // As the e2e's pages are closed at once, the backend's half usually waits seconds; here it waits 15 s, past
+  // the metrics-generator's default 10 s, which deploy/tempo/tempo.yaml raises to 30 s.
+  const late = pair('rumkit-late-web', 0);
+  expect((await postTestSpans(collectorUrl, [late.api], headers)).status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, 15_000));
+  const browserLate = { ...late.browser, startMsAgo: 15_080, endMsAgo: 15_000 };
+  expect((await postTestSpans(collectorUrl, [browserLate], headers)).status).toBe(200);
+  // A tab that comes back online sends spans minutes old: within the 10-minute ingestion slack (default 30 s).
+  const old = pair('rumkit-old-web', 5 * 60_000);
+  expect((await postTestSpans(collectorUrl, [old.browser, old.api], headers)).status).toBe(200);
+
+  for (const client of ['rumkit-late-web', 'rumkit-old-web']) {
+    await pollUntil(
+      `the ${client} → rumkit-late-api edge`,
+      async () => ((await edgeTotal(client)) ?? 0) > 0 || undefined,
+      { timeoutMs: 60_000, intervalMs: 2_000 },
+    );
+  }
+});
