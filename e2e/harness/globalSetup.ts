@@ -31,9 +31,20 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   });
   const urls: E2eUrls = { ...demo.urls, tempo: stack.urls.tempo, prometheus: stack.urls.prometheus, logDir };
   process.env.RUMKIT_E2E = JSON.stringify(urls);
+  // A service that dies mid-run fails the run, even where the tests that came after it passed.
+  let died: string | undefined;
+  void Promise.race([demo.unexpectedExit, stack.unexpectedExit]).then((problem) => {
+    died = problem;
+    console.error(`
+e2e: a service exited during the run: ${problem}`);
+  });
   return async () => {
-    await demo.stop();
-    await stack.stop();
+    try {
+      await demo.stop();
+    } finally {
+      await stack.stop();
+    }
     if (process.env.RUMKIT_KEEP_DATA !== '1') rmSync(logDir, { recursive: true, force: true });
+    if (died) throw new Error(`a service exited during the run: ${died}`);
   };
 }

@@ -2,8 +2,8 @@
  * Builds the collector (with ocb from deploy/collector/manifest.yaml) and Tempo (from the
  * wrapper module in deploy/tempo), or reuses them from the cache. A cached binary is named
  * for the version and a hash of its inputs (the manifest with the local modules it names,
- * or Tempo's go.mod and go.sum), so editing any of them rebuilds and a warm run starts no
- * Go process at all.
+ * or Tempo's go.mod, go.sum and build settings, and the platform, for a cache shared between
+ * machines), so editing any of them rebuilds and a warm run starts no Go process at all.
  *
  *   node e2e/stack/build.ts                        # prints the two binary paths
  *   const { collector, tempo } = await buildStackBinaries();
@@ -41,6 +41,10 @@ export type BuildOptions = {
 };
 
 const TEMPO_PACKAGE = 'github.com/grafana/tempo/cmd/tempo';
+/** How Tempo is built, beside its module files; part of its cache key. */
+const TEMPO_BUILD = { env: { CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOWORK: 'off' }, ldflags: '-s -w' };
+/** Go builds for the machine it runs on: a binary from another platform's cache would not start. */
+const PLATFORM = `${process.platform}-${process.arch}`;
 const BUILDER_PACKAGE = 'go.opentelemetry.io/collector/cmd/builder';
 
 export async function buildStackBinaries(options: BuildOptions = {}): Promise<StackBinaries> {
@@ -61,7 +65,7 @@ function collectorBinaryPath(binDir: string): string {
       .sort()
       .map((file) => `${file.slice(repoPaths.root.length)}\0${readFileSync(file, 'utf8')}`),
   );
-  const inputs = [manifest, ...localSources].join('\0');
+  const inputs = [PLATFORM, manifest, ...localSources].join('\0');
   return join(binDir, `${distName(manifest)}-${collectorVersion(manifest)}-${sha256Prefix(inputs)}`);
 }
 
@@ -74,7 +78,7 @@ function localModuleDirs(manifest: string): string[] {
 
 function tempoBinaryPath(binDir: string): string {
   const inputs = ['go.mod', 'go.sum'].map((name) => readFileSync(join(repoPaths.tempoModuleDir, name), 'utf8'));
-  return join(binDir, `tempo-${sha256Prefix(inputs.join('\0'))}`);
+  return join(binDir, `tempo-${sha256Prefix([PLATFORM, JSON.stringify(TEMPO_BUILD), ...inputs].join('\0'))}`);
 }
 
 async function cached(
@@ -123,13 +127,14 @@ async function buildTempo(binDir: string, out: string, log: (line: string) => vo
     // requirements, which the hand-written go.mod does not list.
     const env = {
       ...process.env,
-      CGO_ENABLED: '0',
-      GOFLAGS: '-mod=mod',
-      GOWORK: 'off',
+      ...TEMPO_BUILD.env,
       GONOSUMDB: [process.env.GONOSUMDB, 'github.com/grafana/tempo'].filter(Boolean).join(','),
     };
     // Without the symbol table the binary shrinks by a third; panics still print stack traces.
-    await run('go', ['build', '-ldflags=-s -w', '-o', join(dir, 'tempo'), TEMPO_PACKAGE], { cwd: dir, env });
+    await run('go', ['build', `-ldflags=${TEMPO_BUILD.ldflags}`, '-o', join(dir, 'tempo'), TEMPO_PACKAGE], {
+      cwd: dir,
+      env,
+    });
     if (readFileSync(join(dir, 'go.sum'), 'utf8') !== committedSum) {
       log(
         `tempo: warning: deploy/tempo/go.sum lacks entries Go needed; builds from a clean module cache may fail. Updated file: ${join(binDir, 'tempo.go.sum')}`,

@@ -99,7 +99,11 @@ export async function launchProcesses(specs: ProcessSpec[], options: LaunchOptio
  * (the collector to Tempo, Tempo to Prometheus; the API and worker to the collector).
  */
 export async function stopInReverseOrder(processes: RecordedProcess[]): Promise<void> {
-  for (const recorded of [...processes].reverse()) await stopProcesses([recorded]);
+  const failures: unknown[] = [];
+  // One that cannot be stopped must not leave the rest running.
+  for (const recorded of [...processes].reverse())
+    await stopProcesses([recorded]).catch((error) => failures.push(error));
+  if (failures.length) throw new AggregateError(failures, `${failures.length} processes could not be stopped`);
 }
 
 function logTail({ logFile }: { logFile: string }, lines = 30): string {

@@ -12,12 +12,12 @@
  * (stack-<base>.json), so `node e2e/stack/stop.ts` can stop a stack another process started.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildStackBinaries, type StackBinaries } from './build.ts';
 import { rumkitCacheDir } from './cacheDir.ts';
 import { collectorTokenFromEnv } from './collectorToken.ts';
+import { isPortFree } from './isPortFree.ts';
 import { type LoggedProcess, launchProcesses, type ProcessSpec, stopInReverseOrder } from './launchProcesses.ts';
 import { portBaseFromEnv, type StackPorts, stackPorts } from './ports.ts';
 import { repoPaths } from './repoPaths.ts';
@@ -235,14 +235,6 @@ async function assertPortsFree(ports: StackPorts): Promise<void> {
       );
     }
   }
-}
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolvePromise) => {
-    const server = createServer();
-    server.once('error', () => resolvePromise(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolvePromise(true)));
-  });
 }
 
 function readRecordedState(pointerFile: string): StackState | undefined {
