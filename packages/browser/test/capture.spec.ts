@@ -121,6 +121,7 @@ test('fetch spans are CLIENT spans with stable HTTP attributes; traceparent goes
 test('uncaught errors and rejections become exception spans; recordError adds an event to the active span', async ({
   page,
   servers,
+  pageErrors,
 }) => {
   servers.app.pages.set(
     '/errors',
@@ -134,7 +135,6 @@ test('uncaught errors and rejections become exception spans; recordError adds an
         });`,
     }),
   );
-  page.on('pageerror', () => {});
   await page.goto(`${ORIGINS.app}/errors`);
   await page.waitForTimeout(200);
   await flushAgent(page);
@@ -163,6 +163,8 @@ test('uncaught errors and rejections become exception spans; recordError adds an
     'exception.message': 'card declined',
     'app.step': 'payment',
   });
+  // The page's own two, thrown on purpose; nothing from the agent.
+  expect(pageErrors.splice(0).sort()).toEqual(['kaboom', 'rejected']);
 });
 
 test('every span carries session, page view and route; SPA navigation (and back) starts a new page view', async ({

@@ -86,6 +86,7 @@ test('data-xhr="false" leaves XHR spans off and the agent on; other data-* attri
 test('the loader snippet is under 1 KB, is the one in the README, and queues calls made before the agent arrives', async ({
   page,
   servers,
+  pageErrors,
 }) => {
   expect(Buffer.byteLength(snippet)).toBeLessThan(1024);
   expect(readme).toContain(snippet.trim());
@@ -103,7 +104,6 @@ test('the loader snippet is under 1 KB, is the one in the README, and queues cal
       setTimeout(() => { throw new Error('uncaught before the agent'); });
     </script></body></html>`,
   );
-  page.on('pageerror', () => {});
   await page.goto(`${ORIGINS.app}/snippet`);
   await page.waitForFunction(
     () => typeof (window as unknown as { rumkit: { tracer?: unknown } }).rumkit.tracer === 'object',
@@ -122,6 +122,8 @@ test('the loader snippet is under 1 KB, is the one in the README, and queues cal
   );
   expect(messages.sort()).toEqual(['before the agent', 'uncaught before the agent']);
   expect(exceptions.every((s) => s.attributes['user.id'] === 'early-user')).toBe(true);
+  // The page's own, thrown on purpose; nothing from the snippet or the agent.
+  expect(pageErrors.splice(0)).toEqual(['uncaught before the agent']);
 });
 
 test('@rumkit/browser/xhr adds XHR spans to the npm build', async ({ page, servers }) => {

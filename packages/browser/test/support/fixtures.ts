@@ -28,6 +28,8 @@ export const test = base.extend<{ pageErrors: string[]; consoleErrors: string[] 
       // Close the page here, and let its last beacons land, so they cannot reach the next test's receiver.
       if (!page.isClosed()) await page.close({ runBeforeUnload: true });
       await new Promise((resolve) => setTimeout(resolve, 300));
+      // A test whose page throws on purpose takes those errors out of the list once it has checked them.
+      expect(errors, 'errors thrown in the page').toEqual([]);
     },
     { auto: true },
   ],
