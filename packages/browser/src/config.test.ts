@@ -88,6 +88,12 @@ describe('validateConfig', () => {
 });
 
 describe('urlPattern', () => {
+  it('takes a global or sticky RegExp without the flags that make test() alternate', () => {
+    const pattern = urlPattern(/\/health/gy);
+    expect([1, 2, 3, 4].map(() => pattern.test('/health'))).toEqual([true, true, true, true]);
+    expect(pattern.flags).toBe('');
+  });
+
   it('matches a string as that URL and everything below it, not a look-alike host', () => {
     const api = urlPattern('https://api.example.com');
     expect(api.test('https://api.example.com')).toBe(true);
@@ -96,8 +102,8 @@ describe('urlPattern', () => {
     expect(api.test('https://api.example.company/')).toBe(false);
   });
 
-  it('keeps a RegExp as it is', () => {
-    const pattern = /^https:\/\/x\//;
-    expect(urlPattern(pattern)).toBe(pattern);
+  it('keeps what a RegExp matches', () => {
+    const pattern = urlPattern(/^https:\/\/x\//i);
+    expect([pattern.source, pattern.flags]).toEqual(['^https:\\/\\/x\\/', 'i']);
   });
 });

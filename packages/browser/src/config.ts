@@ -144,7 +144,8 @@ export const credentialsQuery = (settings: Settings): string =>
  * `https://api.example.com.evil.test` and leak trace context to it.
  */
 export function urlPattern(pattern: UrlPattern): RegExp {
-  if (pattern instanceof RegExp) return pattern;
+  // Without `g` and `y`: `test()` on such a pattern resumes where its last match ended, and misses every other time.
+  if (pattern instanceof RegExp) return new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
   const escaped = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`^${escaped}${/[/?#]$/.test(pattern) ? '' : '(?:[/?#]|$)'}`);
 }

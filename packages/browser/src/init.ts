@@ -106,6 +106,8 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
   ];
   if (settings.xhr) disposers.push(settings.xhr.start(settings, provider));
   afterLoad(() => {
+    // shutdown() before `load`: nothing more to send, ask or start.
+    if (stopped) return;
     transport.sendStored();
     askEdge();
     options.loadDeferred().then(
@@ -122,7 +124,8 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
   });
 
   return {
-    flush: () => provider.forceFlush(),
+    // The SDK rejects a flush that takes over 30 s; the page asked to send, not to handle the agent's failures.
+    flush: () => provider.forceFlush().catch(() => {}),
     async shutdown() {
       if (!stopped) {
         stopped = true;

@@ -6,8 +6,13 @@
  *     new FetchInstrumentation(httpClientOptions(settings)); // applyCustomAttributesOnSpan: recordResponseTime
  *     span.end(responseTimes.get(span)); // undefined: now
  */
+import type { Span } from '@opentelemetry/api';
 export const responseTimes = new WeakMap<object, number>();
 
-export const recordResponseTime = (span: object): void => {
+export const recordResponseTime = (span: Span, request?: unknown): void => {
   responseTimes.set(span, Date.now());
+  // The XHR instrumentation sets the status in its 300 ms wait, which a hiding page cuts short (fetch sets it
+  // before): set it now, as the instrumentation would (not for 0, which XHR gives when no response came).
+  if (request instanceof XMLHttpRequest && request.status)
+    span.setAttribute('http.response.status_code', request.status);
 };

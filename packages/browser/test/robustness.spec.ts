@@ -138,6 +138,34 @@ test('a failure of what the agent starts after load is reported on the console, 
   expect(pageErrors).toEqual([]);
 });
 
+test("fetch with a frozen init neither throws nor loses its trace context, and a caller's init is not written to", async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/frozen-init',
+    esmPage({
+      script: `
+        let threw = null;
+        const plain = { method: 'GET' };
+        try {
+          await fetch(API + '/frozen', Object.freeze({ method: 'POST', body: '{}' }));
+          await fetch(API + '/plain', plain);
+        } catch (error) {
+          threw = String(error);
+        }
+        window.result = { threw, plainKeys: Object.keys(plain) };`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/frozen-init`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  expect(await page.evaluate(() => (window as unknown as { result: unknown }).result)).toEqual({
+    threw: null,
+    plainKeys: ['method'],
+  });
+  expect(servers.api.requests.map((headers) => typeof headers.traceparent)).toEqual(['string', 'string']);
+});
+
 test('a full localStorage leaves the page working and spans flowing', async ({ page, servers, pageErrors }) => {
   servers.app.pages.set(
     '/full',

@@ -128,6 +128,26 @@ test('init() while shutdown() is still flushing starts a new agent, whose global
   expect(pageErrors).toEqual([]);
 });
 
+test('shutdown() before load leaves nothing to run after it: no stored batch sent, no rate asked', async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/early-shutdown',
+    esmPage({
+      before: `localStorage.setItem('rumkit.queue', JSON.stringify([JSON.stringify({ resourceSpans: [] })]));`,
+      script: 'await rum.shutdown();',
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/early-shutdown`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  await page.waitForLoadState('load');
+  await page.waitForTimeout(1_500);
+  expect(servers.edge.configAskedAt).toEqual([]);
+  expect(servers.edge.requests).toEqual([]);
+  expect(await page.evaluate(() => localStorage.getItem('rumkit.queue'))).not.toBeNull();
+});
+
 test('web vitals reported after shutdown() record nothing, not even activity in the session', async ({
   page,
   servers,

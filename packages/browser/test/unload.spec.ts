@@ -57,6 +57,45 @@ test('a fetch span ended because the page left ends when its response did, not w
   expect(endMs).toBeGreaterThanOrEqual(Number(BigInt(span.startTimeUnixNano) / 1_000_000n));
 });
 
+test('an XHR span ended because the page left has its status code and ends at its response', async ({
+  page,
+  servers,
+}) => {
+  // Inside the XHR instrumentation's 300 ms wait, in which it would have set the status.
+  servers.app.pages.set(
+    '/leave-xhr',
+    esmPage({
+      before: `const { xhr } = await import('/dist/xhr.js');`,
+      config: 'xhr',
+      script: `const request = new XMLHttpRequest();
+        request.open('GET', API + '/last-xhr');
+        request.onload = () => {
+          const read = Date.now();
+          setTimeout(() => location.assign('about:blank#' + read), 100);
+        };
+        request.send();`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/leave-xhr`);
+  await page.waitForURL(/^about:blank#/);
+  const read = Number(new URL(page.url()).hash.slice(1));
+  const span = await waitFor(
+    () =>
+      servers.edge
+        .spans()
+        .find(
+          (s) =>
+            s.scope === '@opentelemetry/instrumentation-xml-http-request' &&
+            s.attributes['url.full'] === `${ORIGINS.api}/last-xhr`,
+        ),
+    10_000,
+    'the XHR span',
+  );
+  expect(span.request.via).toBe('beacon');
+  expect(span.attributes['http.response.status_code']).toBe(200);
+  expect(Number(BigInt(span.endTimeUnixNano) / 1_000_000n)).toBeLessThanOrEqual(read + 50);
+});
+
 test('a tab closed right after a fetch still delivers that fetch span', async ({ page, servers }) => {
   servers.app.pages.set(
     '/close',

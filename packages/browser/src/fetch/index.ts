@@ -11,6 +11,24 @@ import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
 import type { Settings } from '../config.ts';
 import { httpClientOptions } from '../httpClientOptions.ts';
 
+type FetchPatch = (original: typeof fetch) => typeof fetch;
+
 export function createFetchInstrumentation(settings: Settings): FetchInstrumentation {
-  return new FetchInstrumentation(httpClientOptions(settings));
+  const instrumentation = new FetchInstrumentation(httpClientOptions(settings));
+  // The instrumentation writes the trace headers into the caller's init object: a frozen one made fetch() throw
+  // synchronously, which fetch never does, and other callers got their object back changed. It gets a copy, and
+  // a throw before the request goes out falls back to the untraced fetch.
+  const internals = instrumentation as unknown as { _patchConstructor(): FetchPatch };
+  const patch = internals._patchConstructor.bind(instrumentation);
+  internals._patchConstructor = () => (original) => {
+    const traced = patch()(original);
+    return function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+      try {
+        return traced.call(this, input, init && { ...init });
+      } catch {
+        return original.call(this, input, init);
+      }
+    } as typeof fetch;
+  };
+  return instrumentation;
 }

@@ -179,4 +179,38 @@ describe('createTransport: an edge that never answers', () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(requests).toHaveLength(2);
   });
+
+  it('resolves flush() once each batch has had an attempt, though more wait for room than fit at once', async () => {
+    vi.spyOn(AbortSignal, 'timeout').mockImplementation((ms) => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), ms);
+      return controller.signal;
+    });
+    let requests = 0;
+    vi.stubGlobal(
+      'fetch',
+      (_url: string, init: RequestInit) =>
+        new Promise<Response>((_resolve, reject) => {
+          requests++;
+          init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+        }),
+    );
+    const transport = createTransport(settings as Settings, '{}', memoryStorage(), () => {});
+    // Four bodies of about 25 KB: two fit the keepalive budget at a time, and the first two are retried.
+    for (let i = 0; i < 8; i++) transport.add(item(12_000));
+    let flushed = false;
+    void transport.flush().then(() => {
+      flushed = true;
+    });
+    // The fake clock covers timers only: count the seconds it is advanced until flush() resolves.
+    let flushedAt: number | undefined;
+    for (let second = 1; second <= 60; second++) {
+      await vi.advanceTimersByTimeAsync(1_000);
+      if (flushed) flushedAt ??= second * 1_000;
+    }
+    expect(requests).toBeGreaterThan(4);
+    // Two rounds of 10 s timeouts, not the minutes the retries take.
+    expect(flushedAt).toBeGreaterThanOrEqual(2 * REQUEST_TIMEOUT_MS);
+    expect(flushedAt).toBeLessThanOrEqual(2 * REQUEST_TIMEOUT_MS + 2_000);
+  });
 });

@@ -8,7 +8,7 @@
  *     const transport = createTransport(settings, resourceJson, log);
  *     transport.add(item);        // from the span processor
  *     transport.sendStored();     // after `load`: what earlier pages could not send
- *     await transport.flush();    // everything queued so far has had its first attempt
+ *     await transport.flush();    // everything queued or in flight so far has had an attempt
  */
 import { credentialsQuery, type Settings } from '../config.ts';
 import type { SafeStorage } from '../lib/storage.ts';
@@ -50,6 +50,8 @@ interface Outgoing {
   bytes: number;
   /** Attempts made so far. */
   attempts: number;
+  /** `flush()` calls waiting for this body's next attempt to end, or for it to leave (beaconed, stored). */
+  waiters: Array<() => void>;
 }
 
 export function createTransport(
@@ -73,11 +75,13 @@ export function createTransport(
   const outbox: Outgoing[] = [];
   /** Bodies waiting for a retry, with their timers. */
   const retrying = new Map<Outgoing, ReturnType<typeof setTimeout>>();
-  let inFlight = 0;
+  const inFlight = new Set<Outgoing>();
   let inFlightBytes = 0;
-  let idleWaiters: Array<() => void> = [];
 
-  const outgoing = (body: string): Outgoing => ({ body, bytes: utf8Length(body), attempts: 0 });
+  const outgoing = (body: string): Outgoing => ({ body, bytes: utf8Length(body), attempts: 0, waiters: [] });
+  const release = (item: Outgoing) => {
+    for (const resolve of item.waiters.splice(0)) resolve();
+  };
   /**
    * Key and clock in the query and the body as `text/plain`, for fetch as for beacons: a CORS-safelisted request
    * needs no preflight.
@@ -104,19 +108,15 @@ export function createTransport(
     while (
       !hidden &&
       outbox.length &&
-      inFlight < KEEPALIVE_REQUESTS &&
+      inFlight.size < KEEPALIVE_REQUESTS &&
       inFlightBytes + (outbox[0] as Outgoing).bytes <= KEEPALIVE_BYTES
     ) {
       post(outbox.shift() as Outgoing);
     }
-    if (!outbox.length && !inFlight) {
-      for (const resolve of idleWaiters) resolve();
-      idleWaiters = [];
-    }
   }
 
   function post(item: Outgoing) {
-    inFlight++;
+    inFlight.add(item);
     inFlightBytes += item.bytes;
     item.attempts++;
     // Browsers without AbortSignal.timeout (Safari before 16) wait as long as the request takes.
@@ -132,8 +132,9 @@ export function createTransport(
       )
       .catch(() => settle(item, undefined, null))
       .finally(() => {
-        inFlight--;
+        inFlight.delete(item);
         inFlightBytes -= item.bytes;
+        release(item);
         pump();
       });
   }
@@ -182,10 +183,9 @@ export function createTransport(
     for (const item of outbox.splice(0)) {
       // Offline, a beacon is accepted and then lost; the quota refusal is the other `false`.
       if (navigator.onLine === false || !beacon(url, item.body)) unsent.push(item);
+      release(item);
     }
     store(unsent);
-    for (const resolve of idleWaiters) resolve();
-    idleWaiters = [];
   }
 
   function drainSoon() {
@@ -248,9 +248,13 @@ export function createTransport(
         drainHidden();
         return Promise.resolve();
       }
-      const idle = new Promise<void>((resolve) => idleWaiters.push(resolve));
-      sendPending();
-      return idle;
+      // Each body queued now, or in flight, has had an attempt: not every retry of it, which can take minutes.
+      cutPending();
+      const attempted = Promise.all(
+        [...outbox, ...inFlight].map((item) => new Promise<void>((resolve) => item.waiters.push(resolve))),
+      ).then(() => {});
+      pump();
+      return attempted;
     },
     shutdown() {
       return this.flush();

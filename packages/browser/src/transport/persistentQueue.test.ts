@@ -13,10 +13,19 @@ describe('createPersistentQueue', () => {
   });
 
   it('drops the oldest bodies beyond its bound', () => {
-    const queue = createPersistentQueue(memoryStorage(), 10);
+    const queue = createPersistentQueue(memoryStorage(), 16);
     queue.save(['aaaa', 'bbbb']);
     queue.save(['cccc']);
     expect(queue.take()).toEqual(['bbbb', 'cccc']);
+  });
+
+  it('keeps what it stores within its bound, quotes escaped and all', () => {
+    const storage = memoryStorage();
+    const body = JSON.stringify({ resourceSpans: [{ name: '"quoted"' }] });
+    createPersistentQueue(storage, 200).save(Array.from({ length: 10 }, () => body));
+    const stored = storage.get(QUEUE_KEY) ?? '';
+    expect(stored.length).toBeLessThanOrEqual(200);
+    expect(JSON.parse(stored).length).toBe(Math.floor((200 - 1) / (JSON.stringify(body).length + 1)));
   });
 
   it('stores nothing, and does not throw, when storage is full', () => {

@@ -32,8 +32,10 @@ export function createPersistentQueue(storage: SafeStorage, maxChars = MAX_QUEUE
     save(bodies) {
       if (!bodies.length) return 0;
       const all = [...read(), ...bodies];
-      let chars = all.reduce((sum, b) => sum + b.length, 0);
-      while (all.length && chars > maxChars) chars -= (all.shift() as string).length;
+      // Counted as stored: each body a JSON string, its quotes escaped, and a comma.
+      const stored = (body: string) => JSON.stringify(body).length + 1;
+      let chars = all.reduce((sum, b) => sum + stored(b), 1);
+      while (all.length && chars > maxChars) chars -= stored(all.shift() as string);
       // A full storage refuses the write; retry with fewer bodies rather than lose all of them.
       while (all.length && !storage.set(QUEUE_KEY, JSON.stringify(all))) all.shift();
       return Math.min(all.length, bodies.length);
