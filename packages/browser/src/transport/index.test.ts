@@ -21,7 +21,7 @@ interface Request {
   body: string;
   keepalive: boolean | undefined;
   answered: boolean;
-  answer(): void;
+  answer(status?: number, headers?: Record<string, string>): void;
 }
 
 /** A transport whose `fetch` records each request and answers it only when the test says so. */
@@ -35,9 +35,9 @@ function transportWithStubbedFetch(storage = memoryStorage()) {
           body: init.body as string,
           keepalive: init.keepalive,
           answered: false,
-          answer() {
+          answer(status = 200, headers = {}) {
             request.answered = true;
-            resolve(new Response('{}', { status: 200 }));
+            resolve(new Response('{}', { status, headers }));
           },
         };
         requests.push(request);
@@ -145,6 +145,42 @@ describe('createTransport: keepalive limits', () => {
     await vi.waitFor(() => expect(requests).toHaveLength(3));
     expect(inFlight()).toHaveLength(2);
     expect(inFlightBytes()).toBeLessThanOrEqual(KEEPALIVE_BYTES);
+  });
+});
+
+describe("createTransport: the edge's Retry-After", () => {
+  it('holds every batch of the page, not only the one it answered', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { transport, requests } = transportWithStubbedFetch();
+    transport.add(item(100));
+    await vi.advanceTimersByTimeAsync(BATCH_DELAY_MS);
+    expect(requests).toHaveLength(1);
+    requests[0]?.answer(429, { 'retry-after': '5' });
+    await vi.advanceTimersByTimeAsync(0);
+    transport.add(item(100));
+    await vi.advanceTimersByTimeAsync(BATCH_DELAY_MS);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2_000);
+    // Both go out once the 5 s are over: the new batch and the retry of the refused one.
+    expect(requests).toHaveLength(3);
+  });
+
+  it('stores, rather than beacons, what is left at page hide while the edge asked to wait', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const beacons: string[] = [];
+    vi.stubGlobal('navigator', { onLine: true, sendBeacon: (_url: string, body: string) => !!beacons.push(body) });
+    const storage = memoryStorage();
+    const { transport, requests } = transportWithStubbedFetch(storage);
+    transport.add(item(100));
+    await vi.advanceTimersByTimeAsync(BATCH_DELAY_MS);
+    requests[0]?.answer(429, { 'retry-after': '20' });
+    await vi.advanceTimersByTimeAsync(0);
+    transport.add(item(100));
+    transport.pageHidden(false);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(beacons).toEqual([]);
+    expect(createPersistentQueue(storage).take()).toHaveLength(2);
   });
 });
 

@@ -15,7 +15,7 @@ import type { SafeStorage } from '../lib/storage.ts';
 import { utf8Length } from '../lib/utf8Length.ts';
 import { batchBody, cutBatches, type SpanItem } from './batch.ts';
 import { createPersistentQueue } from './persistentQueue.ts';
-import { classifyStatus, retryDelayMs } from './retryPolicy.ts';
+import { classifyStatus, retryAfterMs, retryDelayMs } from './retryPolicy.ts';
 
 /** Chromium and Firefox refuse keepalive requests once the bodies in flight exceed 64 KiB; Chromium counts beacons. */
 export const KEEPALIVE_QUOTA = 65_536;
@@ -77,6 +77,9 @@ export function createTransport(
   const retrying = new Map<Outgoing, ReturnType<typeof setTimeout>>();
   const inFlight = new Set<Outgoing>();
   let inFlightBytes = 0;
+  /** Until when the edge asked (`Retry-After`) to hear nothing more from this page, and the timer that ends it. */
+  let heldUntil = 0;
+  let holdTimer: ReturnType<typeof setTimeout> | undefined;
 
   const outgoing = (body: string): Outgoing => ({ body, bytes: utf8Length(body), attempts: 0, waiters: [] });
   const release = (item: Outgoing) => {
@@ -105,6 +108,14 @@ export function createTransport(
   }
 
   function pump() {
+    const held = heldUntil - Date.now();
+    if (held > 0) {
+      holdTimer ??= setTimeout(() => {
+        holdTimer = undefined;
+        pump();
+      }, held);
+      return;
+    }
     while (
       !hidden &&
       outbox.length &&
@@ -145,6 +156,8 @@ export function createTransport(
     // deliver it twice. An answer the edge gave is still an answer.
     if (outcome === 'sent' || (left && !status)) return;
     if (outcome === 'drop') return log(`HTTP ${status}: batch dropped`);
+    // Retry-After speaks for the page, not for this batch alone: the others wait as long.
+    heldUntil = Math.max(heldUntil, Date.now() + retryAfterMs(retryAfter));
     const delay = retryDelayMs(item.attempts, retryAfter);
     if (delay === undefined || hidden) {
       log('batch stored for the next page');
@@ -180,9 +193,11 @@ export function createTransport(
     }
     retrying.clear();
     const url = tracesUrl();
+    const held = heldUntil > Date.now();
     for (const item of outbox.splice(0)) {
-      // Offline, a beacon is accepted and then lost; the quota refusal is the other `false`.
-      if (navigator.onLine === false || !beacon(url, item.body)) unsent.push(item);
+      // Offline, a beacon is accepted and then lost, and so is one the edge asked to wait for; the quota refusal
+      // is the other `false`.
+      if (held || navigator.onLine === false || !beacon(url, item.body)) unsent.push(item);
       release(item);
     }
     store(unsent);
