@@ -77,9 +77,9 @@ export function createTransport(
   const retrying = new Map<Outgoing, ReturnType<typeof setTimeout>>();
   const inFlight = new Set<Outgoing>();
   let inFlightBytes = 0;
-  /** Until when the edge asked (`Retry-After`) to hear nothing more from this page, and the timer that ends it. */
+  /** Until when the edge asked (`Retry-After`) to hear nothing more from this page; whether a timer waits for it. */
   let heldUntil = 0;
-  let holdTimer: ReturnType<typeof setTimeout> | undefined;
+  let holding = false;
 
   const outgoing = (body: string): Outgoing => ({ body, bytes: utf8Length(body), attempts: 0, waiters: [] });
   const release = (item: Outgoing) => {
@@ -110,10 +110,13 @@ export function createTransport(
   function pump() {
     const held = heldUntil - Date.now();
     if (held > 0) {
-      holdTimer ??= setTimeout(() => {
-        holdTimer = undefined;
-        pump();
-      }, held);
+      if (!holding) {
+        holding = true;
+        setTimeout(() => {
+          holding = false;
+          pump();
+        }, held);
+      }
       return;
     }
     while (
