@@ -14,8 +14,8 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { assertPortsFree } from '../stack/assertPortsFree.ts';
 import { collectorTokenFromEnv } from '../stack/collectorToken.ts';
-import { isPortFree } from '../stack/isPortFree.ts';
 import {
   type LaunchedProcesses,
   type LaunchOptions,
@@ -63,20 +63,13 @@ export type RunningDemo = Omit<LaunchedProcesses, 'processes' | 'restart'> & { u
 
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const { ports, backend, logDir } = options;
-  const owned = {
+  await assertPortsFree({
     web: ports.web,
     api: ports.api,
     worker: ports.worker,
     thirdParty: ports.thirdParty,
     view: ports.view,
-  };
-  for (const [name, port] of Object.entries(owned)) {
-    if (!(await isPortFree(port))) {
-      throw new Error(
-        `port ${port} (${name}) on 127.0.0.1 is in use: a demo left from an earlier run? Stop it, or choose another RUMKIT_PORT_BASE`,
-      );
-    }
-  }
+  });
   const url = (port: number) => `http://127.0.0.1:${port}`;
   const urls: DemoUrls = {
     web: url(ports.web),

@@ -14,10 +14,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { assertPortsFree } from './assertPortsFree.ts';
 import { buildStackBinaries, type StackBinaries } from './build.ts';
 import { rumkitCacheDir } from './cacheDir.ts';
 import { collectorTokenFromEnv } from './collectorToken.ts';
-import { isPortFree } from './isPortFree.ts';
 import { type LoggedProcess, launchProcesses, type ProcessSpec, stopInReverseOrder } from './launchProcesses.ts';
 import { portBaseFromEnv, type StackPorts, stackPorts } from './ports.ts';
 import { repoPaths } from './repoPaths.ts';
@@ -75,7 +75,18 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const ports = stackPorts(base);
   const pointerFile = stackPointerFile(base);
   refuseIfAlreadyRunning(pointerFile);
-  await assertPortsFree(ports);
+  await assertPortsFree({
+    collectorHttp: ports.collectorHttp,
+    collectorGrpc: ports.collectorGrpc,
+    collectorHealth: ports.collectorHealth,
+    collectorMetrics: ports.collectorMetrics,
+    tempoHttp: ports.tempoHttp,
+    tempoGrpc: ports.tempoGrpc,
+    tempoMemberlist: ports.tempoMemberlist,
+    tempoOtlpHttp: ports.tempoOtlpHttp,
+    tempoOtlpGrpc: ports.tempoOtlpGrpc,
+    prometheus: ports.prometheus,
+  });
   const binaries = await buildStackBinaries({ log });
 
   const started = performance.now();
@@ -212,28 +223,6 @@ function refuseIfAlreadyRunning(pointerFile: string): void {
     throw new Error(
       `a stack on port base ${state.base} is already running (started ${state.startedAt}, data in ${state.dataDir}); stop it with: node e2e/stack/stop.ts`,
     );
-  }
-}
-
-async function assertPortsFree(ports: StackPorts): Promise<void> {
-  const owned: (keyof StackPorts)[] = [
-    'collectorHttp',
-    'collectorGrpc',
-    'collectorHealth',
-    'collectorMetrics',
-    'tempoHttp',
-    'tempoGrpc',
-    'tempoMemberlist',
-    'tempoOtlpHttp',
-    'tempoOtlpGrpc',
-    'prometheus',
-  ];
-  for (const key of owned) {
-    if (!(await isPortFree(ports[key]))) {
-      throw new Error(
-        `port ${ports[key]} (${key}) on 127.0.0.1 is in use; stop what holds it or choose another RUMKIT_PORT_BASE`,
-      );
-    }
   }
 }
 

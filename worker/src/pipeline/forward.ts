@@ -52,16 +52,14 @@ export type ExportResult =
  * status (`refused_401`: a wrong token), the retries running out (`retries_exhausted`: a long outage), or the
  * worker stopping with them undelivered (`stopped`: Node without a spool).
  */
-export type UndeliveredReason =
-  | `refused_${400 | 401 | 403 | 404 | 413}`
-  | 'refused_other'
-  | 'retries_exhausted'
-  | 'stopped';
+export type UndeliveredReason = `refused_${NamedRefusal}` | 'refused_other' | 'retries_exhausted' | 'stopped';
+
+/** The final statuses that say what to fix (the data, the token, the size); the rest fold into `refused_other`. */
+const NAMED_REFUSALS = [400, 401, 403, 404, 413] as const;
+type NamedRefusal = (typeof NAMED_REFUSALS)[number];
 
 export function refusedReason(status: number): UndeliveredReason {
-  return status === 400 || status === 401 || status === 403 || status === 404 || status === 413
-    ? `refused_${status}`
-    : 'refused_other';
+  return NAMED_REFUSALS.includes(status as NamedRefusal) ? `refused_${status as NamedRefusal}` : 'refused_other';
 }
 
 export interface ForwardDeps {
