@@ -24,6 +24,7 @@ import {
 } from '../stack/launchProcesses.ts';
 import type { StackPorts } from '../stack/ports.ts';
 import { repoPaths } from '../stack/repoPaths.ts';
+import { recordDemo, stopLeftovers } from './demoRecord.ts';
 
 /** The public ingest key in demo/rumkit.yaml (stored there as its hash). */
 export const DEMO_API_KEY = 'pk_demo_rumkit_local';
@@ -57,12 +58,14 @@ export type DemoOptions = {
   metricsExportSeconds?: number;
   /** Called with every PID before the readiness wait, so that a start interrupted by Ctrl-C can stop them. */
   onRecorded?: LaunchOptions['onRecorded'];
+  log?: (line: string) => void;
 };
 
 export type RunningDemo = Omit<LaunchedProcesses, 'processes' | 'restart'> & { urls: DemoUrls };
 
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
-  const { ports, backend, logDir } = options;
+  const { ports, backend, logDir, log = (line: string) => console.error(line) } = options;
+  await stopLeftovers(ports.web, log);
   await assertPortsFree({
     web: ports.web,
     api: ports.api,
@@ -106,6 +109,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       },
       `${url(port)}/health`,
     );
+  const record = recordDemo(ports.web);
   const group = await launchProcesses(
     [
       node(
@@ -146,7 +150,20 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         `${urls.web}/`,
       ),
     ],
-    { logDir, onRecorded: options.onRecorded },
-  );
-  return { urls, unexpectedExit: group.unexpectedExit, stop: group.stop };
+    {
+      logDir,
+      onRecorded: (processes) => {
+        record.save(processes);
+        options.onRecorded?.(processes);
+      },
+    },
+  ).catch((error: unknown) => {
+    record.forget();
+    throw error;
+  });
+  const stop = async () => {
+    await group.stop();
+    record.forget();
+  };
+  return { urls, unexpectedExit: group.unexpectedExit, stop };
 }

@@ -1,9 +1,9 @@
 /**
  * `npm start` as a user runs it: scripts/start.ts in a process of its own, which prints where everything is,
  * serves it, and stops every process it started on Ctrl-C (SIGINT) — also when Ctrl-C comes while the demo's
- * processes or the stack of `--stack` are still starting — and `TEMPO_URL=… npm start` against the global setup's
- * collector and Tempo. Each run has its own ports (70, 100, 140 and 150 above the run's base) beside the global
- * setup's system.
+ * processes or the stack of `--stack` are still starting —, what a run killed outright left is stopped by the next
+ * one, and `TEMPO_URL=… npm start` against the global setup's collector and Tempo. Each test has its own ports (70,
+ * 100, 140, 150 and 180 above the run's base) beside the global setup's system.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { stopLeftovers } from '../harness/demoRecord.ts';
 import { e2eUrls } from '../harness/e2eUrls.ts';
 import { DEMO_API_KEY } from '../harness/startDemo.ts';
 import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
@@ -37,7 +38,9 @@ function npmStart(base: number, args: string[] = [], env: NodeJS.ProcessEnv = {}
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? String(signal))),
   );
-  return { child, output: () => output, exited };
+  const run = { child, output: () => output, exited };
+  runs.push(run);
+  return run;
 }
 
 /** Whether something accepts connections on the loopback port. */
@@ -53,18 +56,28 @@ function listening(port: number): Promise<boolean> {
 }
 
 let running: NpmStart | undefined;
+/** Every run a test started, `running` and others. */
+let runs: NpmStart[] = [];
 let stackBase: number | undefined;
+let demoBase: number | undefined;
 test.afterEach(async () => {
   // A failed test must not leave its processes behind: stop them the way a user would, then by the PIDs the
-  // stack recorded.
-  if (running?.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGINT');
-  await running?.exited;
+  // stack and the demo recorded.
+  for (const run of runs) {
+    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGINT');
+    await run.exited;
+  }
   if (stackBase !== undefined) await stopRecordedStack(stackBase);
-  // npm start keeps its logs for the user after Ctrl-C; the test's run leaves nothing behind.
-  const logDir = /^\s+logs\s+([^\s,]+)/m.exec(running?.output() ?? '')?.[1];
-  if (logDir?.startsWith(join(tmpdir(), 'rumkit-demo-'))) rmSync(logDir, { recursive: true, force: true });
+  if (demoBase !== undefined) await stopLeftovers(demoBase, () => {});
+  // npm start keeps its logs for the user after Ctrl-C; the test's runs leave nothing behind.
+  for (const run of runs) {
+    const logDir = /^\s+logs\s+([^\s,]+)/m.exec(run.output())?.[1];
+    if (logDir?.startsWith(join(tmpdir(), 'rumkit-demo-'))) rmSync(logDir, { recursive: true, force: true });
+  }
   running = undefined;
+  runs = [];
   stackBase = undefined;
+  demoBase = undefined;
 });
 
 test('npm start prints its URLs, serves them, and Ctrl-C stops everything it started', async () => {
@@ -123,6 +136,34 @@ test('Ctrl-C while the demo processes are still starting stops them', async () =
   for (const port of demoPorts) expect(await listening(port), `port ${port} after Ctrl-C`).toBe(false);
   // The processes it stopped fail their readiness waits, as expected: no error about them.
   expect(running.output()).not.toMatch(/did not become ready|npm start:/);
+});
+
+test('what a killed npm start left running is stopped by the next run on its ports, a live run is left alone', async () => {
+  demoBase = portBaseFromEnv() + 180;
+  const ports = stackPorts(demoBase);
+  const demoPorts = [ports.web, ports.api, ports.worker, ports.thirdParty, ports.view];
+  const first = npmStart(ports.web);
+  await expect.poll(() => first.output(), { timeout: 120_000 }).toContain('Ctrl-C stops everything');
+
+  const second = npmStart(ports.web);
+  expect(await second.exited).toBe(1);
+  expect(second.output()).toContain(
+    `the demo on port base ${ports.web} is already running (process ${first.child.pid})`,
+  );
+  for (const port of demoPorts) expect(await listening(port), `port ${port} of the live run`).toBe(true);
+
+  // No handler runs on SIGKILL: the processes it started outlive it.
+  first.child.kill('SIGKILL');
+  await first.exited;
+  expect(await listening(ports.worker)).toBe(true);
+  running = npmStart(ports.web);
+  await expect.poll(() => running?.output() ?? '', { timeout: 120_000 }).toContain('Ctrl-C stops everything');
+  expect(running.output()).toMatch(
+    new RegExp(`stopping what an earlier run left on port base ${ports.web}: view \\(\\d+\\), worker \\(\\d+\\)`),
+  );
+  running.child.kill('SIGINT');
+  expect(await running.exited).toBe(130);
+  for (const port of demoPorts) expect(await listening(port), `port ${port} after Ctrl-C`).toBe(false);
 });
 
 test('TEMPO_URL=… npm start sends to that collector and reads that Tempo', async () => {

@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from './pollUntil.ts';
-import { type RecordedProcess, stopProcesses } from './stopProcesses.ts';
+import { processStart, type RecordedProcess, stopProcesses } from './stopProcesses.ts';
 
 export type ProcessSpec = {
   name: string;
@@ -140,7 +140,8 @@ function launch(spec: ProcessSpec, logDir: string): Launched {
     child.once('exit', (code, signal) => resolvePromise(`exited with ${signal ?? `code ${code}`}`));
   });
   // A failed spawn has no PID; 0 is never signalled (stopProcesses skips processes that are not running).
-  const record = { name: spec.name, pid: child.pid ?? 0, executable: spec.executable, logFile };
+  const pid = child.pid ?? 0;
+  const record = { name: spec.name, pid, executable: spec.executable, started: processStart(pid), logFile };
   return { spec, child, record, exited };
 }
 

@@ -13,6 +13,8 @@ export type RecordedProcess = {
   pid: number;
   /** argv[0] as spawned; guards against signalling an unrelated process that reused the PID. */
   executable: string;
+  /** When the process began (see processStart): tells it from a later one with its PID and executable. */
+  started?: string;
 };
 
 /**
@@ -35,7 +37,7 @@ export async function stopProcesses(processes: RecordedProcess[], graceMs = 8_00
   }
 }
 
-export function isRunning({ pid, executable }: RecordedProcess): boolean {
+export function isRunning({ pid, executable, started }: RecordedProcess): boolean {
   // kill(0) or kill(-n) would signal whole process groups, ours included.
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
@@ -46,15 +48,26 @@ export function isRunning({ pid, executable }: RecordedProcess): boolean {
   const proc = readProc(pid);
   if (!proc) return true;
   // A zombie has exited; it only waits for its parent to collect the status.
-  return proc.state !== 'Z' && proc.argv0 === executable;
+  return proc.state !== 'Z' && proc.argv0 === executable && (started === undefined || proc.started === started);
 }
 
-function readProc(pid: number): { state: string; argv0: string } | undefined {
+/**
+ * The boot and the clock tick a process began in, from /proc (undefined where there is none). Records written
+ * to disk outlive reboots, after which their PIDs name other processes, possibly also `node`.
+ */
+export function processStart(pid: number): string | undefined {
+  return readProc(pid)?.started;
+}
+
+function readProc(pid: number): { state: string; argv0: string; started: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const [argv0 = ''] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    // The command name in field 2 may contain spaces and parentheses; the state follows its last ')'.
-    return { state: stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3), argv0 };
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    // The command name in field 2 may contain spaces and parentheses; fields 3 on (state, …, 22: start time)
+    // follow its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', argv0, started: `${boot}/${fields[19]}` };
   } catch {
     return undefined;
   }
