@@ -16,6 +16,7 @@ describe('webVitalAttributes', () => {
         interactionTarget: 'button#buy',
         interactionType: 'pointer',
         inputDelay: 12.5,
+        firstByteToFCP: 40,
         processedEventEntries: [],
       },
     } as unknown as MetricWithAttribution;
@@ -29,6 +30,7 @@ describe('webVitalAttributes', () => {
       'browser.web_vital.attribution.interaction_target': 'button#buy',
       'browser.web_vital.attribution.interaction_type': 'pointer',
       'browser.web_vital.attribution.input_delay': 12.5,
+      'browser.web_vital.attribution.first_byte_to_fcp': 40,
     });
   });
 });

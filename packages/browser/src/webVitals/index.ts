@@ -35,7 +35,8 @@ export function webVitalAttributes(metric: MetricWithAttribution): Record<string
   for (const [key, value] of Object.entries(metric.attribution)) {
     // Entries and other objects are too big for an attribute; the strings and numbers summarise them.
     if (typeof value === 'string' || typeof value === 'number') {
-      attributes[`browser.web_vital.attribution.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`] = value;
+      // An acronym is one word: `firstByteToFCP` → `first_byte_to_fcp`.
+      attributes[`browser.web_vital.attribution.${key.replace(/[A-Z]+/g, (c) => `_${c.toLowerCase()}`)}`] = value;
     }
   }
   return attributes;
