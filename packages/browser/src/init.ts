@@ -20,6 +20,7 @@ import { createSpanProcessor } from './processor.ts';
 import { resourceAttributes } from './resource.ts';
 import { consistentSampler } from './sampler.ts';
 import { trackPageViews } from './session/pageView.ts';
+import { recordPageViews } from './session/pageViewSpans.ts';
 import { createSession } from './session/session.ts';
 import { traceContextPropagator } from './traceContext.ts';
 import { createTransport } from './transport/index.ts';
@@ -103,6 +104,7 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
     // The page can reject with anything, getters that throw included: the agent's listener must not throw.
     captureUncaughtErrors(guard((error) => recordError(tracer, error))),
     enableInstrumentation(createFetchInstrumentation(settings), provider),
+    recordPageViews(views, tracer),
   ];
   if (settings.xhr) disposers.push(settings.xhr.start(settings, provider));
   afterLoad(() => {

@@ -231,6 +231,26 @@ test('every span carries session, page view and route; SPA navigation (and back)
   expect(back?.['rumkit.page.route']).toBe('/docs/42');
   expect(new Set([first, second, manual, back].map((a) => a?.['rumkit.page_view.id'])).size).toBe(4);
   expect(new Set(spans.map((s) => s.attributes['session.id'])).size).toBe(1);
+  // Each view after the first is a page_view span (the edge counts page views by them), with the route the
+  // router named just after the URL change; the last one leaves a second after its view began.
+  const pageViews = await waitFor(
+    () => {
+      const found = named(servers.edge.spans(), 'page_view');
+      return found.length >= 3 ? found : undefined;
+    },
+    10_000,
+    'the page_view spans',
+  );
+  expect(pageViews.map((s) => [s.attributes['rumkit.page_view.id'], s.attributes['rumkit.page.route']])).toEqual(
+    [second, manual, back].map((a) => [a?.['rumkit.page_view.id'], a?.['rumkit.page.route']]),
+  );
+  expect(pageViews.map((s) => s.attributes['url.full'])).toEqual(
+    ['/docs/43', '/docs/43#section', '/docs/42'].map((path) => `${ORIGINS.app}${path}`),
+  );
+  for (const view of pageViews) {
+    expect(view.parentSpanId ?? '').toBe('');
+    expect(view.endTimeUnixNano).toBe(view.startTimeUnixNano);
+  }
 
   // A later page load continues the session (kept in localStorage).
   await page.goto(`${ORIGINS.app}/docs/42`);

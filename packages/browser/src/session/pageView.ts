@@ -21,6 +21,8 @@ export interface PageView {
 export interface PageViews {
   readonly current: PageView;
   pageView(route?: string): void;
+  /** Calls `listener` with each view that begins after the first, once it is current. */
+  onViewStart(listener: (view: PageView) => void): void;
   stop(): void;
 }
 
@@ -31,9 +33,14 @@ export function trackPageViews(): PageViews {
     automatic,
   });
   let current = start(undefined, true);
+  const listeners: Array<(view: PageView) => void> = [];
+  const begin = (route: string | undefined, automatic: boolean) => {
+    current = start(route, automatic);
+    for (const listener of listeners) listener(current);
+  };
 
   const onUrlChange = () => {
-    if (location.pathname !== current.path) current = start(undefined, true);
+    if (location.pathname !== current.path) begin(undefined, true);
   };
   const patched = (['pushState', 'replaceState'] as const).map((method) => {
     const original = history[method];
@@ -58,7 +65,10 @@ export function trackPageViews(): PageViews {
       if (route !== undefined && current.automatic && current.path === location.pathname) {
         current.attributes['rumkit.page.route'] = route;
         current.automatic = false;
-      } else current = start(route, false);
+      } else begin(route, false);
+    },
+    onViewStart(listener) {
+      listeners.push(listener);
     },
     stop() {
       for (const unpatch of patched) unpatch();

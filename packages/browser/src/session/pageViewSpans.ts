@@ -1,0 +1,45 @@
+/**
+ * A `page_view` span for each page view after the first, so that the edge counts a single-page app's
+ * navigations (`rumkit_page_views_total`) as it counts page loads by their `documentLoad`: a root span of no
+ * length at the moment the view began, with the view's id, route and URL.
+ *
+ * It leaves once the route is final, since a router names the template ('/docs/:id') only after the URL change
+ * the agent saw: when the next view begins, the page is hidden, or a second after the view began.
+ *
+ *     const stop = recordPageViews(views, tracer);
+ */
+import type { Tracer } from '@opentelemetry/api';
+import { listen } from '../lib/listen.ts';
+import type { PageView, PageViews } from './pageView.ts';
+
+const ROUTE_WAIT_MS = 1_000;
+
+export function recordPageViews(views: PageViews, tracer: Tracer): () => void {
+  let pending: { view: PageView; url: string; at: number; timer: ReturnType<typeof setTimeout> } | undefined;
+  let stopped = false;
+  const record = () => {
+    if (!pending) return;
+    const { view, url, at, timer } = pending;
+    pending = undefined;
+    clearTimeout(timer);
+    // The view's own attributes after the span processor's, which are those of the view current now.
+    tracer
+      .startSpan('page_view', { startTime: at, root: true })
+      .setAttributes(view.attributes)
+      .setAttribute('url.full', url)
+      .end(at);
+  };
+  views.onViewStart((view) => {
+    record();
+    if (stopped) return;
+    pending = { view, url: location.href, at: performance.now(), timer: setTimeout(record, ROUTE_WAIT_MS) };
+  });
+  const stopListening = listen(['visibilitychange', 'pagehide'], (event) => {
+    if (event.type === 'pagehide' || document.visibilityState === 'hidden') record();
+  });
+  return () => {
+    record();
+    stopped = true;
+    stopListening();
+  };
+}
