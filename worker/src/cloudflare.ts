@@ -60,7 +60,11 @@ function exportIfDue(current: Instance, ctx: Pick<ExecutionContext, 'waitUntil'>
 
 function exportNow(current: Instance, ctx: Pick<ExecutionContext, 'waitUntil'>): void {
   current.lastExport = Date.now();
-  ctx.waitUntil(exportMetrics(current.telemetry, fetchTransport, current.config.upstream, Date.now()));
+  ctx.waitUntil(
+    exportMetrics(current.telemetry, fetchTransport, current.config.upstream, Date.now()).catch((error: unknown) =>
+      current.log.error('metrics export failed', { reason: String(error) }),
+    ),
+  );
 }
 
 /** This isolate's app, rebuilt when the configuration it was built from changed. */

@@ -146,10 +146,14 @@ export async function startNodeServer(
   const exportTimer =
     config.metrics.exportIntervalSeconds > 0
       ? setInterval(() => {
-          exportMetrics(telemetry, transport, config.upstream, Date.now()).then((result) => {
-            noteUpstream(result);
-            if (result.kind !== 'delivered') log.warn('metrics export failed', { reason: result.reason });
-          });
+          exportMetrics(telemetry, transport, config.upstream, Date.now()).then(
+            (result) => {
+              noteUpstream(result);
+              if (result.kind !== 'delivered') log.warn('metrics export failed', { reason: result.reason });
+            },
+            // A bug of ours, not the upstream's state: logged, and the worker goes on.
+            (error: unknown) => log.error('metrics export failed', { reason: String(error) }),
+          );
         }, config.metrics.exportIntervalSeconds * 1000)
       : undefined;
   exportTimer?.unref();
@@ -170,7 +174,9 @@ export async function startNodeServer(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue.close();
       if (config.metrics.exportIntervalSeconds > 0)
-        await exportMetrics(telemetry, transport, config.upstream, Date.now());
+        await exportMetrics(telemetry, transport, config.upstream, Date.now()).catch((error: unknown) =>
+          log.error('metrics export failed', { reason: String(error) }),
+        );
       transport.close();
     },
   };

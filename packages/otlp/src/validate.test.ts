@@ -123,6 +123,18 @@ describe('validateTraceRequest', () => {
     expect(result.rejectedSpans).toBe(1);
   });
 
+  it('refuses the spans past the cap unread, invalid ones included, and counts the invalid ones within it', () => {
+    const spans = [{}, spanAt(), spanAt(), ...Array.from({ length: 100_000 }, () => ({}))];
+    const result = validateTraceRequest(request(spans), { ...limits, maxSpans: 3 }, NOW_MS);
+    expect(result.acceptedSpans).toBe(2);
+    expect(result.rejectedSpans).toBe(100_001);
+    // Read, the 100,000 empty spans would have been refused for their ids alone, never for the cap.
+    expect(result.errors).toEqual([
+      'traceId is not a non-zero hex id of the right length',
+      'more than 3 spans in one request',
+    ]);
+  });
+
   it('cuts over-long values and drops attributes past the count limit, counting them', () => {
     const attributes = [
       { key: 'long', value: { stringValue: 'x'.repeat(100) } },

@@ -93,7 +93,8 @@ export function measure(request: ExportTraceServiceRequest, tenant: string, metr
             ? metrics.webVitals[vitalName as keyof EdgeMetrics['webVitals']]
             : undefined;
           const value = numberOf(legacy ? facts.legacyVitalValue : facts.vitalValue);
-          if (histogram && value !== undefined && value >= 0) {
+          // Infinity (a protobuf double) would make the cumulative sum Infinity for good.
+          if (histogram && value !== undefined && value >= 0 && Number.isFinite(value)) {
             histogram.observe({ tenant, service, route }, vitalName === 'CLS' ? value : value / 1000);
             const rating = (legacy ? facts.legacyVitalRating : facts.vitalRating)?.stringValue;
             if (rating)

@@ -162,6 +162,12 @@ describe('the built-in rules', () => {
     expect(createScrubber(scrubConfig()).scrub(batch)).toEqual({ path_segment: 8 });
   });
 
+  it('reads a long run of digits after a plus once, not once per way of cutting it (the old pattern hung here)', () => {
+    const run = `+1${'1'.repeat(45)} `;
+    expect(scrubOne(run.repeat(20))).toBe(run.repeat(20));
+    expect(scrubOne('call +1 (415) 555-0123 or +33 1 23 45 67 89')).toBe('call [phone] or [phone]');
+  });
+
   it('redacts the whole value of phone keys, where a bare number is no pattern', () => {
     expect(scrubOne('4155550123', 'app.user.phone_number')).toBe('[Filtered]');
   });

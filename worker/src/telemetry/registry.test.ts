@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricsRegistry, prometheusName } from './registry.ts';
+import { MAX_LABEL_LENGTH, MetricsRegistry, prometheusName } from './registry.ts';
 
 describe('prometheusName', () => {
   it('gives the names the collector’s prometheusremotewrite exporter gives', () => {
@@ -79,6 +79,17 @@ describe('MetricsRegistry', () => {
     const text = registry.renderPrometheus();
     expect(text).toContain('x_errors_total{tenant="blog",type="TypeError"} 1');
     expect(text).not.toContain('x_errors_total{tenant="blog",type="other"}');
+  });
+
+  it('cuts label values a sender names to MAX_LABEL_LENGTH characters; label sets equal once cut share a series', () => {
+    const registry = make();
+    const views = registry.counter({ name: 'x.views', unit: '{view}', help: 'V', labels: ['tenant', 'route'] });
+    const long = `/${'a'.repeat(4095)}`;
+    views.add({ tenant: 'shop', route: long });
+    views.add({ tenant: 'shop', route: `${long.slice(0, MAX_LABEL_LENGTH)}/other` });
+    const text = registry.renderPrometheus();
+    expect(text).toContain(`x_views_total{tenant="shop",route="${long.slice(0, MAX_LABEL_LENGTH)}"} 2`);
+    expect(text.length).toBeLessThan(1_000);
   });
 
   it('exports the same numbers as cumulative OTLP metrics', () => {

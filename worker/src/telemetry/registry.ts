@@ -11,8 +11,12 @@
  * `_bytes`) unless the name already has it, `_total` on counters, units in braces dropped — so `/metrics`
  * and the remote-written series carry the same names. Each metric holds at most `maxSeriesPerMetric` label
  * sets per tenant; more are folded into one series whose labels other than `tenant` read `other`, so a sender
- * inventing routes or error types cannot grow memory without bound, nor fold other tenants' series.
+ * inventing routes or error types cannot grow memory without bound, nor fold other tenants' series. Label values
+ * are cut to MAX_LABEL_LENGTH characters: senders name routes and services, and 2,000 series of 4 KB labels per
+ * metric made each export hundreds of megabytes.
  */
+
+export const MAX_LABEL_LENGTH = 128;
 
 export interface MetricDefinition<L extends string> {
   /** OTLP name, such as `rumkit.edge.request.duration`. */
@@ -203,21 +207,21 @@ export class MetricsRegistry {
     const names = metric.definition.labels;
     let level = metric.index;
     for (let i = 0; i < names.length; i++) {
-      const next = level.get(labels[names[i] as string] ?? '');
+      const next = level.get(labelValue(labels, names[i] as string));
       if (next === undefined) break;
       if (i === names.length - 1) return next as Series;
       level = next as SeriesIndex;
     }
     const series = this.#seriesByKey(metric, labels);
     // Only series with exactly these labels go into the index, so it never holds more than the cap.
-    const folded = series.labels.some((value, i) => value !== (labels[names[i] as string] ?? ''));
+    const folded = series.labels.some((value, i) => value !== labelValue(labels, names[i] as string));
     if (names.length && !folded) index(metric, series);
     return series;
   }
 
   /** Finds or makes the series by its joined labels, folding into `other` past the cap. */
   #seriesByKey(metric: Metric, labels: Record<string, string>): Series {
-    let values = metric.definition.labels.map((name) => labels[name] ?? '');
+    let values = metric.definition.labels.map((name) => labelValue(labels, name));
     let key = values.join('\u0000');
     let series = metric.series.get(key);
     if (series) return series;
@@ -238,6 +242,11 @@ export class MetricsRegistry {
     metric.series.set(key, series);
     return series;
   }
+}
+
+function labelValue(labels: Record<string, string>, name: string): string {
+  const value = labels[name] ?? '';
+  return value.length > MAX_LABEL_LENGTH ? value.slice(0, MAX_LABEL_LENGTH) : value;
 }
 
 /** Adds a series to its metric's index under its label values. */

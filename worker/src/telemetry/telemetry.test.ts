@@ -11,6 +11,21 @@ beforeAll(async () => {
 afterAll(() => receiver.stop());
 
 describe('exportMetrics', () => {
+  it('rejects rather than throws when the body cannot be built: its timer must not take the process down', async () => {
+    const config = testConfig({ upstream: { url: receiver.url } });
+    const telemetry = createTelemetry(config, 1_000);
+    telemetry.registry.toOtlp = () => {
+      throw new RangeError('Invalid string length');
+    };
+    const transport = createHttpTransport();
+    let exported: Promise<unknown> | undefined;
+    expect(() => {
+      exported = exportMetrics(telemetry, transport, config.upstream, 2_000);
+    }).not.toThrow();
+    await expect(exported).rejects.toThrow(RangeError);
+    transport.close();
+  });
+
   it('posts every metric as OTLP/JSON to <upstream>/v1/metrics with the bearer token, without a tenant header', async () => {
     const config = testConfig({ upstream: { url: receiver.url, bearerToken: 'collector-secret' } });
     const telemetry = createTelemetry(config, 1_000);

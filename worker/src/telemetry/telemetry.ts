@@ -22,7 +22,8 @@ export function createTelemetry(config: EdgeConfig, startTimeMs: number): Teleme
   return { registry, metrics: createEdgeMetrics(registry), instanceId: crypto.randomUUID() };
 }
 
-export function exportMetrics(
+/** Async, so that a failure to build the body rejects rather than throwing into the timer that called it. */
+export async function exportMetrics(
   telemetry: Telemetry,
   transport: Transport,
   upstream: EdgeConfig['upstream'],
