@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -98,6 +98,42 @@ describe('ForwardQueue', () => {
     await vi.waitFor(() => expect(up.done.map(([n]) => n).sort()).toEqual([1, 2, 3, 4]));
     expect(up.sent.sort()).toEqual([1, 2, 3, 4]);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('keeps its spool to its owner, and goes on when spool files vanish before it reads or removes them', async () => {
+    const dir = join(spoolDir(), 'spool');
+    const down = harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    for (const n of [1, 2, 3, 4]) down.queue.enqueue(payload(n));
+    await down.queue.close(100);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dir);
+    for (const file of files) expect(statSync(join(dir, file)).mode & 0o777).toBe(0o600);
+    // `<time>-<sequence>.<tenant>.<spans>.pb`: each test batch has its number as its span count.
+    const fileOf = (n: number) => files.find((f) => f.split('.')[2] === String(n)) as string;
+
+    // Batch 4's file goes before the new queue reads it; batch 1's while its export is in flight.
+    rmSync(join(dir, fileOf(4)));
+    let release: () => void = () => {};
+    const inFlight = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const sent: number[] = [];
+    const done: number[] = [];
+    const up = ForwardQueue.open(options({ spoolDir: dir, maxMemoryBatches: 4 }), {
+      send: async (p) => {
+        sent.push(p.spans);
+        if (p.spans === 1) await inFlight;
+        return { kind: 'delivered' };
+      },
+      onDone: (p) => done.push(p.spans),
+      now: Date.now,
+    });
+    await vi.waitFor(() => expect(sent).toContain(1));
+    rmSync(join(dir, fileOf(1)));
+    release();
+    await vi.waitFor(() => expect(done.sort()).toEqual([1, 2, 3]));
+    expect(readdirSync(dir)).toEqual([]);
+    expect(up.depth).toBe(0);
   });
 
   it('without a spool, goes on sending when closed, and reports dropped what it could not deliver in time', async () => {

@@ -12,9 +12,11 @@
  * answers again. Spooled batches survive a restart: `open` picks them up. A batch leaves the queue exactly
  * once — on delivery (`forwarded`), on a final refusal (`forward_failed`) or after `maxRetrySeconds`
  * (`dropped`) — and its spool file with it. Past both capacities `enqueue` says no, and the app answers
- * 503, never dropping silently.
+ * 503, never dropping silently. The spool belongs to one process: files only its owner (0600) may read, since
+ * they hold the spans, and a file that vanished from under it (an operator, a second worker wrongly given the
+ * same directory) is skipped rather than taking the process down.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EdgeConfig } from '../../config.ts';
 import {
@@ -84,7 +86,7 @@ export class ForwardQueue {
   static open(options: EdgeConfig['queue'], hooks: ForwardQueueHooks): ForwardQueue {
     const queue = new ForwardQueue(options, hooks);
     if (options.spoolDir) {
-      mkdirSync(options.spoolDir, { recursive: true });
+      mkdirSync(options.spoolDir, { recursive: true, mode: 0o700 });
       for (const file of readdirSync(options.spoolDir)
         .filter((f) => SPOOL_NAME.test(f))
         .sort()) {
@@ -167,25 +169,35 @@ export class ForwardQueue {
     const sequence = String(this.#sequence++ % 1_000_000).padStart(6, '0');
     const extension = payload.contentType === 'application/json' ? 'json' : 'pb';
     const file = `${now}-${sequence}.${payload.tenant}.${payload.spans}.${extension}`;
-    writeFileSync(join(dir, `${file}.tmp`), payload.body);
+    writeFileSync(join(dir, `${file}.tmp`), payload.body, { mode: 0o600 });
     renameSync(join(dir, `${file}.tmp`), join(dir, file));
     this.#spooled.push({ file, bytes: payload.body.byteLength });
     this.#spoolBytes += payload.body.byteLength;
     return file;
   }
 
-  /** Moves the oldest spooled batches into memory while there is room. */
+  /** Moves the oldest spooled batches into memory while there is room (one at least, however large). */
   #refill(): void {
     const dir = this.#options.spoolDir;
-    while (dir && this.#spooled.length && this.#memory.size < this.#options.maxMemoryBatches) {
+    while (
+      dir &&
+      this.#spooled.length &&
+      (this.#memory.size === 0 || this.#memoryHasRoom((this.#spooled[0] as Spooled).bytes))
+    ) {
       const { file, bytes } = this.#spooled.shift() as Spooled;
       this.#spoolBytes -= bytes;
       const [, at, , tenant, spans, extension] = SPOOL_NAME.exec(file) as unknown as string[];
+      let body: Uint8Array;
+      try {
+        body = new Uint8Array(readFileSync(join(dir, file)));
+      } catch {
+        continue;
+      }
       const payload: UpstreamPayload = {
         tenant: tenant as string,
         spans: Number(spans),
         contentType: extension === 'json' ? 'application/json' : 'application/x-protobuf',
-        body: new Uint8Array(readFileSync(join(dir, file))),
+        body,
       };
       this.#memory.add({ payload, firstAttemptAt: Number(at), nextAttemptAt: 0, inFlight: false, file });
       this.#memoryBytes += bytes;
@@ -246,7 +258,13 @@ export class ForwardQueue {
     // An export that ends after `close` counted its batch dropped has nothing left to report.
     if (!this.#memory.delete(item)) return;
     this.#memoryBytes -= item.payload.body.byteLength;
-    if (item.file) unlinkSync(join(this.#options.spoolDir as string, item.file));
+    // Gone already is as good as removed; a file that cannot be removed is sent again after a restart, which is
+    // better than a crash that loses what memory holds.
+    if (item.file) {
+      try {
+        rmSync(join(this.#options.spoolDir as string, item.file), { force: true });
+      } catch {}
+    }
     this.#hooks.onDone(item.payload, outcome, why);
   }
 }
