@@ -117,6 +117,21 @@ describe('validateTraceRequest', () => {
     expect(span?.droppedEventsCount).toBe(2);
   });
 
+  it('keeps bytes the protobuf encoder can decode, as standard base64, and drops the rest', () => {
+    const attributes = [
+      { key: 'std', value: { bytesValue: 'aGk=' } },
+      { key: 'url-safe, unpadded', value: { bytesValue: '-_8' } },
+      { key: 'not base64', value: { bytesValue: '!!!' } },
+      { key: 'one char too many', value: { bytesValue: 'aGkab' } },
+    ];
+    const span = firstSpan(validateTraceRequest(request([spanAt({ attributes })]), limits, NOW_MS));
+    expect(span?.attributes).toEqual([
+      { key: 'std', value: { bytesValue: 'aGk=' } },
+      { key: 'url-safe, unpadded', value: { bytesValue: '+/8=' } },
+    ]);
+    expect(span?.droppedAttributesCount).toBe(2);
+  });
+
   it('caps the number of spans per request', () => {
     const result = validateTraceRequest(request([spanAt(), spanAt(), spanAt()]), { ...limits, maxSpans: 2 }, NOW_MS);
     expect(result.acceptedSpans).toBe(2);

@@ -81,6 +81,18 @@ const TOO_DEEP = Symbol('too deep');
 
 class SpanRejected extends Error {}
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Bytes in standard base64 with padding, from the standard or URL-safe alphabet with or without it (what
+ * protobuf's JSON mapping accepts); `undefined` for anything else, which the protobuf encoder could not decode.
+ */
+function standardBase64(value: string): string | undefined {
+  const standard = value.replace(/-/g, '+').replace(/_/g, '/');
+  const padded = standard.length % 4 ? standard.padEnd(standard.length + 4 - (standard.length % 4), '=') : standard;
+  return BASE64.test(padded) ? padded : undefined;
+}
+
 /** Within int64 (`SIGNED` holds up to 19 digits, some beyond it): the protobuf encoder would wrap the rest. */
 function isInt64(value: string): boolean {
   const negative = value.startsWith('-');
@@ -335,7 +347,8 @@ class Validator {
     }
     if (typeof raw.doubleValue === 'number') return { doubleValue: raw.doubleValue };
     if (typeof raw.bytesValue === 'string') {
-      return raw.bytesValue.length <= this.limits.maxAttributeValueLength ? { bytesValue: raw.bytesValue } : undefined;
+      const bytesValue = raw.bytesValue.length <= this.limits.maxAttributeValueLength && standardBase64(raw.bytesValue);
+      return bytesValue ? { bytesValue } : undefined;
     }
     if (raw.arrayValue === undefined && raw.kvlistValue === undefined) return {};
     if (depth >= this.limits.maxDepth) return TOO_DEEP;
