@@ -91,7 +91,8 @@ export function createApp(
     // The address first: a client over its own limit must not spend the tokens every user of the key shares.
     const ipWait = ip ? ipLimiter.take(addressBucket(ip), nowMs) : 0;
     if (ipWait) return reject('rate_limited', 'too many requests from this address', ipWait);
-    if (runtime.abuseGuard && !(await runtime.abuseGuard(ip ?? keyId))) {
+    // By the same /64 as the address bucket: one host has them all, and cycling through them must not help.
+    if (runtime.abuseGuard && !(await runtime.abuseGuard(ip ? addressBucket(ip) : keyId))) {
       return reject('rate_limited', 'too many requests (abuse guard)', 60);
     }
     const keyWait = keyLimiter.take(keyId, nowMs);

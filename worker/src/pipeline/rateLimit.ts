@@ -4,9 +4,10 @@
  *     const limiter = createRateLimiter({ ratePerSecond: 20, burst: 60 }, 50_000);
  *     const wait = limiter.take(addressBucket(clientIp), Date.now());   // 0 when allowed, else seconds to wait
  *
- * Buckets live in a bounded LRU. When it is full, the least recently used bucket is handed, as it is, to
- * the newcomer instead of a fresh full one: an attacker cycling through addresses to get fresh buckets
- * gets recycled empty ones, while an address that was idle long enough to be evicted has refilled anyway.
+ * Buckets live in a bounded LRU. When it is full, the least recently used bucket is handed to the newcomer as
+ * its last owner left it, without refilling for the time it sat unused: an attacker cycling through more
+ * addresses than the LRU holds (the 65,536 /64s of one IPv6 /48) gets the buckets it drained itself, while in
+ * ordinary traffic an evicted bucket belonged to a visitor who sent a few batches and left it nearly full.
  */
 export interface BucketConfig {
   ratePerSecond: number;
@@ -33,6 +34,7 @@ export function createRateLimiter({ ratePerSecond, burst }: BucketConfig, maxBuc
         const [oldestId, oldest] = buckets.entries().next().value as [string, Bucket];
         buckets.delete(oldestId);
         bucket = oldest;
+        bucket.updatedMs = nowMs;
       } else bucket = { tokens: burst, updatedMs: nowMs };
       // Map iteration follows insertion order, so re-inserting keeps the least recently used first.
       buckets.set(id, bucket);

@@ -61,6 +61,9 @@ describe('the built-in rules', () => {
     ['-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----', '[pem_key]'],
     ['https://admin:hunter2@db.example.com/x', 'https://admin:[Filtered]@db.example.com/x'],
     ['client 203.0.113.195 connected', 'client [ip] connected'],
+    // In a path, after a segment: an address, not a `Product/version` token.
+    ['https://ipinfo.io/203.0.113.7/json', 'https://ipinfo.io/[ip]/json'],
+    ['GET /api/geo/203.0.113.7', 'GET /api/geo/[ip]'],
     ['from 2001:db8:85a3::8a2e:370:7334 ok', 'from [ip] ok'],
     ['call +44 20 7946 0958 today', 'call [phone] today'],
     ['call (415) 555-0123 today', 'call [phone] today'],
@@ -135,6 +138,9 @@ describe('the built-in rules', () => {
       },
       str('session.id', '2f375475-413a-49b4-a1f5-3c177b1edae2'),
       str('author', 'Jane'),
+      str('passwordConfirmation', 'hunter2'),
+      str('app.tokenValue', 'abc'),
+      str('tokenizerName', 'bpe'),
     ]);
     const counts = createScrubber(scrubConfig()).scrub(batch);
     const attributes = batch.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes as KeyValue[];
@@ -152,9 +158,13 @@ describe('the built-in rules', () => {
       },
       { stringValue: '2f375475-413a-49b4-a1f5-3c177b1edae2' },
       { stringValue: 'Jane' },
+      // camelCase keys: the word ends where a capital begins.
+      { stringValue: '[Filtered]' },
+      { stringValue: '[Filtered]' },
+      { stringValue: 'bpe' },
     ]);
-    // Resource, span, event and link attributes each hold the same five redactions.
-    expect(counts).toEqual({ sensitive_key: 16, email: 4 });
+    // Resource, span, event and link attributes each hold the same seven redactions.
+    expect(counts).toEqual({ sensitive_key: 24, email: 4 });
   });
 
   it('counts path segments under their own rule', () => {
@@ -203,6 +213,15 @@ describe('the built-in rules', () => {
     expect(span.status.message).toBe('failed for [email]');
     expect(span.events?.[0]?.attributes?.[0]?.value.stringValue).toBe('https://x.example/?email=[Filtered]');
     expect(span.links?.[0]?.attributes?.[0]?.value.stringValue).toBe('https://x.example/?email=[Filtered]');
+  });
+
+  it('scrubs event names, which other senders fill with what happened', () => {
+    const batch = batchWith([]);
+    const span = batch.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    if (!span?.events?.[0]) throw new Error('no event');
+    span.events[0].name = 'click by jane@example.com';
+    createScrubber(scrubConfig()).scrub(batch);
+    expect(span.events[0].name).toBe('click by [email]');
   });
 
   it('finds the personal data the typical browser batch carries and keeps its ids and user agent', () => {

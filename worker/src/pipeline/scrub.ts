@@ -204,8 +204,9 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   {
     name: 'ipv4',
     gate: (_, f) => f.digitDots >= 3,
-    // Not after `Product/`: that is a version (`Chrome/142.0.0.0`), as in user agents.
-    pattern: `(?<![\\w.-]|[A-Za-z]\\/)${IPV4}(?![\\w-]|\\.\\d)`,
+    // Not after `Product/` where a token starts (`… Chrome/142.0.0.0`): that is a version, as in user agents. After
+    // a path segment (`/geo/203.0.113.7`) it is an address.
+    pattern: `(?<![\\w.-]|(?:^|[\\s(;,])[A-Za-z][\\w.-]*\\/)${IPV4}(?![\\w-]|\\.\\d)`,
     method: 'replace',
     replacement: '[ip]',
   },
@@ -463,7 +464,8 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
       safe,
       wholeValue:
         userRule ??
-        (!safe && sensitiveKey?.test(lower)
+        // camelCase words end where a capital starts: `passwordHash`, `tokenValue`.
+        (!safe && sensitiveKey?.test(key.replace(/([a-z\d])(?=[A-Z])/g, '$1_').toLowerCase())
           ? { name: 'sensitive_key', method: sensitiveKeyMethod, replacement: '[Filtered]' }
           : undefined),
     };
@@ -511,6 +513,7 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
             if (span.attributes) span.attributes = scrubAttributes(span.attributes);
             if (span.status?.message) span.status.message = scrubText(span.status.message);
             for (const event of span.events ?? []) {
+              event.name = scrubText(event.name);
               if (event.attributes) event.attributes = scrubAttributes(event.attributes);
             }
             for (const link of span.links ?? []) {
