@@ -164,6 +164,30 @@ describe('POST /v1/traces', () => {
     expect((await from('198.51.100.4')).status).toBe(429);
   });
 
+  it('limits an address sending wrong keys like any other, and logs those refusals only at debug', async () => {
+    const lines: string[] = [];
+    const config = testConfig({ rateLimit: { perIp: { ratePerSecond: 0.001, burst: 2 } } });
+    const app = createApp(
+      config,
+      memoryRuntime().runtime,
+      undefined,
+      createLogger('info', (l) => lines.push(l)),
+    );
+    const from = (ip: string, key: string) =>
+      app.request('/v1/traces', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-rumkit-key': key, 'x-test-client-ip': ip },
+        body: json,
+      });
+    expect((await from('198.51.100.9', 'pk_wrong')).status).toBe(401);
+    expect((await from('198.51.100.9', 'pk_wrong')).status).toBe(401);
+    for (let i = 0; i < 5; i++) expect((await from('198.51.100.9', 'pk_wrong')).status).toBe(429);
+    expect(lines.filter((l) => l.includes('"status":401'))).toHaveLength(2);
+    expect(lines.filter((l) => l.includes('"status":429'))).toHaveLength(0);
+    // Another address is not held by this one.
+    expect((await from('198.51.100.10', SHOP_KEY)).status).toBe(200);
+  });
+
   it('derives the RUM metrics from every accepted span, whatever the sampling keeps', async () => {
     const rumLines = async (sampleRate: number) => {
       const tenants = testConfig().tenants.map((t) => ({ ...t, sampleRate }));
@@ -285,6 +309,18 @@ describe('other routes', () => {
     expect(note(((await dryRun.json()) as { request: ExportTraceServiceRequest }).request)).toBe('write to [hash]');
     expect((await post({ 'x-rumkit-key': SHOP_KEY }, body)).status).toBe(200);
     expect(note(decodeTraceRequest(delivered[0]?.body as Uint8Array))).toMatch(/^write to \[hash:[0-9a-f]{16}\]$/);
+  });
+
+  it('takes at most 256 KiB of payload, decompressed, for a dry run, whose answer holds all of it', async () => {
+    const { post } = setup();
+    const batch = typicalBatch();
+    const spans = batch.resourceSpans[0]?.scopeSpans[0]?.spans ?? [];
+    const some = spans.slice(0, 10);
+    while (JSON.stringify(batch).length <= 262_144) spans.push(...some);
+    const gzipped = gzipSync(JSON.stringify(batch));
+    const headers = { 'x-rumkit-key': SHOP_KEY, 'content-encoding': 'gzip' };
+    expect((await post(headers, gzipped, '/v1/scrub/dry-run')).status).toBe(413);
+    expect((await post(headers, gzipped)).status).toBe(200);
   });
 
   it('reports health with the upstream state', async () => {

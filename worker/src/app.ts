@@ -53,6 +53,8 @@ export interface Runtime {
 }
 
 const HEALTH_PROBE_INTERVAL_MS = 5_000;
+/** What the dry-run route takes, as sent and after gunzip. */
+const DRY_RUN_MAX_BODY_BYTES = 262_144;
 
 export function createApp(
   config: EdgeConfig,
@@ -80,17 +82,21 @@ export function createApp(
   /** Auth, rate limits and capacity: everything decided before the body is read. */
   const admit = async (c: Context, nowMs: number) => {
     const auth = authenticate(keys, credentials(c), nowMs);
-    if (isRejection(auth)) return auth;
     const { ip, geo } = runtime.client(c);
+    // The address first, whatever the key: a client over its own limit must not spend the tokens every user of
+    // the key shares, and a flood of wrong keys is limited like any other.
+    const ipWait = ip ? ipLimiter.take(addressBucket(ip), nowMs) : 0;
+    if (ipWait) {
+      const refusal = reject('rate_limited', 'too many requests from this address', ipWait);
+      return isRejection(auth) ? refusal : { ...refusal, tenant: auth.tenant.id };
+    }
+    if (isRejection(auth)) return auth;
     const refusal = await limit(ip, auth.key.id, nowMs);
     return refusal ? { ...refusal, tenant: auth.tenant.id } : { ...auth, geo };
   };
 
-  /** Rate limits and capacity for a request of an authenticated key. */
+  /** The key's limits and capacity, for a request of an authenticated key within its address's limit. */
   const limit = async (ip: string | undefined, keyId: string, nowMs: number): Promise<Rejection | undefined> => {
-    // The address first: a client over its own limit must not spend the tokens every user of the key shares.
-    const ipWait = ip ? ipLimiter.take(addressBucket(ip), nowMs) : 0;
-    if (ipWait) return reject('rate_limited', 'too many requests from this address', ipWait);
     // By the same /64 as the address bucket: one host has them all, and cycling through them must not help.
     if (runtime.abuseGuard && !(await runtime.abuseGuard(ip ? addressBucket(ip) : keyId))) {
       return reject('rate_limited', 'too many requests (abuse guard)', 60);
@@ -102,12 +108,17 @@ export function createApp(
   };
 
   /** Decode and validate: the request body as a clean OTLP batch on the sender's clock. */
-  const readBatch = async (c: Context, receivedAtMs: number, skewMs: number | undefined) => {
+  const readBatch = async (
+    c: Context,
+    receivedAtMs: number,
+    skewMs: number | undefined,
+    bodyLimits: EdgeConfig['limits'] = config.limits,
+  ) => {
     const stream = runtime.requestBody ? runtime.requestBody(c) : c.req.raw.body;
-    const body = await readBodyCapped(stream, c.req.header('content-length'), config.limits.maxBodyBytes);
+    const body = await readBodyCapped(stream, c.req.header('content-length'), bodyLimits.maxBodyBytes);
     if (isRejection(body)) return body;
     const headers = { contentType: c.req.header('content-type'), contentEncoding: c.req.header('content-encoding') };
-    const decoded = decodeBody(body, headers, config.limits);
+    const decoded = decodeBody(body, headers, bodyLimits);
     if (isRejection(decoded)) return decoded;
     const checked = validate(decoded.request, limits, receivedAtMs - (skewMs ?? 0));
     return isRejection(checked) ? checked : { ...checked, format: decoded.format };
@@ -125,7 +136,14 @@ export function createApp(
     const finish = (status: number, outcome: string, fields: Record<string, number> = {}) => {
       metrics.requests.add({ tenant, outcome });
       metrics.requestDuration.observe({ tenant }, (now() - receivedAtMs) / 1000);
-      log[status < 300 ? 'debug' : 'info']('ingest', { requestId, tenant, status, outcome, ...fields });
+      // Refusals for a rate are counted in the metrics; logging each would let a flood write the logs.
+      log[status < 300 || status === 429 ? 'debug' : 'info']('ingest', {
+        requestId,
+        tenant,
+        status,
+        outcome,
+        ...fields,
+      });
       runtime.afterIngest?.(c);
     };
     const refuse = (rejection: Rejection) => {
@@ -212,11 +230,17 @@ export function createApp(
     });
   });
 
-  // What a payload would become: decoded, validated and scrubbed, then shown instead of forwarded.
+  // What a payload would become: decoded, validated and scrubbed, then shown instead of forwarded. Its answer
+  // holds the whole payload, so the payload is kept small: a little gzip must not buy megabytes back.
+  const dryRunLimits = {
+    ...config.limits,
+    maxBodyBytes: Math.min(config.limits.maxBodyBytes, DRY_RUN_MAX_BODY_BYTES),
+    maxDecompressedBytes: Math.min(config.limits.maxDecompressedBytes, DRY_RUN_MAX_BODY_BYTES),
+  };
   app.post('/v1/scrub/dry-run', async (c) => {
     const admitted = await admit(c, now());
     if (isRejection(admitted)) return fail(c, admitted);
-    const checked = await readBatch(c, now(), undefined);
+    const checked = await readBatch(c, now(), undefined, dryRunLimits);
     if (isRejection(checked)) return fail(c, checked);
     const redactions = scrubbers.get(admitted.tenant.id)?.scrub(checked.request, { dryRun: true }) ?? {};
     return c.json({ request: checked.request, redactions, rejectedSpans: checked.rejectedSpans });

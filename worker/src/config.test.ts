@@ -61,6 +61,20 @@ describe('parseConfig', () => {
     );
   });
 
+  it('rejects scrub patterns that backtrack without bound or match the empty string', () => {
+    for (const [pattern, message] of [
+      ['(\\w+\\s?)+$', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
+      ['(?:a*)*b', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
+      ['x*', /^scrub\.rules\[0\]\.pattern: the pattern matches the empty string/],
+    ] as const) {
+      expect(() => parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern }] } })).toThrow(message);
+    }
+    // Bounded repeats of a group are fine: `(\d+\.){3}\d+` reads an address.
+    expect(() =>
+      parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern: '(?:\\d+\\.){3}\\d+' }] } }),
+    ).not.toThrow();
+  });
+
   it('rejects backreferences and named groups in scrub patterns, which the combined expression would renumber', () => {
     for (const pattern of [`(['"])secret-\\w+\\1`, '(?<q>x)\\k<q>', '(?<quote>")']) {
       expect(() => parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern }] } })).toThrow(

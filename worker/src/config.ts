@@ -49,7 +49,22 @@ const KeySchema = v.strictObject({
 /** `\1`, `\k<name>` or `(?<name>…)` in a pattern, once escaped backslashes (`\\`) are taken out. */
 const GROUP_REFERENCE = /\\(?:[1-9]|k<)|\(\?<(?![=!])/;
 
+/**
+ * A group holding an unbounded quantifier, itself repeated without bound (`(\w+\s?)+`, `(?:a*)*`): the shape
+ * that makes a backtracking engine take exponential time on text that almost matches. One level deep; a guard
+ * against the common mistake, not a proof.
+ */
+const NESTED_UNBOUNDED = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\})/;
+
 const ScrubMethod = v.picklist(['remove', 'replace', 'mask', 'hash']);
+
+function compiled(pattern: string): RegExp | undefined {
+  try {
+    return new RegExp(pattern);
+  } catch {
+    return undefined;
+  }
+}
 
 const ScrubRuleSchema = v.pipe(
   v.strictObject({
@@ -58,14 +73,15 @@ const ScrubRuleSchema = v.pipe(
     pattern: v.optional(
       v.pipe(
         v.string(),
-        v.check((p) => {
-          try {
-            new RegExp(p, 'g');
-            return true;
-          } catch {
-            return false;
-          }
-        }, 'expected a valid JavaScript regular expression'),
+        v.check((p) => compiled(p) !== undefined, 'expected a valid JavaScript regular expression'),
+        v.check(
+          (p) => !NESTED_UNBOUNDED.test(p),
+          'a repeated group with a repeat inside, such as (\\w+\\s?)+, can take seconds on one string: rewrite it without the nesting',
+        ),
+        v.check(
+          (p) => !compiled(p)?.test(''),
+          'the pattern matches the empty string, so it would redact between every character',
+        ),
         v.check(
           (p) => !GROUP_REFERENCE.test(p.replaceAll('\\\\', '')),
           'backreferences and named groups are not supported (every pattern runs inside one combined expression, where they would point at other groups)',
