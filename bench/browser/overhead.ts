@@ -27,11 +27,15 @@
  *    script that called them, garbage collection for nobody). A task is caused by the agent when it would be
  *    50 ms or shorter without that time. The Long Animation Frames API cannot tell this: it names the script
  *    whose task started the frame, and the agent and the app evaluate as one module graph.
+ * 4. `breakdown` — where the time per fetch goes, without throttling: the V8 sampling profiler (50 µs) over the
+ *    fetches of one load per module variant, built once more without minifying, the agent from its sources, so
+ *    that each sample's position names the module it is in (esbuild marks each module's code with its path). Self time per fetch by package
+ *    (the agent's by source file); a native function (fetch, URL, timers) is a row of its own.
  *
  * Medians (and interquartile ranges) over the runs; the difference of medians is the agent's cost.
  *
  *     npm run build --workspace @rumkit/browser
- *     node_modules/.bin/node bench/browser/overhead.ts [--runs 15] [--traces 5] [--only throttled|cpu|attribution]
+ *     node_modules/.bin/node bench/browser/overhead.ts [--runs 15] [--traces 5] [--only throttled|cpu|attribution|breakdown]
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -40,6 +44,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type CDPSession, chromium, type Page } from '@playwright/test';
 import { build } from 'esbuild';
+import { packagePlugins } from '../../packages/browser/scripts/build.ts';
 import { harness } from '../../packages/browser/scripts/harness.ts';
 import { chromiumLaunchOptions } from '../../playwright.shared.ts';
 
@@ -50,6 +55,9 @@ const ORIGIN = `http://127.0.0.1:${PORT}`;
 const FETCHES = 100;
 const THROTTLING = 4;
 const LONG_TASK_MS = 50;
+/** One sampled load is noisy at 100 fetches: the breakdown takes more per load, and BREAKDOWN_LOADS loads. */
+const BREAKDOWN_FETCHES = 500;
+const BREAKDOWN_LOADS = 3;
 const option = (name: string) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const runs = Number(option('--runs')) || 15;
@@ -138,8 +146,8 @@ interface LongTask {
   agentTop: string[];
 }
 
-/** The built files by URL path, and the path of the chunk that holds the app's own code. */
-async function bundle(): Promise<{ files: Map<string, Buffer>; appChunk: string }> {
+/** The built files by URL path (under `prefix`), and the path of the chunk that holds the app's own code. */
+async function bundle(minify = true, prefix = '/'): Promise<{ files: Map<string, Buffer>; appChunk: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rumkit-overhead-'));
   try {
     writeFileSync(path.join(dir, 'app.js'), APP);
@@ -147,6 +155,9 @@ async function bundle(): Promise<{ files: Map<string, Buffer>; appChunk: string 
     for (const variant of modules) writeFileSync(path.join(dir, `${variant}.js`), VARIANTS[variant] as string);
     const result = await build({
       ...harness,
+      // Unminified, the agent from its sources, with the plugins of its package build applied to OpenTelemetry's
+      // modules (the no-op metrics and logs) in every variant, so that each module's code keeps its path.
+      ...(minify ? {} : { minify, conditions: ['rumkit-source', ...harness.conditions], plugins: packagePlugins() }),
       entryPoints: modules.map((variant) => path.join(dir, `${variant}.js`)),
       splitting: true,
       nodePaths: [path.join(root, 'node_modules')],
@@ -156,8 +167,8 @@ async function bundle(): Promise<{ files: Map<string, Buffer>; appChunk: string 
       Object.keys(o.inputs).some((i) => i.endsWith('app.js')),
     )?.[0];
     return {
-      files: new Map(result.outputFiles.map((f) => [`/${path.basename(f.path)}`, Buffer.from(f.contents)])),
-      appChunk: `/${path.basename(appChunk ?? '')}`,
+      files: new Map(result.outputFiles.map((f) => [`${prefix}${path.basename(f.path)}`, Buffer.from(f.contents)])),
+      appChunk: `${prefix}${path.basename(appChunk ?? '')}`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -165,11 +176,13 @@ async function bundle(): Promise<{ files: Map<string, Buffer>; appChunk: string 
 }
 
 const SCRIPT_TAG_VARIANTS: Variant[] = ['script', 'scriptNoHint'];
+/** Where the unminified build of the module variants is served, for the breakdown pass. */
+const PLAIN = '/plain/';
 /**
  * A script-tag page times the agent's tag (its download from loopback included, as its `init()` runs inside)
  * where a module page times the `init()` call.
  */
-const page = (variant: Variant) => `<!doctype html><html><head><meta charset="utf-8"><title>bench</title>
+const page = (variant: Variant, prefix = '/') => `<!doctype html><html><head><meta charset="utf-8"><title>bench</title>
 <script>performance.mark('page-start'); window.longTasks = [];
 new PerformanceObserver((l) => { for (const e of l.getEntries()) longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });</script>
 ${
@@ -178,15 +191,16 @@ ${
 <script src="/${variant === 'script' ? '' : 'no-hint/'}rumkit.iife.js" data-endpoint="${ORIGIN}/edge" data-api-key="pk_bench" data-service-name="bench-app"></script>
 <script>performance.measure('rumkit-init', 'init-start')</script>
 <script type="module" src="/without.js"></script>`
-    : `<script type="module" src="/${variant}.js"></script>`
+    : `<script type="module" src="${prefix}${variant}.js"></script>`
 }</head>
 <body><h1>Orders</h1><ul id="list"></ul></body></html>`;
 
 async function main() {
   const { files, appChunk } = await bundle();
+  const plain = only === 'breakdown' || !only ? (await bundle(false, PLAIN)).files : new Map<string, Buffer>();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', ORIGIN);
-    const file = files.get(url.pathname);
+    const file = files.get(url.pathname) ?? plain.get(url.pathname);
     if (file) return res.writeHead(200, { 'content-type': 'text/javascript' }).end(file);
     const scriptTag = SCRIPT_TAG[url.pathname.replace(/^\/(no-hint\/)?/, '')];
     if (scriptTag) {
@@ -195,6 +209,11 @@ async function main() {
     }
     if (url.pathname.slice(1) in VARIANTS) {
       return res.writeHead(200, { 'content-type': 'text/html' }).end(page(url.pathname.slice(1) as Variant));
+    }
+    if (url.pathname.slice(PLAIN.length) in VARIANTS) {
+      return res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(page(url.pathname.slice(PLAIN.length) as Variant, PLAIN));
     }
     if (url.pathname === '/api/ping') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     if (url.pathname.startsWith('/edge/')) {
@@ -225,6 +244,11 @@ async function main() {
     if (!only || only === 'attribution') {
       const tasks = await rotate(traces, (variant) => traceLongTasks(browser, variant, isAgent), ORDER.slice(1));
       reportAttribution(tasks);
+    }
+    if (!only || only === 'breakdown') {
+      const variants = ORDER.filter((variant) => !SCRIPT_TAG_VARIANTS.includes(variant));
+      const profiles = await rotate(BREAKDOWN_LOADS, (variant) => profileFetches(browser, variant, plain), variants);
+      reportBreakdown(profiles, variants);
     }
   } finally {
     await browser.close();
@@ -424,6 +448,77 @@ function longTasksIn(events: TraceEvent[], isAgent: (url: string) => boolean): L
       .map(([frame, ms]) => `${frame} ${ms.toFixed(1)}`);
     return { ms: (task.dur ?? 0) / 1000, agentMs, beforeLoad: task.ts < loaded, agentTop };
   });
+}
+
+/** Self time per fetch (µs) by where it was spent: a package, an agent source file, or a native function. */
+type Breakdown = Map<string, number>;
+
+async function profileFetches(browser: Browser, variant: Variant, plain: Map<string, Buffer>): Promise<Breakdown> {
+  const { tab, cdp, close } = await openPage(browser, 1);
+  await tab.goto(`${ORIGIN}${PLAIN}${variant}`, { waitUntil: 'load' });
+  await tab.waitForFunction(() => 'appReady' in window);
+  await tab.waitForTimeout(2_500);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
+  await cdp.send('Profiler.start');
+  await tab.evaluate(
+    (n) => (window as unknown as { runFetches(n: number): Promise<void> }).runFetches(n),
+    BREAKDOWN_FETCHES,
+  );
+  await tab.waitForTimeout(1_500);
+  const { profile } = await cdp.send('Profiler.stop');
+  await close();
+  // esbuild starts each module's code with a comment naming its path: the module of a line is the last one above.
+  const modulesOf = new Map<string, Array<{ line: number; where: string }>>();
+  for (const [urlPath, source] of plain) {
+    const starts: Array<{ line: number; where: string }> = [];
+    source
+      .toString()
+      .split('\n')
+      .forEach((text, line) => {
+        const module = /^\/\/ (\S+)$/.exec(text)?.[1];
+        if (module) starts.push({ line, where: whereIs(module) });
+      });
+    modulesOf.set(urlPath, starts);
+  }
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const spent: Breakdown = new Map();
+  profile.samples?.forEach((id, i) => {
+    const frame = nodes.get(id);
+    const us = profile.timeDeltas?.[i + 1] ?? 0;
+    if (!frame || ['(idle)', '(program)', '(root)'].includes(frame.functionName)) return;
+    const starts = frame.url ? modulesOf.get(new URL(frame.url).pathname) : undefined;
+    const where = frame.url
+      ? (starts?.findLast(({ line }) => line <= frame.lineNumber)?.where ?? 'the page')
+      : `native: ${frame.functionName || '(anonymous)'}`;
+    spent.set(where, (spent.get(where) ?? 0) + us / BREAKDOWN_FETCHES);
+  });
+  return spent;
+}
+
+/** A package by its name; the agent's and the app's code by file. */
+function whereIs(module: string): string {
+  const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(module)?.[1];
+  if (inPackage) return inPackage;
+  const agent = /packages\/(\w+)\/src\/(.+)$/.exec(module);
+  return agent ? `@rumkit/${agent[1]}: ${agent[2]}` : 'the page';
+}
+
+function reportBreakdown(profiles: Record<Variant, Breakdown[]>, variants: Variant[]) {
+  console.log(
+    `\nself time per fetch, no throttling, µs (mean of ${BREAKDOWN_LOADS} loads per variant, ${BREAKDOWN_FETCHES} fetches each, 50 µs sampling)`,
+  );
+  console.log(`| where | ${variants.map((v) => LABELS[v]).join(' | ')} |`);
+  console.log(`| --- |${' ---: |'.repeat(variants.length)}`);
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / BREAKDOWN_LOADS;
+  const of = (variant: Variant, where: string) => mean(profiles[variant].map((load) => load.get(where) ?? 0));
+  const total = (variant: Variant) =>
+    mean(profiles[variant].map((load) => [...load.values()].reduce((a, b) => a + b, 0)));
+  const rows = [...new Set(variants.flatMap((v) => profiles[v].flatMap((load) => [...load.keys()])))]
+    .sort((a, b) => of('with', b) - of('with', a))
+    .filter((where) => variants.some((v) => of(v, where) >= 2));
+  for (const where of rows) console.log(`| ${where} | ${variants.map((v) => of(v, where).toFixed(0)).join(' | ')} |`);
+  console.log(`| all of it | ${variants.map((v) => total(v).toFixed(0)).join(' | ')} |`);
 }
 
 const median = (values: number[]) => {
