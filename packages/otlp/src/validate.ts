@@ -173,7 +173,8 @@ class Validator {
     }
     const spans: Span[] = [];
     if (Array.isArray(raw.spans)) {
-      for (const [index, rawSpan] of raw.spans.entries()) {
+      for (let index = 0; index < raw.spans.length; index++) {
+        const rawSpan: unknown = raw.spans[index];
         // Past the limit the rest are refused unread, valid or not: a small gzip body can hold a million
         // empty spans, and examining each would cost seconds.
         if (this.seen++ >= this.limits.maxSpans) {

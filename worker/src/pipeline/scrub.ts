@@ -373,6 +373,11 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     throw new ConfigError(`scrub.rules: at most ${free} rules with a pattern are supported`);
   }
   const verdicts = new Map<string, KeyVerdict>();
+  /**
+   * Event names seen to need nothing: a browser batch repeats a few (`fetchStart`, `responseEnd`, … on every
+   * fetch span), and reading each again cost as much as a third of the stage.
+   */
+  const cleanEventNames = new Set<string>();
   let activeRules: PatternRule[] = [];
 
   let counts: RedactionCounts = {};
@@ -513,7 +518,11 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
             if (span.attributes) span.attributes = scrubAttributes(span.attributes);
             if (span.status?.message) span.status.message = scrubText(span.status.message);
             for (const event of span.events ?? []) {
-              event.name = scrubText(event.name);
+              if (!cleanEventNames.has(event.name)) {
+                const scrubbed = scrubText(event.name);
+                if (scrubbed === event.name && cleanEventNames.size < 1_000) cleanEventNames.add(scrubbed);
+                event.name = scrubbed;
+              }
               if (event.attributes) event.attributes = scrubAttributes(event.attributes);
             }
             for (const link of span.links ?? []) {
