@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
+import { DEFAULT_TRUSTED_PROXIES, parseBlock } from './trustedPeers.ts';
 
 const sha256Hash = v.pipe(
   v.string(),
@@ -135,6 +136,19 @@ const ConfigSchema = v.strictObject({
        * X-Forwarded-For, the right-most entry counts: the proxy appends what it saw, the client writes the rest.
        */
       clientIpHeader: v.optional(v.string()),
+      /**
+       * The peers whose `clientIpHeader` and geography headers count (Node): addresses or CIDR blocks. Others'
+       * are ignored, and the peer's own address is the client's.
+       */
+      trustedProxies: v.optional(
+        v.array(
+          v.pipe(
+            v.string(),
+            v.check((cidr) => parseBlock(cidr) !== undefined, 'expected an address or CIDR block'),
+          ),
+        ),
+        DEFAULT_TRUSTED_PROXIES,
+      ),
       /** When set, `/metrics` (Node) answers only `Authorization: Bearer <token>`: it names tenants and routes. */
       metricsToken: v.optional(secret),
     }),

@@ -245,4 +245,30 @@ describe('the client address behind a trusted proxy', () => {
       await proxied.close();
     }
   });
+
+  it('ignores the header from a peer that is not one of server.trustedProxies', async () => {
+    const direct = await startNodeServer(
+      parseConfig({
+        server: { port: 0, clientIpHeader: 'x-forwarded-for', trustedProxies: ['10.0.0.0/8'] },
+        tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: hashKey(KEY) }] }],
+        upstream: { url: receiver.url },
+        rateLimit: { perIp: { ratePerSecond: 0.001, burst: 1 } },
+        metrics: { exportIntervalSeconds: 0 },
+      }),
+      createLogger('error', () => {}),
+    );
+    try {
+      const post = (forwardedFor: string) =>
+        fetch(`${direct.url}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-rumkit-key': KEY, 'x-forwarded-for': forwardedFor },
+          body: '{"resourceSpans":[]}',
+        }).then((res) => res.status);
+      expect(await post('198.51.100.1')).toBe(200);
+      // Whatever it writes there, this client is its own address, 127.0.0.1, whose bucket is empty.
+      expect(await post('198.51.100.2')).toBe(429);
+    } finally {
+      await direct.close();
+    }
+  });
 });

@@ -26,8 +26,12 @@ import { CircuitBreaker, type ExportResult, forwardWithRetry } from './pipeline/
 import { reject } from './pipeline/rejection.ts';
 import { registerForwardGauges } from './telemetry/edgeMetrics.ts';
 import { createTelemetry, exportMetrics } from './telemetry/telemetry.ts';
+import { trustedPeers } from './trustedPeers.ts';
 
 const CIRCUIT_STATES = { closed: 0, half_open: 1, open: 2 } as const;
+/** Geography from a proxy is a country or region name or code; anything longer is not one. */
+const GEO_HEADER_MAX_LENGTH = 64;
+const isLoopback = trustedPeers(['127.0.0.0/8', '::1']);
 
 export interface NodeServer {
   /** `http://host:port` the server listens on. */
@@ -65,6 +69,7 @@ export async function startNodeServer(
   const { metrics } = telemetry;
   const transport = createHttpTransport();
   const breaker = new CircuitBreaker(config.upstream.circuitBreaker);
+  const fromProxy = trustedPeers(config.server.trustedProxies);
   let upstreamUp = 1;
   // Every answer of the collector says whether it is up, the periodic metrics export's too: an idle worker
   // sends no spans, and its gauge must still fall when the collector does.
@@ -122,16 +127,17 @@ export async function startNodeServer(
       maxPayloadBytes: Number.POSITIVE_INFINITY,
       requestBody: (c) => requestBody((c.env as HttpBindings).incoming),
       client(c) {
-        const header = config.server.clientIpHeader;
+        const peer = (c.env as HttpBindings).incoming.socket.remoteAddress;
+        // What the request's headers say counts only when a proxy of ours sent it.
+        const header = (name: string | undefined) => (name && fromProxy(peer) ? c.req.header(name) : undefined);
         // The right-most entry is the one the trusted proxy wrote; entries left of it came from the client.
-        const forwarded = header ? c.req.header(header)?.split(',').pop()?.trim() || undefined : undefined;
-        const { incoming } = c.env as HttpBindings;
+        const forwarded = header(config.server.clientIpHeader)?.split(',').pop()?.trim() || undefined;
         const { geoHeaders } = config.enrich;
         const geo = {
-          country: geoHeaders.country ? c.req.header(geoHeaders.country) : undefined,
-          region: geoHeaders.region ? c.req.header(geoHeaders.region) : undefined,
+          country: header(geoHeaders.country)?.slice(0, GEO_HEADER_MAX_LENGTH),
+          region: header(geoHeaders.region)?.slice(0, GEO_HEADER_MAX_LENGTH),
         };
-        return { ip: forwarded ?? incoming.socket.remoteAddress, geo };
+        return { ip: forwarded ?? peer, geo };
       },
       upstreamHealth: async () => ({
         reachable: await probe(config.upstream.url, 1000),
@@ -166,6 +172,9 @@ export async function startNodeServer(
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.server.host}:${port}`;
   log.info('listening', { url, upstream: config.upstream.url, tenants: config.tenants.length });
+  if (!config.server.metricsToken && config.server.host !== 'localhost' && !isLoopback(config.server.host)) {
+    log.warn('/metrics answers anyone who reaches this port: set server.metricsToken', { host: config.server.host });
+  }
   return {
     url,
     queue,

@@ -1,0 +1,82 @@
+/**
+ * Which peers may tell the Node worker who the client is (`server.clientIpHeader`, `enrich.geoHeaders`): the
+ * proxies in `server.trustedProxies`, addresses or CIDR blocks. Anyone else who reaches the port directly
+ * could otherwise write those headers and pick a fresh rate-limit bucket, or someone else's, per request.
+ *
+ *     const trusted = trustedPeers(['10.0.0.0/8', '::1']);
+ *     trusted('10.1.2.3');            // true
+ *     trusted('::ffff:10.1.2.3');     // true: an IPv4 peer on a dual-stack socket
+ */
+
+/** Loopback, private, link-local and unique-local networks: where a reverse proxy in front of the worker sits. */
+export const DEFAULT_TRUSTED_PROXIES = [
+  '127.0.0.0/8',
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '169.254.0.0/16',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
+];
+
+interface Block {
+  bits: bigint;
+  /** 32 for IPv4, 128 for IPv6. */
+  width: number;
+  prefix: number;
+}
+
+export function trustedPeers(cidrs: readonly string[]): (address: string | undefined) => boolean {
+  const blocks = cidrs.map((cidr) => {
+    const block = parseBlock(cidr);
+    if (!block) throw new Error(`not an address or CIDR block: ${cidr}`);
+    return block;
+  });
+  return (address) => {
+    const parsed = address === undefined ? undefined : parseAddress(address);
+    return !!parsed && blocks.some((b) => b.width === parsed.width && sameNetwork(b, parsed.bits));
+  };
+}
+
+/** `203.0.113.0/24`, `2001:db8::/32`, or one address. */
+export function parseBlock(cidr: string): Block | undefined {
+  const [address = '', length, ...rest] = cidr.trim().split('/');
+  const parsed = parseAddress(address);
+  if (!parsed || rest.length) return undefined;
+  const prefix = length === undefined ? parsed.width : Number(length);
+  if (!/^\d{1,3}$/.test(length ?? '0') || prefix > parsed.width) return undefined;
+  return { ...parsed, prefix };
+}
+
+function sameNetwork(block: Block, bits: bigint): boolean {
+  const shift = BigInt(block.width - block.prefix);
+  return bits >> shift === block.bits >> shift;
+}
+
+function parseAddress(address: string): { bits: bigint; width: number } | undefined {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  const v4 = parseIpv4(mapped ? (mapped[1] as string) : address);
+  if (v4 !== undefined) return { bits: v4, width: 32 };
+  const v6 = parseIpv6(address.split('%')[0] as string);
+  return v6 === undefined ? undefined : { bits: v6, width: 128 };
+}
+
+function parseIpv4(address: string): bigint | undefined {
+  const parts = address.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
+  return parts.reduce((bits, p) => (bits << 8n) | BigInt(p), 0n);
+}
+
+function parseIpv6(address: string): bigint | undefined {
+  const halves = address.toLowerCase().split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (half: string | undefined) => (half ? half.split(':') : []);
+  const head = groups(halves[0]);
+  const tail = groups(halves[1]);
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  if (all.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return undefined;
+  return all.reduce((bits, g) => (bits << 16n) | BigInt(`0x${g}`), 0n);
+}
