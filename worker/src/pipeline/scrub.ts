@@ -356,16 +356,23 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
   }
   // One combined expression per set of rules whose gates pass, keyed by that set as a bit mask.
   const combinedByMask = new Map<number, { regex: RegExp; rules: PatternRule[] }>();
+  const compile = (mask: number) => {
+    const rules = patternRules.filter((_, i) => mask & (1 << i));
+    return { regex: new RegExp(rules.map((r, i) => `(?<${GROUP_NAMES[i]}>${r.pattern})`).join('|'), 'g'), rules };
+  };
+  // Every rule at once: what a text gets once the cache is full. The gates only spare rules that cannot match.
+  let everyRule: ReturnType<typeof compile> | undefined;
   const combinedFor = (mask: number) => {
     let combined = combinedByMask.get(mask);
-    if (!combined) {
-      const rules = patternRules.filter((_, i) => mask & (1 << i));
-      combined = { regex: new RegExp(rules.map((r, i) => `(?<${GROUP_NAMES[i]}>${r.pattern})`).join('|'), 'g'), rules };
-      // Real traffic needs a few dozen sets; text crafted to pass every combination of gates (4096 of them)
-      // only makes the cache start over, never hold thousands of compiled expressions.
-      if (combinedByMask.size >= MAX_COMBINED_EXPRESSIONS) combinedByMask.clear();
-      combinedByMask.set(mask, combined);
+    if (combined) return combined;
+    // Real traffic needs a few dozen sets. Text crafted to pass a new combination of gates each time (there are
+    // thousands) would otherwise cost a compilation per string: past the cap, it gets the expression of every rule.
+    if (combinedByMask.size >= MAX_COMBINED_EXPRESSIONS) {
+      everyRule ??= compile(2 ** patternRules.length - 1);
+      return everyRule;
     }
+    combined = compile(mask);
+    combinedByMask.set(mask, combined);
     return combined;
   };
   if (patternRules.length > GROUP_NAMES.length) {
