@@ -166,6 +166,36 @@ test("fetch with a frozen init neither throws nor loses its trace context, and a
   expect(servers.api.requests.map((headers) => typeof headers.traceparent)).toEqual(['string', 'string']);
 });
 
+test('a stream the page stops reading is closed, not kept open by the agent, and its span ends at the headers', async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/stream',
+    esmPage({
+      script: `
+        const response = await fetch('/api/stream');
+        const reader = response.body.getReader();
+        document.getElementById('status').dataset.first = new TextDecoder().decode((await reader.read()).value);
+        await reader.cancel();
+        const copy = response.clone;
+        document.getElementById('status').dataset.clone = String(copy === Response.prototype.clone);`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/stream`);
+  await expect(page.locator('#status')).toHaveAttribute('data-first', 'data: first\n\n');
+  // The instrumentation's clone of the body, read to its end, held the connection open for as long as it lasted.
+  await waitFor(() => servers.app.streams.closed === 1, 10_000, 'the stream closed by the page');
+  const span = await waitFor(
+    () =>
+      servers.edge.spans().find((s) => s.name === 'GET' && String(s.attributes['url.full']).endsWith('/api/stream')),
+    10_000,
+    'the span of the streamed fetch',
+  );
+  expect(span.attributes['http.response.status_code']).toBe(200);
+  await expect(page.locator('#status')).toHaveAttribute('data-clone', 'true');
+});
+
 test('a full localStorage leaves the page working and spans flowing', async ({ page, servers, pageErrors }) => {
   servers.app.pages.set(
     '/full',

@@ -6,6 +6,10 @@
  *
  * The instrumentation ends a span 300 ms after the response; the span processor ends it early, at the
  * response's time (responseTimes.ts), when the page hides or unloads meanwhile (processor.ts).
+ *
+ * It times the response by reading a clone of its body to the end. A stream (server-sent events, a model's
+ * answer token by token) may never end, and the clone, one branch of a tee, kept the connection open after the
+ * page cancelled its own reading: the server went on generating. For those the span ends at the headers.
  */
 import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
 import type { Settings } from '../config.ts';
@@ -21,7 +25,9 @@ export function createFetchInstrumentation(settings: Settings): FetchInstrumenta
   const internals = instrumentation as unknown as { _patchConstructor(): FetchPatch };
   const patch = internals._patchConstructor.bind(instrumentation);
   internals._patchConstructor = () => (original) => {
-    const traced = patch()(original);
+    const traced = patch()(function (this: unknown, ...args: Parameters<typeof fetch>) {
+      return original.apply(this, args).then(headersOnlyForStreams);
+    } as typeof fetch);
     return function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
       try {
         return traced.call(this, input, init && { ...init });
@@ -31,4 +37,21 @@ export function createFetchInstrumentation(settings: Settings): FetchInstrumenta
     } as typeof fetch;
   };
   return instrumentation;
+}
+
+const STREAMING = /^\s*(?:text\/event-stream|application\/(?:x-)?ndjson)\b/i;
+
+/** Gives the instrumentation's one `clone()` of a streamed response a clone without a body to read. */
+function headersOnlyForStreams(response: Response): Response {
+  if (STREAMING.test(response.headers.get('content-type') ?? '')) {
+    Object.defineProperty(response, 'clone', {
+      configurable: true,
+      value() {
+        // The page's own calls go to Response.prototype.clone again.
+        delete (response as Partial<Response>).clone;
+        return { body: null };
+      },
+    });
+  }
+  return response;
 }

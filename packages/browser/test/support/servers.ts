@@ -48,7 +48,12 @@ export interface ReceivedSpan extends Omit<Span, 'attributes'> {
 }
 
 export interface Servers {
-  app: { pages: Map<string, string>; delays: Map<string, number> };
+  app: {
+    pages: Map<string, string>;
+    delays: Map<string, number>;
+    /** `GET /api/stream`: server-sent events that never end; how many were opened, and closed by the client. */
+    streams: { opened: number; closed: number };
+  };
   edge: {
     requests: EdgeRequest[];
     /** Answers the next `count` trace requests with `status` (and `Retry-After`), recording nothing. */
@@ -82,6 +87,7 @@ export async function startServers(): Promise<Servers> {
   const refusedAt: number[] = [];
   const answerDelay = { ms: 0 };
   const edgeState = { preflights: 0, sampleRate: 1, configAskedAt: [] as number[] };
+  const streams = { opened: 0, closed: 0 };
 
   const app = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', ORIGINS.app);
@@ -102,6 +108,20 @@ export async function startServers(): Promise<Servers> {
     }
     if (url.pathname === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
     if (url.pathname === '/api/ping') return send(res, 200, 'application/json', '{"pong":true}');
+    if (url.pathname === '/api/stream') {
+      streams.opened++;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+      res.write('data: first\n\n');
+      // An event a second, until the client goes away; bounded, should it never.
+      const ticker = setInterval(() => res.write('data: more\n\n'), 1_000);
+      const gaveUp = setTimeout(() => res.end(), 60_000);
+      res.on('close', () => {
+        clearInterval(ticker);
+        clearTimeout(gaveUp);
+        streams.closed++;
+      });
+      return;
+    }
     send(res, 404, 'text/plain', 'not found');
   });
 
@@ -168,7 +188,7 @@ export async function startServers(): Promise<Servers> {
   );
 
   return {
-    app: { pages, delays },
+    app: { pages, delays, streams },
     edge: {
       requests,
       fail(count, status, retryAfter) {
@@ -207,6 +227,7 @@ export async function startServers(): Promise<Servers> {
       Object.assign(failures, { count: 0, refused: 0 });
       Object.assign(edgeState, { preflights: 0, sampleRate: 1 });
       answerDelay.ms = 0;
+      Object.assign(streams, { opened: 0, closed: 0 });
     },
     close: () =>
       Promise.all(servers.map(([server]) => new Promise<void>((resolve) => server.close(() => resolve())))).then(
