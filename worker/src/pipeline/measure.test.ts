@@ -126,6 +126,14 @@ describe('measure', () => {
     expect(text).toContain('rumkit_page_views_total{tenant="shop",service="shop-web",route="/products/:id"} 1');
   });
 
+  it('counts page_view spans, and collapses the ids of routes the app never named (raw paths)', () => {
+    const view = (route: string) => span('page_view', 1, [], { attributes: [kv('rumkit.page.route', route)] });
+    const text = measured(batch([view('/docs/123456'), view('/docs/987654'), view('/docs/:slug'), view('home')]));
+    expect(text).toContain('rumkit_page_views_total{tenant="shop",service="shop-web",route="/docs/:id"} 2');
+    expect(text).toContain('rumkit_page_views_total{tenant="shop",service="shop-web",route="/docs/:slug"} 1');
+    expect(text).toContain('rumkit_page_views_total{tenant="shop",service="shop-web",route="home"} 1');
+  });
+
   it('reads the typical agent batch: 5 vitals, 25 fetches, 1 page view', () => {
     const text = measured(typicalBatch());
     const total = (prefix: string) =>

@@ -83,7 +83,10 @@ export function measure(request: ExportTraceServiceRequest, tenant: string, metr
       for (const span of ss.spans) {
         const facts: SpanFacts = {};
         if (span.attributes) readSpanFacts(span.attributes, facts);
-        const route = facts.route?.stringValue ?? resourceRoute ?? 'unknown';
+        // A route the app never named is the raw path: ids collapsed, as in endpoints, so that each document or
+        // user does not become a series of its own.
+        const named = facts.route?.stringValue ?? resourceRoute;
+        const route = named === undefined ? 'unknown' : named.startsWith('/') ? pathTemplate(named) : named;
         // The agent's names, or the older `web_vital.*` of other agents when the span has no agent name.
         const legacy = facts.vitalName?.stringValue === undefined;
         const vitalName = (legacy ? facts.legacyVitalName : facts.vitalName)?.stringValue;
