@@ -5,7 +5,7 @@
  * what keeps that script small.
  *
  *     const { startDeferred } = await import('./deferred.ts');
- *     const stop = startDeferred(provider, tracer, views.current);
+ *     const stop = startDeferred(provider, tracer, views.first);
  */
 import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import { createDocumentLoadInstrumentation } from './documentLoad/index.ts';

@@ -118,7 +118,7 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
       (deferred) =>
         setTimeout(
           guard(() => {
-            if (!stopped) disposers.push(deferred.startDeferred(provider, tracer, views.current));
+            if (!stopped) disposers.push(deferred.startDeferred(provider, tracer, views.first));
           }),
         ),
       (error) => log('document load and web vitals failed to load', error),

@@ -31,6 +31,8 @@ export interface SpanProcessorParts {
   transport: Transport;
 }
 
+const DOCUMENT_LOAD_SPANS = ['documentLoad', 'documentFetch', 'resourceFetch'];
+
 export function createSpanProcessor({ settings, session, views, user, transport }: SpanProcessorParts): SpanProcessor {
   let reportedBeforeSendError = false;
   const openClientSpans = new Set<SdkSpan>();
@@ -80,7 +82,9 @@ export function createSpanProcessor({ settings, session, views, user, transport 
         ...settings.attributes,
         ...user(),
         'session.id': session.id(),
-        ...views.current.attributes,
+        // The document's load belongs to the view it loaded, though its spans are made after `load`, when a
+        // client-side redirect may have started another.
+        ...(DOCUMENT_LOAD_SPANS.includes(span.name) ? views.first : views.current).attributes,
       });
     },
     onEnd(span) {

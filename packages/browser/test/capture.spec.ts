@@ -45,6 +45,40 @@ test('document load spans are parented to the backend trace from <meta name="tra
   expect(pageErrors).toEqual([]);
 });
 
+test("a client-side redirect before load leaves the document's load and its web vitals with the view it loaded", async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/start',
+    esmPage({ script: `rum.tracer.startSpan('before').end(); history.replaceState({}, '', '/login');` }),
+  );
+  await page.goto(`${ORIGINS.app}/start`);
+  await flushAgent(page);
+  const spans = await waitFor(
+    () => {
+      const s = servers.edge.spans();
+      return named(s, 'documentLoad').length && named(s, 'web_vital.TTFB').length && named(s, 'page_view').length
+        ? s
+        : undefined;
+    },
+    15_000,
+    'documentLoad, TTFB and page_view spans',
+  );
+  const view = (name: string) => {
+    const attributes = named(spans, name)[0]?.attributes ?? {};
+    return [attributes['rumkit.page_view.id'], attributes['rumkit.page.route']];
+  };
+  const first = view('before');
+  expect(first[1]).toBe('/start');
+  expect(view('documentLoad')).toEqual(first);
+  expect(view('documentFetch')).toEqual(first);
+  expect(view('web_vital.TTFB')).toEqual(first);
+  // The redirect's view is counted by its page_view span; the document's load counts the first.
+  expect(view('page_view')[1]).toBe('/login');
+  expect(view('page_view')[0]).not.toBe(first[0]);
+});
+
 test("every resource of a page with many gets its resourceFetch span under the document's load", async ({
   page,
   servers,

@@ -20,6 +20,8 @@ export interface PageView {
 
 export interface PageViews {
   readonly current: PageView;
+  /** The view the document loaded in. */
+  readonly first: PageView;
   pageView(route?: string): void;
   /** Calls `listener` with each view that begins after the first, once it is current. */
   onViewStart(listener: (view: PageView) => void): void;
@@ -33,6 +35,7 @@ export function trackPageViews(): PageViews {
     automatic,
   });
   let current = start(undefined, true);
+  const first = current;
   const listeners: Array<(view: PageView) => void> = [];
   const begin = (route: string | undefined, automatic: boolean) => {
     current = start(route, automatic);
@@ -60,6 +63,7 @@ export function trackPageViews(): PageViews {
     get current() {
       return current;
     },
+    first,
     pageView(route) {
       // A router reports the template ('/docs/:id') just after the URL change the agent already saw.
       if (route !== undefined && current.automatic && current.path === location.pathname) {

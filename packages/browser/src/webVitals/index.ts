@@ -6,7 +6,7 @@
  * Every report carries the page view the observers started in: the library measures the document, so LCP,
  * CLS and INP reported at page hide belong to it, not to the route a single-page app has moved to since.
  *
- *     observeWebVitals(tracer, views.current);
+ *     observeWebVitals(tracer, views.first);
  */
 import type { Tracer } from '@opentelemetry/api';
 import { type MetricWithAttribution, onCLS, onFCP, onINP, onLCP, onTTFB } from 'web-vitals/attribution';
