@@ -31,6 +31,8 @@ const shared = globalThis as unknown as Record<string, Record<string, unknown>>;
 const loadChunk = <T>(name: string) =>
   new Promise<T>((resolve, reject) => {
     const chunk = document.createElement('script');
+    // A page whose CSP allows scripts by nonce allowed this one by its nonce: its chunks carry the same.
+    chunk.nonce = script?.nonce ?? '';
     chunk.src = new URL(`rumkit.${name}.js`, scriptUrl).href;
     chunk.onload = () => resolve(shared[CHUNK_GLOBAL]?.[name] as T);
     chunk.onerror = reject;

@@ -55,6 +55,28 @@ test('the script tag starts from its data-* attributes and loads its deferred an
   expect(pageErrors).toEqual([]);
 });
 
+test("on a page whose CSP allows scripts by nonce, the script tag's chunks load with its nonce", async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/csp',
+    `<!doctype html><html><head>
+      <meta http-equiv="Content-Security-Policy" content="script-src 'nonce-r4nd0m'">
+      <script nonce="r4nd0m" src="/dist/rumkit.iife.js" data-endpoint="${ORIGINS.edge}" data-api-key="pk_test"
+        data-service-name="csp-web" data-xhr></script>
+    </head><body><h1>nonce</h1></body></html>`,
+  );
+  const refused: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/.test(message.text())) refused.push(message.text());
+  });
+  await page.goto(`${ORIGINS.app}/csp`);
+  const fromChunk = () => servers.edge.spans().find((s) => s.name === 'documentLoad');
+  await waitFor(fromChunk, 15_000, 'documentLoad from the deferred chunk');
+  expect(refused).toEqual([]);
+});
+
 test('data-xhr="false" leaves XHR spans off and the agent on; other data-* attributes are not options', async ({
   page,
   servers,
