@@ -93,7 +93,9 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
       createSpanProcessor({ settings, session: createSession(storage), views, user: () => user, transport }),
     ],
   });
-  trace.setGlobalTracerProvider(provider);
+  // False when another OpenTelemetry setup of the page registered first: the agent's spans still flow (its
+  // instrumentations hold its provider), and shutdown() must not take the other's away.
+  const registered = trace.setGlobalTracerProvider(provider);
   propagation.setGlobalPropagator(traceContextPropagator);
   context.setGlobalContextManager((options.contextManager ?? new StackContextManager()).enable());
   const tracer = provider.getTracer(TRACER_NAME, VERSION);
@@ -136,7 +138,7 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
         // than getting this one, and its global tracer provider is not undone here. (The global provider can be
         // set only once; its propagator and context manager would be the same kind, so the ones registered now
         // serve it.)
-        trace.disable();
+        if (registered) trace.disable();
         running = undefined;
       }
       await provider.shutdown();

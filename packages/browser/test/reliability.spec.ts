@@ -138,6 +138,30 @@ test('a 429 with Retry-After: 2 is retried no sooner than 2 s later, and deliver
   expect(throttled()).toHaveLength(1);
 });
 
+test("while the edge's Retry-After holds, flush() and shutdown() end at once, and the held span goes after it", async ({
+  page,
+  servers,
+}) => {
+  await openLoadedPage(page, servers, '/held', esmPage());
+  await flushAgent(page);
+  servers.edge.fail(1, 503, '4');
+  await sendSpan(page, 'refused');
+  await waitFor(() => servers.edge.refused === 1 || undefined, 10_000, 'the refusal');
+  const outcome = await page.evaluate(async () => {
+    const { rum } = window as unknown as { rum: { tracer: Tracer; flush(): Promise<void>; shutdown(): Promise<void> } };
+    rum.tracer.startSpan('held').end();
+    const waited = (p: Promise<void>) =>
+      Promise.race([p.then(() => 'ended'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 2_000))]);
+    return [await waited(rum.flush()), await waited(rum.shutdown())];
+  });
+  // Four seconds of hold: a flush that waited for an attempt would still be waiting.
+  expect(outcome).toEqual(['ended', 'ended']);
+  // After the hold both go, each once, in bodies of their own and in either order.
+  const delivered = (name: string) => servers.edge.spans().filter((s) => s.name === name).length;
+  await waitFor(() => (delivered('held') && delivered('refused')) || undefined, 10_000, 'both spans, after the hold');
+  expect([delivered('held'), delivered('refused')]).toEqual([1, 1]);
+});
+
 test('a 400 is final: the batch is dropped after its one request, and later batches go on', async ({
   page,
   servers,

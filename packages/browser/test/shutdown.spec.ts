@@ -128,6 +128,27 @@ test('init() while shutdown() is still flushing starts a new agent, whose global
   expect(pageErrors).toEqual([]);
 });
 
+test("beside another OpenTelemetry setup registered first, the agent records, and shutdown() leaves that setup's provider", async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/other-otel',
+    esmPage({
+      // What @opentelemetry/api 1.x keeps for the page's own setup, which registered its tracer provider first.
+      before: `const GLOBAL = Symbol.for('opentelemetry.js.api.1');
+        const theirs = { getTracer: () => ({ startSpan: () => ({ end() {} }) }) };
+        globalThis[GLOBAL] = { version: '1.9.0', trace: theirs };`,
+      script: `rum.tracer.startSpan('ours').end();
+        await rum.shutdown();
+        document.getElementById('status').dataset.kept = String(globalThis[GLOBAL].trace === theirs);`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/other-otel`);
+  await expect(page.locator('#status')).toHaveAttribute('data-kept', 'true');
+  await waitFor(() => servers.edge.spans().find((s) => s.name === 'ours'), 10_000, "the agent's own span");
+});
+
 test('shutdown() before load leaves nothing to run after it: no stored batch sent, no rate asked', async ({
   page,
   servers,

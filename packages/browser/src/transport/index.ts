@@ -268,6 +268,8 @@ export function createTransport(
       }
       // Each body queued now, or in flight, has had an attempt: not every retry of it, which can take minutes.
       cutPending();
+      // Nothing is attempted while the edge's Retry-After holds; waiting out its minutes would hang shutdown().
+      if (heldUntil > Date.now()) return Promise.resolve();
       const attempted = Promise.all(
         [...outbox, ...inFlight].map((item) => new Promise<void>((resolve) => item.waiters.push(resolve))),
       ).then(() => {});
