@@ -201,6 +201,39 @@ test('uncaught errors and rejections become exception spans; recordError adds an
   expect(pageErrors.splice(0).sort()).toEqual(['kaboom', 'rejected']);
 });
 
+test('an uncaught error that repeats is recorded 10 times, not every time; other errors still are', async ({
+  page,
+  servers,
+  pageErrors,
+}) => {
+  servers.app.pages.set(
+    '/loop',
+    esmPage({
+      script: `
+        for (let i = 0; i < 40; i++) setTimeout(() => { throw new Error('ResizeObserver loop completed with undelivered notifications.'); });
+        for (let i = 0; i < 12; i++) setTimeout(() => Promise.reject(new TypeError('offline ' + (i % 2))));
+        setTimeout(() => { throw new RangeError('once'); }, 50);`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/loop`);
+  await page.waitForTimeout(300);
+  await flushAgent(page);
+  const messages = await waitFor(
+    () => {
+      const found = named(servers.edge.spans(), 'exception').map(
+        (s) => plainEvent(s.events?.[0]?.attributes)['exception.message'],
+      );
+      return found.includes('once') ? found : undefined;
+    },
+    10_000,
+    'the exception spans',
+  );
+  const count = (message: string) => messages.filter((m) => m === message).length;
+  expect(count('ResizeObserver loop completed with undelivered notifications.')).toBe(10);
+  expect([count('offline 0'), count('offline 1'), count('once')]).toEqual([6, 6, 1]);
+  expect(pageErrors.splice(0)).toHaveLength(40 + 12 + 1);
+});
+
 test('every span carries session, page view and route; SPA navigation (and back) starts a new page view', async ({
   page,
   servers,

@@ -47,11 +47,27 @@ function messageOf(value: unknown): string {
   }
 }
 
-/** Reports `error` and `unhandledrejection` events until the returned function is called. */
+/** The same uncaught error (by message) is recorded this many times per page load at most. */
+export const MAX_REPEATS = 10;
+
+/**
+ * Reports `error` and `unhandledrejection` events until the returned function is called. An error that repeats
+ * (`ResizeObserver loop …` on every frame) is reported MAX_REPEATS times, not thousands of times a minute.
+ */
 export function captureUncaughtErrors(report: (error: unknown) => void): () => void {
+  const seen = new Map<string | undefined, number>();
   return listen(['error', 'unhandledrejection'], (event) => {
     // A script error from another origin arrives without `error`; its message is all there is.
     const e = event as ErrorEvent & PromiseRejectionEvent;
-    report(event.type === 'error' ? (e.error ?? e.message) : e.reason);
+    const error = event.type === 'error' ? (e.error ?? e.message) : e.reason;
+    let key: string | undefined;
+    try {
+      key = exceptionAttributes(error)['exception.message'];
+    } catch {
+      // A value whose getters throw: recording it fails the same way, inside the agent's guard.
+    }
+    const count = (seen.get(key) ?? 0) + 1;
+    seen.set(key, count);
+    if (count <= MAX_REPEATS) report(error);
   });
 }
