@@ -219,10 +219,17 @@ describe("the upstream's answers in the metrics", () => {
 });
 
 describe('the client address behind a trusted proxy', () => {
-  it('counts the right-most X-Forwarded-For entry, which the client cannot write', async () => {
-    const proxied = await startNodeServer(
+  /**
+   * A worker reading X-Forwarded-For, one request per address allowed, and what it answers to requests with the
+   * given header from this test (whose own address is 127.0.0.1).
+   */
+  async function withProxiedWorker(
+    server: Record<string, unknown>,
+    run: (post: (xff: string) => Promise<number>) => Promise<void>,
+  ) {
+    const worker = await startNodeServer(
       parseConfig({
-        server: { port: 0, clientIpHeader: 'x-forwarded-for' },
+        server: { port: 0, clientIpHeader: 'x-forwarded-for', ...server },
         tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: hashKey(KEY) }] }],
         upstream: { url: receiver.url },
         rateLimit: { perIp: { ratePerSecond: 0.001, burst: 1 } },
@@ -231,44 +238,30 @@ describe('the client address behind a trusted proxy', () => {
       createLogger('error', () => {}),
     );
     try {
-      const post = (forwardedFor: string) =>
-        fetch(`${proxied.url}/v1/traces`, {
+      await run((forwardedFor) =>
+        fetch(`${worker.url}/v1/traces`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-rumkit-key': KEY, 'x-forwarded-for': forwardedFor },
           body: '{"resourceSpans":[]}',
-        }).then((res) => res.status);
+        }).then((res) => res.status),
+      );
+    } finally {
+      await worker.close();
+    }
+  }
+
+  it('counts the right-most X-Forwarded-For entry, which the client cannot write', () =>
+    withProxiedWorker({}, async (post) => {
       expect(await post('203.0.113.9, 198.51.100.1')).toBe(200);
       // A new spoofed address on the left does not buy the same client a fresh bucket.
       expect(await post('203.0.113.10, 198.51.100.1')).toBe(429);
       expect(await post('198.51.100.2')).toBe(200);
-    } finally {
-      await proxied.close();
-    }
-  });
+    }));
 
-  it('ignores the header from a peer that is not one of server.trustedProxies', async () => {
-    const direct = await startNodeServer(
-      parseConfig({
-        server: { port: 0, clientIpHeader: 'x-forwarded-for', trustedProxies: ['10.0.0.0/8'] },
-        tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: hashKey(KEY) }] }],
-        upstream: { url: receiver.url },
-        rateLimit: { perIp: { ratePerSecond: 0.001, burst: 1 } },
-        metrics: { exportIntervalSeconds: 0 },
-      }),
-      createLogger('error', () => {}),
-    );
-    try {
-      const post = (forwardedFor: string) =>
-        fetch(`${direct.url}/v1/traces`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-rumkit-key': KEY, 'x-forwarded-for': forwardedFor },
-          body: '{"resourceSpans":[]}',
-        }).then((res) => res.status);
+  it('ignores the header from a peer that is not one of server.trustedProxies', () =>
+    withProxiedWorker({ trustedProxies: ['10.0.0.0/8'] }, async (post) => {
       expect(await post('198.51.100.1')).toBe(200);
       // Whatever it writes there, this client is its own address, 127.0.0.1, whose bucket is empty.
       expect(await post('198.51.100.2')).toBe(429);
-    } finally {
-      await direct.close();
-    }
-  });
+    }));
 });
