@@ -152,6 +152,34 @@ test('a page hidden for another tab beacons what it holds, and sends by fetch ag
   for (const name of ['first-hide', 'after-show', 'second-hide']) expect(named(name)).toHaveLength(1);
 });
 
+test('a span that ends later in a hidden page goes by fetch, and one the edge refuses then is kept, not lost', async ({
+  page,
+  servers,
+}) => {
+  await openLoadedPage(page, servers, '/background', visibilityPage());
+  await flushAgent(page);
+  await page.evaluate(() => setVisibility('hidden'));
+  await page.waitForTimeout(200);
+  servers.edge.fail(1, 503);
+  const end = (name: string) =>
+    page.evaluate(
+      (spanName) => (window as unknown as { rum: { tracer: Tracer } }).rum.tracer.startSpan(spanName).end(),
+      name,
+    );
+  // A dashboard in a background tab, polling: its spans end one at a time while it stays hidden.
+  await end('poll-1');
+  await waitFor(() => servers.edge.refused === 1 || undefined, 5_000, 'the refused request');
+  await end('poll-2');
+  const named = (name: string) => servers.edge.spans().filter((s) => s.name === name);
+  expect((await waitFor(() => named('poll-2')[0], 5_000, 'the second poll')).request.via).toBe('fetch');
+  // The refused one waits in storage, and goes when the page is shown again.
+  expect(await page.evaluate(() => localStorage.getItem('rumkit.queue') ?? '')).toContain('poll-1');
+  await page.evaluate(() => setVisibility('visible'));
+  await waitFor(() => named('poll-1')[0], 5_000, 'the first poll, once visible');
+  await page.waitForTimeout(500);
+  expect([named('poll-1').length, named('poll-2').length]).toEqual([1, 1]);
+});
+
 /**
  * Loads a page and has its agent hold about 41 KB of Chromium's 64 KiB keepalive quota, which beacons share:
  * two requests of about 20 KB that the edge answers 3 s later. Then ends `count` spans of about 1.7 KB named

@@ -3,7 +3,8 @@
  * `keepalive` fetch while fewer than 9 such requests and under 60 KB are in flight (later batches wait for
  * room, so every request outlives the page); retries with backoff; at `pagehide` or when the page is hidden,
  * sends what is left with `navigator.sendBeacon` in bodies that fit the keepalive quota the fetches leave, and
- * stores what cannot go for the next page load (or, if the page is hidden, for when it is left).
+ * stores what cannot go for the next page load (or, if the page is hidden, for when it is left). Spans that end
+ * later while the page stays hidden go at once, by fetch, and what the edge refuses then is stored.
  *
  *     const transport = createTransport(settings, resourceJson, log);
  *     transport.add(item);        // from the span processor
@@ -120,7 +121,7 @@ export function createTransport(
       return;
     }
     while (
-      !hidden &&
+      !left &&
       outbox.length &&
       inFlight.size < KEEPALIVE_REQUESTS &&
       inFlightBytes + (outbox[0] as Outgoing).bytes <= KEEPALIVE_BYTES
@@ -255,8 +256,11 @@ export function createTransport(
       if (!hidden && pendingBytes + item.bytes > itemBudget) sendPending();
       pending.push(item);
       pendingBytes += item.bytes;
-      // Spans ended while hidden (the last web vitals, a fetch finishing) may be the page's last words.
-      if (hidden) drainSoon();
+      // Spans ended as the page hides or leaves (the last web vitals, a fetch finishing) may be its last words:
+      // they join its beacons. Later in a hidden page, whose timers the browser slows, each goes at once by
+      // fetch, whose answer says whether to store it for later (a beacon's never does).
+      if (left || hiddenDrainScheduled) drainSoon();
+      else if (hidden) sendPending();
       else if (pending.length >= MAX_BATCH_SPANS) sendPending();
       else timer ??= setTimeout(sendPending, BATCH_DELAY_MS);
     },
