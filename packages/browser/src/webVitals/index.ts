@@ -3,7 +3,7 @@
  * whenever the library reports (CLS, INP and LCP also when the page is hidden). Attribute names follow the
  * semantic conventions' `browser.web_vital.*`; every string or number the attribution carries becomes
  * `browser.web_vital.attribution.<snake_case name>` (e.g. `…attribution.target`, `…attribution.input_delay`).
- * Every report carries the page view the observers started in: the library measures the document, so LCP,
+ * Every report carries the page view the document loaded in: the library measures the document, so LCP,
  * CLS and INP reported at page hide belong to it, not to the route a single-page app has moved to since.
  *
  *     observeWebVitals(tracer, views.first);
