@@ -63,7 +63,7 @@ function readProc(pid: number): { state: string; argv0: string; started: string 
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const [argv0 = ''] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const boot = bootId();
     // The command name in field 2 may contain spaces and parentheses; fields 3 on (state, …, 22: start time)
     // follow its last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -88,5 +88,14 @@ function signal(pid: number, name: NodeJS.Signals): void {
     process.kill(pid, name);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/** This boot's id; empty where the kernel does not say, which leaves the start tick alone to tell processes apart. */
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
   }
 }

@@ -120,6 +120,7 @@ describe('validateTraceRequest', () => {
   it('keeps bytes the protobuf encoder can decode, as standard base64, and drops the rest', () => {
     const attributes = [
       { key: 'std', value: { bytesValue: 'aGk=' } },
+      { key: 'empty', value: { bytesValue: '' } },
       { key: 'url-safe, unpadded', value: { bytesValue: '-_8' } },
       { key: 'not base64', value: { bytesValue: '!!!' } },
       { key: 'one char too many', value: { bytesValue: 'aGkab' } },
@@ -127,6 +128,7 @@ describe('validateTraceRequest', () => {
     const span = firstSpan(validateTraceRequest(request([spanAt({ attributes })]), limits, NOW_MS));
     expect(span?.attributes).toEqual([
       { key: 'std', value: { bytesValue: 'aGk=' } },
+      { key: 'empty', value: { bytesValue: '' } },
       { key: 'url-safe, unpadded', value: { bytesValue: '+/8=' } },
     ]);
     expect(span?.droppedAttributesCount).toBe(2);

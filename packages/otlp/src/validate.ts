@@ -348,8 +348,9 @@ class Validator {
     }
     if (typeof raw.doubleValue === 'number') return { doubleValue: raw.doubleValue };
     if (typeof raw.bytesValue === 'string') {
-      const bytesValue = raw.bytesValue.length <= this.limits.maxAttributeValueLength && standardBase64(raw.bytesValue);
-      return bytesValue ? { bytesValue } : undefined;
+      const bytesValue =
+        raw.bytesValue.length <= this.limits.maxAttributeValueLength ? standardBase64(raw.bytesValue) : undefined;
+      return bytesValue === undefined ? undefined : { bytesValue };
     }
     if (raw.arrayValue === undefined && raw.kvlistValue === undefined) return {};
     if (depth >= this.limits.maxDepth) return TOO_DEEP;

@@ -67,6 +67,10 @@ describe('the built-in rules', () => {
     ['Cookie: sid=abc123; theme=dark', 'Cookie: [Filtered]; theme=dark'],
     ['api_key: sk_live_abcdef1234', 'api_key: [Filtered]'],
     ["retry with x-auth-token = 'a b c'", "retry with x-auth-token = '[Filtered]'"],
+    ['{"password":"ab\\"cd-rest"}', '{"password":"[Filtered]"}'],
+    [`{"secret":"${'x'.repeat(300)}"}`, '{"secret":"[Filtered]"}'],
+    [`password=${'y'.repeat(320)} end`, 'password=[Filtered] end'],
+    ['{"token":123} (password=x)', '{"token":[Filtered]} (password=[Filtered])'],
     // In a path, after a segment: an address, not a `Product/version` token.
     ['https://ipinfo.io/203.0.113.7/json', 'https://ipinfo.io/[ip]/json'],
     ['GET /api/geo/203.0.113.7', 'GET /api/geo/[ip]'],
@@ -115,6 +119,7 @@ describe('the built-in rules', () => {
     'std::vector',
     'an ordinary sentence with 42 in it',
     'author: Jane, tokens left: none',
+    'session:start auth:login',
     'https://x.example/token/abc?page=2',
     'ordered 4155550123 items',
     'iban de89370400440532013001 (fails mod-97)',

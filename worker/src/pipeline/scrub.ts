@@ -80,6 +80,9 @@ function sensitiveParamPattern(extraWords: readonly string[]): string {
   return `(?:[?&#;]|%(?:3[fFbB]|2[36]))${name}(?:=|%3[dD])[^&#\\s]+`;
 }
 
+/** `=` with or without spaces; `:` after a quote (JSON) or before a space: `session:start` is a name, not an assignment. */
+const ASSIGNMENT_SIGN = `(?:["'][ \\t]*:[ \\t]*|[ \\t]*:[ \\t]+|[ \\t]*=[ \\t]*)`;
+
 /**
  * `password=…`, `api_key: …`, `"secret":"…"` in free text (a span name, an exception message): a name with a
  * sensitive word where a word starts, `=` or `:`, and the value — quoted, or up to a space or separator; a
@@ -90,12 +93,14 @@ function sensitiveAssignmentPattern(extraWords: readonly string[]): string {
   const name = `(?:[\\w-]{0,40}[_.-])?(?:${caseless(words)})(?:[_.-][\\w-]{0,40})?`;
   // Where free text starts a word (`login failed: password=…`, `{"secret":…`), not inside a URL, whose parameters
   // the sensitive_param rule reads: trying the name at every word of every URL cost 7 % of the whole app.
-  return `(?<=^|[\\s"'{,;(\\[])${name}["']?[ \\t]*[=:][ \\t]*(?:["']?(?:[Bb]earer|[Bb]asic)[ \\t]+)?(?:"[^"\\n]{1,256}"|'[^'\\n]{1,256}'|[^\\s&;,"'<>]{1,256})`;
+  // A quoted value runs to its closing quote, escaped quotes included (or to the line's end when there is none);
+  // a bare one to a space or separator, however long.
+  return `(?<=^|[\\s"'{,;(\\[])${name}${ASSIGNMENT_SIGN}(?:["']?(?:[Bb]earer|[Bb]asic)[ \\t]+)?(?:"(?:[^"\\\\\\n]|\\\\.)*"?|'(?:[^'\\\\\\n]|\\\\.)*'?|[^\\s&;,"'<>)}\\]]+)`;
 }
 
 /** Keeps an assignment's name, sign and quote or scheme; redacts its value (without the closing quote). */
 const splitAssignment = (m: string): [string, string, string] => {
-  const [prefix, rest] = splitAt(m, /[=:][ \t]*(?:["']?(?:[Bb]earer|[Bb]asic)[ \t]+)?["']?/);
+  const [prefix, rest] = splitAt(m, new RegExp(`${ASSIGNMENT_SIGN}(?:["']?(?:[Bb]earer|[Bb]asic)[ \\t]+)?["']?`));
   const quoted = /["']$/.test(rest) && /["']$/.test(prefix);
   return quoted ? [prefix, rest.slice(0, -1), rest.slice(-1)] : [prefix, rest, ''];
 };

@@ -90,7 +90,8 @@ export class ForwardQueue {
       for (const file of readdirSync(options.spoolDir)
         .filter((f) => SPOOL_NAME.test(f))
         .sort()) {
-        const bytes = statSync(join(options.spoolDir, file)).size;
+        const bytes = sizeOf(join(options.spoolDir, file));
+        if (bytes === undefined) continue;
         queue.#spooled.push({ file, bytes });
         queue.#spoolBytes += bytes;
       }
@@ -190,8 +191,12 @@ export class ForwardQueue {
       let body: Uint8Array;
       try {
         body = new Uint8Array(readFileSync(join(dir, file)));
-      } catch {
-        continue;
+      } catch (error) {
+        if (isGone(error)) continue;
+        // Unreadable for now (permissions, too many open files): it stays spooled, for the next refill.
+        this.#spooled.push({ file, bytes });
+        this.#spoolBytes += bytes;
+        break;
       }
       const payload: UpstreamPayload = {
         tenant: tenant as string,
@@ -266,5 +271,17 @@ export class ForwardQueue {
       } catch {}
     }
     this.#hooks.onDone(item.payload, outcome, why);
+  }
+}
+
+const isGone = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+/** A spool file's size, or undefined when it is gone (taken by whoever else was wrongly given the directory). */
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    if (isGone(error)) return undefined;
+    throw error;
   }
 }
