@@ -179,13 +179,20 @@ test('a stream the page stops reading is closed, not kept open by the agent, and
         document.getElementById('status').dataset.first = new TextDecoder().decode((await reader.read()).value);
         await reader.cancel();
         const copy = response.clone;
-        document.getElementById('status').dataset.clone = String(copy === Response.prototype.clone);`,
+        document.getElementById('status').dataset.clone = String(copy === Response.prototype.clone);
+        // A stream the agent does not trace (an ignored URL): the page's own clone is a Response, whole.
+        const ignored = await fetch('/api/stream?ignored');
+        const twin = ignored.clone().body.getReader();
+        document.getElementById('status').dataset.twin = new TextDecoder().decode((await twin.read()).value);
+        await Promise.all([twin.cancel(), ignored.body.cancel()]);`,
+      config: `ignoreUrls: [/ignored/]`,
     }),
   );
   await page.goto(`${ORIGINS.app}/stream`);
   await expect(page.locator('#status')).toHaveAttribute('data-first', 'data: first\n\n');
   // The instrumentation's clone of the body, read to its end, held the connection open for as long as it lasted.
-  await waitFor(() => servers.app.streams.closed === 1, 10_000, 'the stream closed by the page');
+  await expect(page.locator('#status')).toHaveAttribute('data-twin', 'data: first\n\n');
+  await waitFor(() => servers.app.streams.closed === 2, 10_000, 'both streams closed by the page');
   const span = await waitFor(
     () =>
       servers.edge.spans().find((s) => s.name === 'GET' && String(s.attributes['url.full']).endsWith('/api/stream')),

@@ -152,7 +152,7 @@ test('a page hidden for another tab beacons what it holds, and sends by fetch ag
   for (const name of ['first-hide', 'after-show', 'second-hide']) expect(named(name)).toHaveLength(1);
 });
 
-test('a span that ends later in a hidden page goes by fetch, and one the edge refuses then is kept, not lost', async ({
+test('spans that end later in a hidden page go by fetch, together, and what the edge refuses or holds then is kept', async ({
   page,
   servers,
 }) => {
@@ -160,24 +160,34 @@ test('a span that ends later in a hidden page goes by fetch, and one the edge re
   await flushAgent(page);
   await page.evaluate(() => setVisibility('hidden'));
   await page.waitForTimeout(200);
+  const end = (...names: string[]) =>
+    page.evaluate((spanNames) => {
+      for (const name of spanNames) (window as unknown as { rum: { tracer: Tracer } }).rum.tracer.startSpan(name).end();
+    }, names);
+  const named = (name: string) => servers.edge.spans().filter((s) => s.name === name);
+  const stored = () => page.evaluate(() => localStorage.getItem('rumkit.queue') ?? '');
+  // A dashboard in a background tab, polling: its spans end while it stays hidden.
   servers.edge.fail(1, 503);
-  const end = (name: string) =>
-    page.evaluate(
-      (spanName) => (window as unknown as { rum: { tracer: Tracer } }).rum.tracer.startSpan(spanName).end(),
-      name,
-    );
-  // A dashboard in a background tab, polling: its spans end one at a time while it stays hidden.
   await end('poll-1');
   await waitFor(() => servers.edge.refused === 1 || undefined, 5_000, 'the refused request');
-  await end('poll-2');
-  const named = (name: string) => servers.edge.spans().filter((s) => s.name === name);
-  expect((await waitFor(() => named('poll-2')[0], 5_000, 'the second poll')).request.via).toBe('fetch');
-  // The refused one waits in storage, and goes when the page is shown again.
-  expect(await page.evaluate(() => localStorage.getItem('rumkit.queue') ?? '')).toContain('poll-1');
+  expect(await stored()).toContain('poll-1');
+  // Spans of one task leave in one request.
+  await end('poll-2a', 'poll-2b');
+  const [a] = await waitFor(() => (named('poll-2a').length ? named('poll-2a') : undefined), 5_000, 'the next polls');
+  expect(a?.request.via).toBe('fetch');
+  expect(named('poll-2b')[0]?.request).toBe(a?.request);
+  // While the edge's Retry-After holds, what ends goes to storage, not to memory a killed tab would lose.
+  servers.edge.fail(1, 503, '2');
+  await end('poll-3');
+  await waitFor(() => servers.edge.refused === 2 || undefined, 5_000, 'the second refusal');
+  await end('poll-4');
+  await waitFor(async () => (await stored()).includes('poll-4') || undefined, 2_000, 'poll-4 stored during the hold');
+  // Shown again, what was stored goes, each span once.
   await page.evaluate(() => setVisibility('visible'));
-  await waitFor(() => named('poll-1')[0], 5_000, 'the first poll, once visible');
+  const polls = ['poll-1', 'poll-2a', 'poll-2b', 'poll-3', 'poll-4'];
+  await waitFor(() => polls.every((p) => named(p).length) || undefined, 10_000, 'every poll, once visible');
   await page.waitForTimeout(500);
-  expect([named('poll-1').length, named('poll-2').length]).toEqual([1, 1]);
+  expect(polls.map((p) => named(p).length)).toEqual([1, 1, 1, 1, 1]);
 });
 
 /**

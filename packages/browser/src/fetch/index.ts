@@ -22,14 +22,20 @@ export function createFetchInstrumentation(settings: Settings): FetchInstrumenta
   // The instrumentation writes the trace headers into the caller's init object: a frozen one made fetch() throw
   // synchronously, which fetch never does, and other callers got their object back changed. It gets a copy, and
   // a throw before the request goes out falls back to the untraced fetch.
-  const internals = instrumentation as unknown as { _patchConstructor(): FetchPatch };
+  const internals = instrumentation as unknown as { _patchConstructor(): FetchPatch; _createSpan: () => unknown };
   const patch = internals._patchConstructor.bind(instrumentation);
+  const createSpan = internals._createSpan.bind(instrumentation);
+  // Whether the call under way got a span: only then does the instrumentation clone its response.
+  let spanned: unknown;
+  internals._createSpan = (...args) => (spanned = createSpan(...args));
   internals._patchConstructor = () => (original) => {
     const traced = patch()(function (this: unknown, ...args: Parameters<typeof fetch>) {
-      return original.apply(this, args).then(headersOnlyForStreams);
+      const response = original.apply(this, args);
+      return spanned ? response.then(headersOnlyForStreams) : response;
     } as typeof fetch);
     return function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
       try {
+        spanned = undefined;
         return traced.call(this, input, init && { ...init });
       } catch {
         return original.call(this, input, init);
@@ -39,7 +45,8 @@ export function createFetchInstrumentation(settings: Settings): FetchInstrumenta
   return instrumentation;
 }
 
-const STREAMING = /^\s*(?:text\/event-stream|application\/(?:x-)?ndjson)\b/i;
+/** `text/event-stream`, `application/x-ndjson`, `application/ndjson`. */
+const STREAMING = /event-stream|ndjson/i;
 
 /** Gives the instrumentation's one `clone()` of a streamed response a clone without a body to read. */
 function headersOnlyForStreams(response: Response): Response {

@@ -34,9 +34,8 @@ export function recordPageViews(views: PageViews, tracer: Tracer): () => void {
     if (stopped) return;
     pending = { view, url: location.href, at: performance.now(), timer: setTimeout(record, ROUTE_WAIT_MS) };
   });
-  const stopListening = listen(['visibilitychange', 'pagehide'], (event) => {
-    if (event.type === 'pagehide' || document.visibilityState === 'hidden') record();
-  });
+  // Hidden, the page may not run again (shown again, the route had its chance too).
+  const stopListening = listen(['visibilitychange', 'pagehide'], record);
   return () => {
     record();
     stopped = true;

@@ -73,6 +73,8 @@ export function createTransport(
   /** After `pagehide`: the page is being unloaded or frozen. */
   let left = false;
   let hiddenDrainScheduled = false;
+  /** Whether the next drain beacons: the one as the page hides, and every one once it is left. */
+  let beaconing = false;
   const outbox: Outgoing[] = [];
   /** Bodies waiting for a retry, with their timers. */
   const retrying = new Map<Outgoing, ReturnType<typeof setTimeout>>();
@@ -184,9 +186,19 @@ export function createTransport(
     if (kept < items.length) log('storage full: batches lost');
   }
 
-  /** The page may never run again: beacon what was never tried, store what the edge just turned away. */
+  /**
+   * The page may never run again. As it hides or leaves: beacon what was never tried, store what the edge just
+   * turned away. Later in a page that stays hidden, whose timers the browser slows: send at once by fetch, whose
+   * answer says whether to store (a beacon's never does), or store while the edge's Retry-After holds.
+   */
   function drainHidden() {
     hiddenDrainScheduled = false;
+    if (!beaconing) {
+      cutPending();
+      // flush() adds no waiter while the page is hidden or held: there is none to release here.
+      return heldUntil > Date.now() ? store(outbox.splice(0)) : pump();
+    }
+    beaconing = left;
     // Beacons share the keepalive quota with the fetches still in flight, and one larger than what they leave
     // is refused whole: the spans not yet sent are cut to fit it.
     cutPending(Math.min(MAX_BATCH_BYTES, KEEPALIVE_QUOTA - inFlightBytes));
@@ -241,6 +253,7 @@ export function createTransport(
       // left: no other page of the origin may ever load. Once: what later drains store, the edge has just refused.
       if (leaving && !left) outbox.push(...takeStored());
       left ||= leaving;
+      beaconing = true;
       // In a microtask, so that the spans the processor ends for this same event leave in the same beacon.
       drainSoon();
     },
@@ -256,11 +269,8 @@ export function createTransport(
       if (!hidden && pendingBytes + item.bytes > itemBudget) sendPending();
       pending.push(item);
       pendingBytes += item.bytes;
-      // Spans ended as the page hides or leaves (the last web vitals, a fetch finishing) may be its last words:
-      // they join its beacons. Later in a hidden page, whose timers the browser slows, each goes at once by
-      // fetch, whose answer says whether to store it for later (a beacon's never does).
-      if (left || hiddenDrainScheduled) drainSoon();
-      else if (hidden) sendPending();
+      // Spans ended while hidden (the last web vitals, a fetch finishing) may be the page's last words.
+      if (hidden) drainSoon();
       else if (pending.length >= MAX_BATCH_SPANS) sendPending();
       else timer ??= setTimeout(sendPending, BATCH_DELAY_MS);
     },
