@@ -169,8 +169,9 @@ test('spans that end later in a hidden page go by fetch, together, and what the 
   // A dashboard in a background tab, polling: its spans end while it stays hidden.
   servers.edge.fail(1, 503);
   await end('poll-1');
-  await waitFor(() => servers.edge.refused === 1 || undefined, 5_000, 'the refused request');
-  expect(await stored()).toContain('poll-1');
+  // Stored once the agent has read the answer, a moment after the edge counted the refusal.
+  await waitFor(async () => (await stored()).includes('poll-1') || undefined, 5_000, 'the refused poll stored');
+  expect(servers.edge.refused).toBe(1);
   // Spans of one task leave in one request.
   await end('poll-2a', 'poll-2b');
   const [a] = await waitFor(() => (named('poll-2a').length ? named('poll-2a') : undefined), 5_000, 'the next polls');
@@ -179,7 +180,8 @@ test('spans that end later in a hidden page go by fetch, together, and what the 
   // While the edge's Retry-After holds, what ends goes to storage, not to memory a killed tab would lose.
   servers.edge.fail(1, 503, '2');
   await end('poll-3');
-  await waitFor(() => servers.edge.refused === 2 || undefined, 5_000, 'the second refusal');
+  // The hold begins when the agent reads that answer, which is when it stores poll-3.
+  await waitFor(async () => (await stored()).includes('poll-3') || undefined, 5_000, 'the second refusal read');
   await end('poll-4');
   await waitFor(async () => (await stored()).includes('poll-4') || undefined, 2_000, 'poll-4 stored during the hold');
   // Shown again, what was stored goes, each span once.
