@@ -67,6 +67,8 @@ export function captureUncaughtErrors(report: (error: unknown) => void): () => v
       // A value whose getters throw: recording it fails the same way, inside the agent's guard.
     }
     const count = (seen.get(key) ?? 0) + 1;
+    // Bounded: a page whose messages carry ids would grow the map for as long as it lives.
+    if (seen.size > 99) seen.clear();
     seen.set(key, count);
     if (count <= MAX_REPEATS) report(error);
   });

@@ -16,7 +16,6 @@ const ROUTE_WAIT_MS = 1_000;
 
 export function recordPageViews(views: PageViews, tracer: Tracer): () => void {
   let pending: { view: PageView; url: string; at: number; timer: ReturnType<typeof setTimeout> } | undefined;
-  let stopped = false;
   const record = () => {
     if (!pending) return;
     const { view, url, at, timer } = pending;
@@ -31,14 +30,13 @@ export function recordPageViews(views: PageViews, tracer: Tracer): () => void {
   };
   views.onViewStart((view) => {
     record();
-    if (stopped) return;
+    // After shutdown() too, for `pageView()` may still be called: the span processor drops what it records then.
     pending = { view, url: location.href, at: performance.now(), timer: setTimeout(record, ROUTE_WAIT_MS) };
   });
   // Hidden, the page may not run again (shown again, the route had its chance too).
   const stopListening = listen(['visibilitychange', 'pagehide'], record);
   return () => {
     record();
-    stopped = true;
     stopListening();
   };
 }
