@@ -91,11 +91,19 @@ function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-/** This boot's id; empty where the kernel does not say, which leaves the start tick alone to tell processes apart. */
+let boot: string | undefined;
+
+/**
+ * This boot's id, read once (waits for exit ask about processes every 100 ms); empty where the kernel does not
+ * say, which leaves the start tick alone to tell processes apart.
+ */
 function bootId(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return '';
+  if (boot === undefined) {
+    try {
+      boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      boot = '';
+    }
   }
+  return boot;
 }

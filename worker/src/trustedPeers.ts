@@ -7,6 +7,7 @@
  *     trusted('10.1.2.3');            // true
  *     trusted('::ffff:10.1.2.3');     // true: an IPv4 peer on a dual-stack socket
  */
+import { ipv4Octets, ipv6Groups, plainAddress } from './ipAddress.ts';
 
 /** Loopback, private, link-local and unique-local networks: where a reverse proxy in front of the worker sits. */
 export const DEFAULT_TRUSTED_PROXIES = [
@@ -55,28 +56,9 @@ function sameNetwork(block: Block, bits: bigint): boolean {
 }
 
 function parseAddress(address: string): { bits: bigint; width: number } | undefined {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  const v4 = parseIpv4(mapped ? (mapped[1] as string) : address);
-  if (v4 !== undefined) return { bits: v4, width: 32 };
-  const v6 = parseIpv6(address.split('%')[0] as string);
-  return v6 === undefined ? undefined : { bits: v6, width: 128 };
-}
-
-function parseIpv4(address: string): bigint | undefined {
-  const parts = address.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
-  return parts.reduce((bits, p) => (bits << 8n) | BigInt(p), 0n);
-}
-
-function parseIpv6(address: string): bigint | undefined {
-  const halves = address.toLowerCase().split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (half: string | undefined) => (half ? half.split(':') : []);
-  const head = groups(halves[0]);
-  const tail = groups(halves[1]);
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
-  if (all.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return undefined;
-  return all.reduce((bits, g) => (bits << 16n) | BigInt(`0x${g}`), 0n);
+  const plain = plainAddress(address);
+  const octets = ipv4Octets(plain);
+  if (octets) return { bits: octets.reduce((bits, o) => (bits << 8n) | BigInt(o), 0n), width: 32 };
+  const groups = ipv6Groups(plain);
+  return groups && { bits: groups.reduce((bits, g) => (bits << 16n) | BigInt(`0x${g}`), 0n), width: 128 };
 }

@@ -1,5 +1,6 @@
 /**
- * Rate limit: token buckets per ingest key and per client address, checked right after auth.
+ * Rate limit: token buckets per client address (taken before the key is judged, so floods of wrong keys count) and
+ * per ingest key.
  *
  *     const limiter = createRateLimiter({ ratePerSecond: 20, burst: 60 }, 50_000);
  *     const wait = limiter.take(addressBucket(clientIp), Date.now());   // 0 when allowed, else seconds to wait
@@ -9,6 +10,8 @@
  * addresses than the LRU holds (the 65,536 /64s of one IPv6 /48) gets the buckets it drained itself, while in
  * ordinary traffic an evicted bucket belonged to a visitor who sent a few batches and left it nearly full.
  */
+import { ipv6Groups, plainAddress } from '../ipAddress.ts';
+
 export interface BucketConfig {
   ratePerSecond: number;
   burst: number;
@@ -54,17 +57,12 @@ export function createRateLimiter({ ratePerSecond, burst }: BucketConfig, maxBuc
  * so cycling through its own 2^64 addresses gets it nothing; an IPv4-mapped IPv6 address is its IPv4 one.
  */
 export function addressBucket(ip: string): string {
-  if (!ip.includes(':')) return ip;
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  if (mapped) return mapped[1] as string;
-  const [head = '', tail] = (ip.split('%')[0] ?? ip).toLowerCase().split('::') as [string, string | undefined];
-  const groups = head ? head.split(':') : [];
-  if (tail !== undefined && groups.length < 4) {
-    const rest = tail ? tail.split(':') : [];
-    groups.push(...Array<string>(8 - groups.length - rest.length).fill('0'), ...rest);
-  }
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
+  const address = plainAddress(ip);
+  const groups = ipv6Groups(address);
+  return groups
+    ? `${groups
+        .slice(0, 4)
+        .map((g) => g.replace(/^0+(?=.)/, ''))
+        .join(':')}::/64`
+    : address;
 }

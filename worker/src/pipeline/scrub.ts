@@ -57,6 +57,8 @@ interface PatternRule extends RedactionRule {
   split?: (match: string) => [string, string, string];
   /** The configured rule a match belongs to, when one pattern serves several (query parameters of rules' keys). */
   ruleFor?: (match: string) => RedactionRule | undefined;
+  /** The pattern with the deployment's `scrub.sensitiveKeys` among its words, for rules that read those. */
+  withSensitiveWords?: (extraWords: readonly string[]) => string;
 }
 
 /**
@@ -98,9 +100,12 @@ function sensitiveAssignmentPattern(extraWords: readonly string[]): string {
   return `(?<=^|[\\s"'{,;(\\[])${name}${ASSIGNMENT_SIGN}(?:["']?(?:[Bb]earer|[Bb]asic)[ \\t]+)?(?:"(?:[^"\\\\\\n]|\\\\.)*"?|'(?:[^'\\\\\\n]|\\\\.)*'?|[^\\s&;,"'<>)}\\]]+)`;
 }
 
+/** What an assignment keeps before its value: the sign, and an opening quote or a scheme. */
+const ASSIGNMENT_PREFIX_END = new RegExp(`${ASSIGNMENT_SIGN}(?:["']?(?:[Bb]earer|[Bb]asic)[ \\t]+)?["']?`);
+
 /** Keeps an assignment's name, sign and quote or scheme; redacts its value (without the closing quote). */
 const splitAssignment = (m: string): [string, string, string] => {
-  const [prefix, rest] = splitAt(m, new RegExp(`${ASSIGNMENT_SIGN}(?:["']?(?:[Bb]earer|[Bb]asic)[ \\t]+)?["']?`));
+  const [prefix, rest] = splitAt(m, ASSIGNMENT_PREFIX_END);
   const quoted = /["']$/.test(rest) && /["']$/.test(prefix);
   return quoted ? [prefix, rest.slice(0, -1), rest.slice(-1)] : [prefix, rest, ''];
 };
@@ -180,6 +185,7 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
     name: 'sensitive_param',
     gate: hasParam,
     pattern: sensitiveParamPattern([]),
+    withSensitiveWords: sensitiveParamPattern,
     method: 'replace',
     replacement: '[Filtered]',
     split: splitParamValue,
@@ -188,6 +194,7 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
     name: 'sensitive_assignment',
     gate: (_, f) => f.equals || f.colons > 0,
     pattern: sensitiveAssignmentPattern([]),
+    withSensitiveWords: sensitiveAssignmentPattern,
     method: 'replace',
     replacement: '[Filtered]',
     split: splitAssignment,
@@ -363,12 +370,7 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
         ]),
     ...BUILTIN_RULES.filter((r) => !config.disable.includes(r.name)).map((r) => ({
       ...r,
-      pattern:
-        r.name === 'sensitive_param'
-          ? sensitiveParamPattern(config.sensitiveKeys)
-          : r.name === 'sensitive_assignment'
-            ? sensitiveAssignmentPattern(config.sensitiveKeys)
-            : r.pattern,
+      pattern: r.withSensitiveWords?.(config.sensitiveKeys) ?? r.pattern,
       method: config.methods[r.name] ?? r.method,
     })),
   ];

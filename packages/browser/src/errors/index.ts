@@ -48,7 +48,7 @@ function messageOf(value: unknown): string {
 }
 
 /** The same uncaught error (by message) is recorded this many times per page load at most. */
-export const MAX_REPEATS = 10;
+const MAX_REPEATS = 10;
 
 /**
  * Reports `error` and `unhandledrejection` events until the returned function is called. An error that repeats

@@ -23,7 +23,7 @@ export interface PageViews {
   /** The view the document loaded in. */
   readonly first: PageView;
   pageView(route?: string): void;
-  /** Calls `listener` with each view that begins after the first, once it is current. */
+  /** Calls `listener` (one: a later call replaces it) with each view that begins after the first, once it is current. */
   onViewStart(listener: (view: PageView) => void): void;
   stop(): void;
 }
@@ -36,10 +36,10 @@ export function trackPageViews(): PageViews {
   });
   let current = start(undefined, true);
   const first = current;
-  const listeners: Array<(view: PageView) => void> = [];
+  let onViewStart = (_view: PageView) => {};
   const begin = (route: string | undefined, automatic: boolean) => {
     current = start(route, automatic);
-    for (const listener of listeners) listener(current);
+    onViewStart(current);
   };
 
   const onUrlChange = () => {
@@ -72,7 +72,7 @@ export function trackPageViews(): PageViews {
       } else begin(route, false);
     },
     onViewStart(listener) {
-      listeners.push(listener);
+      onViewStart = listener;
     },
     stop() {
       for (const unpatch of patched) unpatch();

@@ -84,6 +84,7 @@ export function createTransport(
   let heldUntil = 0;
   let holding = false;
 
+  const isHeld = () => heldUntil > Date.now();
   const outgoing = (body: string): Outgoing => ({ body, bytes: utf8Length(body), attempts: 0, waiters: [] });
   const release = (item: Outgoing) => {
     for (const resolve of item.waiters.splice(0)) resolve();
@@ -196,7 +197,7 @@ export function createTransport(
     if (!beaconing) {
       cutPending();
       // flush() adds no waiter while the page is hidden or held: there is none to release here.
-      return heldUntil > Date.now() ? store(outbox.splice(0)) : pump();
+      return isHeld() ? store(outbox.splice(0)) : pump();
     }
     beaconing = left;
     // Beacons share the keepalive quota with the fetches still in flight, and one larger than what they leave
@@ -209,7 +210,7 @@ export function createTransport(
     }
     retrying.clear();
     const url = tracesUrl();
-    const held = heldUntil > Date.now();
+    const held = isHeld();
     for (const item of outbox.splice(0)) {
       // Offline, a beacon is accepted and then lost, and so is one the edge asked to wait for; the quota refusal
       // is the other `false`.
@@ -283,7 +284,7 @@ export function createTransport(
       // Each body queued now, or in flight, has had an attempt: not every retry of it, which can take minutes.
       cutPending();
       // Nothing is attempted while the edge's Retry-After holds; waiting out its minutes would hang shutdown().
-      if (heldUntil > Date.now()) return Promise.resolve();
+      if (isHeld()) return Promise.resolve();
       const attempted = Promise.all(
         [...outbox, ...inFlight].map((item) => new Promise<void>((resolve) => item.waiters.push(resolve))),
       ).then(() => {});
