@@ -63,6 +63,34 @@ describe('decodeTraceRequest', () => {
     expect(() => decodeTraceRequest(encodeTraceRequest(request), { maxDepth: 4 })).toThrow(ProtobufError);
   });
 
+  it('builds the first maxSpans spans and leaves the rest unread, as empty stand-ins', () => {
+    const span = (name: string) => ({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      name,
+      kind: 1 as const,
+      startTimeUnixNano: '1',
+      endTimeUnixNano: '2',
+    });
+    const request: ExportTraceServiceRequest = {
+      resourceSpans: [
+        { scopeSpans: [{ spans: [span('a'), span('b')] }] },
+        { scopeSpans: [{ spans: [span('c')] }, { spans: [span('d'), span('e')] }] },
+      ],
+    };
+    const decoded = decodeTraceRequest(encodeTraceRequest(request), { maxSpans: 3 });
+    const names = decoded.resourceSpans.flatMap((rs) => rs.scopeSpans.map((ss) => ss.spans.map((s) => s.name)));
+    expect(names).toEqual([['a', 'b'], ['c'], [undefined, undefined]]);
+
+    // Unread means unchecked too: a span past the limit whose inside is malformed costs nothing.
+    const body = encodeTraceRequest({ resourceSpans: [{ scopeSpans: [{ spans: [span('a'), span('b')] }] }] });
+    const badName = body.lastIndexOf(0x62); // the 'b' of the second span's name
+    const broken = body.slice();
+    broken[badName] = 0xff; // not UTF-8
+    expect(() => decodeTraceRequest(broken)).toThrow(ProtobufError);
+    expect(decodeTraceRequest(broken, { maxSpans: 1 }).resourceSpans[0]?.scopeSpans[0]?.spans).toHaveLength(2);
+  });
+
   it('rejects truncated and malformed input with a ProtobufError', () => {
     for (let cut = 1; cut < officialProtobuf.length; cut += 37) {
       expect(() => decodeTraceRequest(officialProtobuf.subarray(0, cut))).toThrow(ProtobufError);

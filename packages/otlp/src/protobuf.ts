@@ -33,6 +33,12 @@ export class ProtobufError extends Error {
 export interface DecodeOptions {
   /** Deepest array/kvlist nesting accepted inside one attribute value. */
   maxDepth?: number;
+  /**
+   * Spans decoded in full; the ones after them are skipped unread and stand in the request as empty
+   * objects, so the validate stage, which refuses spans past the same limit unread, counts them as rejected
+   * without this decoder having built them (a small gzip body can hold a million spans).
+   */
+  maxSpans?: number;
 }
 
 const WIRE_VARINT = 0;
@@ -53,10 +59,13 @@ class Reader {
   readonly buf: Uint8Array;
   readonly view: DataView;
   readonly maxDepth: number;
-  constructor(buf: Uint8Array, maxDepth: number) {
+  /** Spans still to be built; the rest are skipped. */
+  spansLeft: number;
+  constructor(buf: Uint8Array, maxDepth: number, maxSpans = 0) {
     this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.maxDepth = maxDepth;
+    this.spansLeft = maxSpans;
   }
 
   varint(): number {
@@ -256,7 +265,7 @@ const T6_FIXED32 = tag(6, WIRE_FIXED32);
 const T16_FIXED32 = tag(16, WIRE_FIXED32);
 
 export function decodeTraceRequest(bytes: Uint8Array, options: DecodeOptions = {}): ExportTraceServiceRequest {
-  const r = new Reader(bytes, options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  const r = new Reader(bytes, options.maxDepth ?? DEFAULT_MAX_DEPTH, options.maxSpans ?? Number.POSITIVE_INFINITY);
   const resourceSpans: ResourceSpans[] = [];
   for (let t = r.next(bytes.length); t; t = r.next(bytes.length)) {
     if (t === T1_BYTES) resourceSpans.push(readResourceSpans(r, r.delimited()));
@@ -290,11 +299,18 @@ function readScopeSpans(r: Reader, end: number): ScopeSpans {
   const out: ScopeSpans = { spans: [] };
   for (let t = r.next(end); t; t = r.next(end)) {
     if (t === T1_BYTES) out.scope = readScope(r, r.delimited());
-    else if (t === T2_BYTES) out.spans.push(readSpan(r, r.delimited()));
+    else if (t === T2_BYTES) out.spans.push(r.spansLeft-- > 0 ? readSpan(r, r.delimited()) : skipSpan(r));
     else if (t === T3_BYTES) out.schemaUrl = r.string();
     else r.skip(t);
   }
   return out;
+}
+
+const SKIPPED_SPAN = Object.freeze({}) as Span;
+
+function skipSpan(r: Reader): Span {
+  r.pos = r.delimited();
+  return SKIPPED_SPAN;
 }
 
 function readScope(r: Reader, end: number): InstrumentationScope {

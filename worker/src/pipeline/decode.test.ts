@@ -5,7 +5,7 @@ import { fixtureBytes, typicalBatch } from '../testing/config.ts';
 import { decodeBody, readBodyCapped } from './decode.ts';
 import { isRejection } from './rejection.ts';
 
-const limits = { maxBodyBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024, maxDepth: 8 };
+const limits = { maxBodyBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024, maxDepth: 8, maxSpansPerBatch: 1000 };
 const decode = (bytes: Uint8Array, contentType?: string, contentEncoding?: string) =>
   decodeBody(bytes, { contentType, contentEncoding }, limits);
 

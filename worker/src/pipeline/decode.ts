@@ -21,6 +21,7 @@ export interface DecodeLimits {
   maxBodyBytes: number;
   maxDecompressedBytes: number;
   maxDepth: number;
+  maxSpansPerBatch: number;
 }
 
 export interface DecodedBody {
@@ -88,7 +89,10 @@ export function decodeBody(
   }
   if (format === 'protobuf') {
     try {
-      return { request: decodeTraceRequest(plain, { maxDepth: limits.maxDepth }), format };
+      return {
+        request: decodeTraceRequest(plain, { maxDepth: limits.maxDepth, maxSpans: limits.maxSpansPerBatch }),
+        format,
+      };
     } catch (error) {
       if (error instanceof ProtobufError) return reject('invalid', `the protobuf body is malformed: ${error.message}`);
       throw error;
