@@ -140,25 +140,85 @@ export function noMetrics(): Plugin {
  * It stops if a release changes those files so that the cut no longer applies exactly once in each.
  */
 export function noNodeInspect(): Plugin {
-  const method = /\n {4}\[inspectCustom\]\(depth, options, inspect\) \{\n[\s\S]*?\n {4}\}\n/g;
-  const importLine = /^import \{ formatInspect, inspectCustom, settledResourceAttributes, \} from '\.\/inspect';\n/m;
   return {
     name: 'no-node-inspect',
     setup(b) {
-      b.onLoad({ filter: /@opentelemetry\/sdk-trace\/build\/esm\/(Span|Tracer|TracerProvider)\.js$/ }, (args) => {
-        const source = readFileSync(args.path, 'utf8');
-        const contents = source.replace(importLine, '').replace(method, '\n');
-        if (source.match(method)?.length !== 1 || /inspectCustom|formatInspect|settledResource/.test(contents)) {
-          throw new Error(`${args.path}: its inspect method changed shape; update or drop noNodeInspect`);
+      b.onLoad({ filter: INSPECTED }, (args) => ({ contents: withoutInspect(args.path), loader: 'js' }));
+    },
+  };
+}
+
+const INSPECTED = /@opentelemetry\/sdk-trace\/build\/esm\/(Span|Tracer|TracerProvider)\.js$/;
+
+/** One of the INSPECTED files without its inspect method. */
+function withoutInspect(file: string): string {
+  const method = /\n {4}\[inspectCustom\]\(depth, options, inspect\) \{\n[\s\S]*?\n {4}\}\n/g;
+  const importLine = /^import \{ formatInspect, inspectCustom, settledResourceAttributes, \} from '\.\/inspect';\n/m;
+  const source = readFileSync(file, 'utf8');
+  const contents = source.replace(importLine, '').replace(method, '\n');
+  if (source.match(method)?.length !== 1 || /inspectCustom|formatInspect|settledResource/.test(contents)) {
+    throw new Error(`${file}: its inspect method changed shape; update or drop noNodeInspect`);
+  }
+  return contents;
+}
+
+/**
+ * The SDK only hands its resource from the tracer provider to each span, and nothing the agent bundles reads it
+ * back: the agent encodes its own resource once, as the JSON every request body starts with (init.ts). So the
+ * `Resource` classes of `@opentelemetry/resources`, and its default resource (`unknown_service`, the SDK's
+ * attributes), are left out: the SDK's spans carry an empty resource. The build stops if a line of `sdk-trace`
+ * starts to do more with the resource than pass it along, or if a module the agent bundles reads a span's
+ * resource.
+ */
+export function noSdkResource(): Plugin {
+  const passedAlong = [
+    "import { defaultResource } from '@opentelemetry/resources';",
+    'this._resource = options.resource ?? defaultResource();',
+    'this._resource = options.resource;',
+    'this.resource = opts.resource;',
+    'resource: this._resource,',
+    '_resource;',
+    'resource;',
+  ];
+  for (const file of readdirSync(esm('sdk-trace'), { recursive: true, encoding: 'utf8' })) {
+    // The span processors under export/ are not bundled; inspect.js goes with the methods noNodeInspect cuts.
+    if (!file.endsWith('.js') || /^export\/|^inspect\.js$/.test(file)) continue;
+    const full = path.join(esm('sdk-trace'), file);
+    for (const line of (INSPECTED.test(full) ? withoutInspect(full) : readFileSync(full, 'utf8')).split('\n')) {
+      if (/resource/i.test(line) && !/^\s*(\/\/|\*|\/\*)/.test(line) && !passedAlong.includes(line.trim())) {
+        throw new Error(`@opentelemetry/sdk-trace/${file} uses the resource (${line.trim()}): drop noSdkResource`);
+      }
+    }
+  }
+  for (const pkg of [...INSTRUMENTATIONS, 'instrumentation', 'web-common', 'sdk-trace-web']) {
+    const file = fileMatching(pkg, /\.resource\b|_resource\b/);
+    if (file) throw new Error(`@opentelemetry/${pkg}/${file} reads a span's resource: drop noSdkResource`);
+  }
+  return {
+    name: 'no-sdk-resource',
+    setup(b) {
+      b.onResolve({ filter: /^@opentelemetry\/resources$/ }, (args) => {
+        if (!args.importer.startsWith(esm('sdk-trace'))) {
+          throw new Error(`${args.importer} imports @opentelemetry/resources: check what it does before stubbing it`);
         }
-        return { contents, loader: 'js' };
+        return { path: 'resources', namespace: 'no-sdk-resource' };
       });
+      b.onLoad({ filter: /.*/, namespace: 'no-sdk-resource' }, () => ({
+        contents: 'const empty = { attributes: {} }; export const defaultResource = () => empty;',
+        loader: 'js',
+      }));
     },
   };
 }
 
 /** What the package's build does to OpenTelemetry's modules; size.ts applies the same. */
-export const packagePlugins = (): Plugin[] => [oneTimingNamesEnum(), noLogsApi(), noMetrics(), noNodeInspect()];
+export const packagePlugins = (): Plugin[] => [
+  oneTimingNamesEnum(),
+  noLogsApi(),
+  noMetrics(),
+  noNodeInspect(),
+  noSdkResource(),
+];
 
 const common: BuildOptions = {
   bundle: true,

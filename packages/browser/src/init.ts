@@ -6,7 +6,6 @@
  *     const rum = createAgent(config, { loadDeferred: importDeferred });
  */
 import { type Attributes, type ContextManager, context, propagation, type Tracer, trace } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { StackContextManager, TracerProvider } from '@opentelemetry/sdk-trace';
 import { encodeAttributes } from '@rumkit/otlp';
 import type { LoadDeferred } from './chunks.ts';
@@ -86,8 +85,8 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
   const askEdge = followEdgeRate(settings, storage, sampler.setRate);
   const resource = resourceAttributes(settings);
   const transport = createTransport(settings, JSON.stringify({ attributes: encodeAttributes(resource) }), storage, log);
+  // No `resource`: the SDK would only hand it to each span, and the agent sends its own (`transport`'s).
   const provider = new TracerProvider({
-    resource: resourceFromAttributes(resource),
     sampler,
     spanProcessors: [
       createSpanProcessor({ settings, session: createSession(storage), views, user: () => user, transport }),
