@@ -275,6 +275,37 @@ describe('the built-in rules', () => {
     expect(span.events[0].name).toBe('click by [email]');
   });
 
+  it('scrubs attribute keys, counting each time, and keeps one attribute where two keys became one', () => {
+    const batch = batchWith([
+      str('visits:jane@example.com', '3'),
+      str('visits:joe@example.com', '5'),
+      str('visits.total', '8'),
+    ]);
+    const counts = createScrubber(scrubConfig()).scrub(batch);
+    const keys = (kvs: KeyValue[] | undefined) => kvs?.map((kv) => `${kv.key}=${kv.value.stringValue}`);
+    const span = batch.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    const expected = ['visits:[email]=3', 'visits.total=8'];
+    expect(keys(span?.attributes)).toEqual(expected);
+    expect(keys(span?.events?.[0]?.attributes)).toEqual(expected);
+    expect(keys(batch.resourceSpans[0]?.resource?.attributes)).toEqual(expected);
+    expect(counts.email).toBe(8); // two keys in each of the four lists
+  });
+
+  it("scrubs scope names and versions, and vendors' tracestate values but not OpenTelemetry's", () => {
+    const batch = batchWith([]);
+    const scopeSpans = batch.resourceSpans[0]?.scopeSpans[0];
+    const span = scopeSpans?.spans[0];
+    if (!scopeSpans || !span?.links?.[0]) throw new Error('no span');
+    scopeSpans.scope = { name: 'checkout for jane@example.com', version: '1.0 token=abcd1234' };
+    span.traceState = 'ot=th:c;rv:41111111111114,shop=jane@example.com,gone=4111111111111111';
+    span.links[0].traceState = 'vendor=203.0.113.7';
+    const config = scrubConfig({ methods: { creditcard: 'remove' } });
+    createScrubber(config).scrub(batch);
+    expect(scopeSpans.scope).toEqual({ name: 'checkout for [email]', version: '1.0 token=[Filtered]' });
+    expect(span.traceState).toBe('ot=th:c;rv:41111111111114,shop=[email]');
+    expect(span.links[0].traceState).toBe('vendor=[ip]');
+  });
+
   it('finds the personal data the typical browser batch carries and keeps its ids and user agent', () => {
     const batch = typicalBatch();
     const before = JSON.stringify(batch);

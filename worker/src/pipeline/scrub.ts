@@ -13,9 +13,9 @@
  * tokens, JWTs, PEM private keys, passwords in URLs, IPv4/IPv6 addresses, phone numbers, long numbers and
  * opaque tokens as URL path segments, and the values of sensitive attribute keys and query or fragment
  * parameters (password, secret, token, api_key, auth, session, phone, …, the configured sensitive words, and
- * configured rules' keys). They apply to span names, status messages, and every string in resource, scope,
- * span, event and link attributes, including inside arrays and kvlists, and to bytes values that hold UTF-8
- * text. Keys on the safe list (random ids, the user agent) are left alone. All patterns of a scrubber run as
+ * configured rules' keys). They apply to span names, status messages, event names, scope names and versions,
+ * vendors' tracestate values, attribute keys, and every string in resource, scope, span, event and link
+ * attributes, including inside arrays and kvlists, and to bytes values that hold UTF-8 text. Keys on the safe list (random ids, the user agent) are left alone. All patterns of a scrubber run as
  * one combined regular expression, bounded so that no input makes it backtrack for long.
  *
  * The scrubber changes the batch in place: the batch is the worker's own copy, made by the validate stage.
@@ -334,6 +334,8 @@ interface KeyVerdict {
   /** The rule redacting the whole value, if the key is sensitive. */
   wholeValue?: RedactionRule;
   safe: boolean;
+  /** Whether a pattern finds something in the key itself (`user.jane@example.com.visits`). */
+  dirtyKey: boolean;
 }
 
 export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubRuleConfig[] = []): Scrubber {
@@ -512,8 +514,15 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     const lower = key.toLowerCase();
     const safe = safeExact.has(lower) || safePrefixes.some((p) => lower.startsWith(p));
     const userRule = keyRules.get(lower);
+    // Tried once per key, and its redactions not counted: the key is scrubbed again, and counted, wherever it
+    // appears, since the hash method's output depends on a dry run.
+    const outer = counts;
+    counts = {};
+    const dirtyKey = scrubText(key) !== key;
+    counts = outer;
     verdict = {
       safe,
+      dirtyKey,
       wholeValue:
         userRule ??
         // camelCase words end where a capital starts: `passwordHash`, `tokenValue`.
@@ -539,6 +548,15 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     for (let i = 0; i < attributes.length; i++) {
       const kv = attributes[i] as KeyValue;
       const verdict = verdictFor(kv.key);
+      if (verdict.dirtyKey) {
+        kv.key = scrubText(kv.key);
+        // Keys that differed only in what was redacted are one now: the first keeps it.
+        const earlier = kept ?? attributes.slice(0, i);
+        if (earlier.some((other) => other.key === kv.key)) {
+          kept = earlier;
+          continue;
+        }
+      }
       if (verdict.wholeValue) {
         count(verdict.wholeValue.name);
         if (verdict.wholeValue.method === 'remove') {
@@ -559,9 +577,14 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
       for (const rs of request.resourceSpans) {
         if (rs.resource) rs.resource.attributes = scrubAttributes(rs.resource.attributes);
         for (const ss of rs.scopeSpans) {
-          if (ss.scope?.attributes) ss.scope.attributes = scrubAttributes(ss.scope.attributes);
+          if (ss.scope) {
+            ss.scope.name = scrubText(ss.scope.name);
+            if (ss.scope.version) ss.scope.version = scrubText(ss.scope.version);
+            if (ss.scope.attributes) ss.scope.attributes = scrubAttributes(ss.scope.attributes);
+          }
           for (const span of ss.spans) {
             span.name = scrubText(span.name);
+            if (span.traceState) span.traceState = scrubTraceState(span.traceState, scrubText);
             if (span.attributes) span.attributes = scrubAttributes(span.attributes);
             if (span.status?.message) span.status.message = scrubText(span.status.message);
             for (const event of span.events ?? []) {
@@ -573,6 +596,7 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
               if (event.attributes) event.attributes = scrubAttributes(event.attributes);
             }
             for (const link of span.links ?? []) {
+              if (link.traceState) link.traceState = scrubTraceState(link.traceState, scrubText);
               if (link.attributes) link.attributes = scrubAttributes(link.attributes);
             }
           }
@@ -581,6 +605,25 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
       return counts;
     },
   };
+}
+
+/**
+ * A W3C tracestate with each vendor's value scrubbed. OpenTelemetry's own `ot` member is left as it is: the sample
+ * stage reads its threshold and random value (a 14-digit `rv` can pass for a card number). A member whose value a
+ * rule removed goes, since W3C forbids empty values.
+ */
+function scrubTraceState(traceState: string, scrubText: (text: string) => string): string {
+  const members: string[] = [];
+  for (const member of traceState.split(',')) {
+    const equals = member.indexOf('=');
+    if (equals < 0 || member.slice(0, equals).trim() === 'ot') {
+      members.push(member);
+      continue;
+    }
+    const value = scrubText(member.slice(equals + 1));
+    if (value.trim()) members.push(member.slice(0, equals + 1) + value);
+  }
+  return members.join(',');
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
