@@ -166,6 +166,48 @@ test("fetch with a frozen init neither throws nor loses its trace context, and a
   expect(servers.api.requests.map((headers) => typeof headers.traceparent)).toEqual(['string', 'string']);
 });
 
+test('a fetch the instrumentation throws on rejects as fetch would, and its span ends at once with an error, its observer gone', async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/throwing-fetch',
+    esmPage({
+      // The resource-timing observers still open: the instrumentation starts one per traced request.
+      before: `
+        const open = new Set();
+        window.resourceObservers = open;
+        const { observe, disconnect } = PerformanceObserver.prototype;
+        PerformanceObserver.prototype.observe = function (options) {
+          if (options.entryTypes?.includes('resource')) open.add(this);
+          return observe.call(this, options);
+        };
+        PerformanceObserver.prototype.disconnect = function () {
+          open.delete(this);
+          return disconnect.call(this);
+        };`,
+      // A header value outside Latin-1: the instrumentation's copy of the headers throws before the request goes.
+      script: `
+        let rejected = null;
+        try {
+          await fetch('/api/ping?bad-header', { headers: { 'x-note': '€' } });
+        } catch (error) {
+          rejected = error.name;
+        }
+        await rum.flush();
+        window.result = { rejected, observersLeft: window.resourceObservers.size };`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/throwing-fetch`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  expect(await page.evaluate(() => (window as unknown as { result: unknown }).result)).toEqual({
+    rejected: 'TypeError',
+    observersLeft: 0,
+  });
+  const span = servers.edge.spans().find((s) => String(s.attributes['url.full']).endsWith('/api/ping?bad-header'));
+  expect(span?.status?.code).toBe(2);
+});
+
 test('a stream the page stops reading is closed, not kept open by the agent, and its span ends at the headers', async ({
   page,
   servers,

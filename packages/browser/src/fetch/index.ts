@@ -11,6 +11,7 @@
  * answer token by token) may never end, and the clone, one branch of a tee, kept the connection open after the
  * page cancelled its own reading: the server went on generating. For those the span ends at the headers.
  */
+import { type Span, SpanStatusCode } from '@opentelemetry/api';
 import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
 import type { Settings } from '../config.ts';
 import { httpClientOptions } from '../httpClientOptions.ts';
@@ -21,13 +22,21 @@ export function createFetchInstrumentation(settings: Settings): FetchInstrumenta
   const instrumentation = new FetchInstrumentation(httpClientOptions(settings));
   // The instrumentation writes the trace headers into the caller's init object: a frozen one made fetch() throw
   // synchronously, which fetch never does, and other callers got their object back changed. It gets a copy, and
-  // a throw before the request goes out falls back to the untraced fetch.
-  const internals = instrumentation as unknown as { _patchConstructor(): FetchPatch; _createSpan: () => unknown };
+  // a throw before the request goes out (headers its copy of them refuses) falls back to the untraced fetch,
+  // which rejects as fetch does; the span and the resource-timing observer the call had started are ended then.
+  const internals = instrumentation as unknown as {
+    _patchConstructor(): FetchPatch;
+    _createSpan: (...args: unknown[]) => Span | undefined;
+    _prepareSpanData: (...args: unknown[]) => { observer?: PerformanceObserver };
+  };
   const patch = internals._patchConstructor.bind(instrumentation);
   const createSpan = internals._createSpan.bind(instrumentation);
-  // Whether the call under way got a span: only then does the instrumentation clone its response.
-  let spanned: unknown;
+  const prepareSpanData = internals._prepareSpanData.bind(instrumentation);
+  // What the call under way started: only a call with a span has its response cloned by the instrumentation.
+  let spanned: Span | undefined;
+  let observed: { observer?: PerformanceObserver } | undefined;
   internals._createSpan = (...args) => (spanned = createSpan(...args));
+  internals._prepareSpanData = (...args) => (observed = prepareSpanData(...args));
   internals._patchConstructor = () => (original) => {
     const traced = patch()(function (this: unknown, ...args: Parameters<typeof fetch>) {
       const response = original.apply(this, args);
@@ -35,9 +44,11 @@ export function createFetchInstrumentation(settings: Settings): FetchInstrumenta
     } as typeof fetch);
     return function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
       try {
-        spanned = undefined;
+        spanned = observed = undefined;
         return traced.call(this, input, init && { ...init });
-      } catch {
+      } catch (error) {
+        observed?.observer?.disconnect();
+        spanned?.setStatus({ code: SpanStatusCode.ERROR, message: String(error) }).end();
         return original.call(this, input, init);
       }
     } as typeof fetch;
