@@ -423,10 +423,17 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
   }
   const verdicts = new Map<string, KeyVerdict>();
   /**
-   * Event names seen to need nothing: a browser batch repeats a few (`fetchStart`, `responseEnd`, … on every
-   * fetch span), and reading each again cost as much as a third of the stage.
+   * Names seen to need nothing: a browser batch repeats a few event names (`fetchStart`, `responseEnd`, … on
+   * every fetch span), whose reading again cost as much as a third of the stage, and its scope names and
+   * versions, which the e-mail rule's gate opens for (`@opentelemetry/…`).
    */
-  const cleanEventNames = new Set<string>();
+  const cleanNames = new Set<string>();
+  const scrubName = (name: string): string => {
+    if (cleanNames.has(name)) return name;
+    const scrubbed = scrubText(name);
+    if (scrubbed === name && cleanNames.size < 1_000) cleanNames.add(name);
+    return scrubbed;
+  };
   let activeRules: PatternRule[] = [];
 
   let counts: RedactionCounts = {};
@@ -578,8 +585,8 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
         if (rs.resource) rs.resource.attributes = scrubAttributes(rs.resource.attributes);
         for (const ss of rs.scopeSpans) {
           if (ss.scope) {
-            ss.scope.name = scrubText(ss.scope.name);
-            if (ss.scope.version) ss.scope.version = scrubText(ss.scope.version);
+            ss.scope.name = scrubName(ss.scope.name);
+            if (ss.scope.version) ss.scope.version = scrubName(ss.scope.version);
             if (ss.scope.attributes) ss.scope.attributes = scrubAttributes(ss.scope.attributes);
           }
           for (const span of ss.spans) {
@@ -588,11 +595,7 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
             if (span.attributes) span.attributes = scrubAttributes(span.attributes);
             if (span.status?.message) span.status.message = scrubText(span.status.message);
             for (const event of span.events ?? []) {
-              if (!cleanEventNames.has(event.name)) {
-                const scrubbed = scrubText(event.name);
-                if (scrubbed === event.name && cleanEventNames.size < 1_000) cleanEventNames.add(scrubbed);
-                event.name = scrubbed;
-              }
+              event.name = scrubName(event.name);
               if (event.attributes) event.attributes = scrubAttributes(event.attributes);
             }
             for (const link of span.links ?? []) {
