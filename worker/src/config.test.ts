@@ -65,14 +65,18 @@ describe('parseConfig', () => {
     for (const [pattern, message] of [
       ['(\\w+\\s?)+$', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
       ['(?:a*)*b', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
+      // Deeper down: the repeat inside a group inside the repeated one.
+      ['(?:(a+))+b', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
+      ['x(?:y(?:[)]z+)?){2,}', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
       ['x*', /^scrub\.rules\[0\]\.pattern: the pattern matches the empty string/],
     ] as const) {
       expect(() => parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern }] } })).toThrow(message);
     }
-    // Bounded repeats of a group are fine: `(\d+\.){3}\d+` reads an address.
-    expect(() =>
-      parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern: '(?:\\d+\\.){3}\\d+' }] } }),
-    ).not.toThrow();
+    // Bounded repeats of a group are fine: `(\d+\.){3}\d+` reads an address. So are repeats after a group,
+    // in a class, or escaped.
+    for (const pattern of ['(?:\\d+\\.){3}\\d+', '(?:a[+*])+', '(?:a\\+)+', '(\\d+)\\+x']) {
+      expect(() => parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern }] } })).not.toThrow();
+    }
   });
 
   it('rejects backreferences and named groups in scrub patterns, which the combined expression would renumber', () => {

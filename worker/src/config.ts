@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
+import { nestsUnboundedRepeats } from './nestsUnboundedRepeats.ts';
 import { DEFAULT_TRUSTED_PROXIES, parseBlock } from './trustedPeers.ts';
 
 const sha256Hash = v.pipe(
@@ -50,13 +51,6 @@ const KeySchema = v.strictObject({
 /** `\1`, `\k<name>` or `(?<name>…)` in a pattern, once escaped backslashes (`\\`) are taken out. */
 const GROUP_REFERENCE = /\\(?:[1-9]|k<)|\(\?<(?![=!])/;
 
-/**
- * A group holding an unbounded quantifier, itself repeated without bound (`(\w+\s?)+`, `(?:a*)*`): the shape
- * that makes a backtracking engine take exponential time on text that almost matches. One level deep; a guard
- * against the common mistake, not a proof.
- */
-const NESTED_UNBOUNDED = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\})/;
-
 const ScrubMethod = v.picklist(['remove', 'replace', 'mask', 'hash']);
 
 function compiled(pattern: string): RegExp | undefined {
@@ -76,7 +70,7 @@ const ScrubRuleSchema = v.pipe(
         v.string(),
         v.check((p) => compiled(p) !== undefined, 'expected a valid JavaScript regular expression'),
         v.check(
-          (p) => !NESTED_UNBOUNDED.test(p),
+          (p) => !nestsUnboundedRepeats(p),
           'a repeated group with a repeat inside, such as (\\w+\\s?)+, can take seconds on one string: rewrite it without the nesting',
         ),
         v.check(
