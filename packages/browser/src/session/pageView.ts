@@ -1,6 +1,7 @@
 /**
  * Page views: the current view's random id and route, renewed when the single-page app navigates
- * (`history.pushState`, `replaceState`, `popstate`) to another path, or when the app says so.
+ * (`history.pushState`, `replaceState`, `popstate`) to another path, when the page comes back from the
+ * back/forward cache, or when the app says so.
  *
  *     const views = trackPageViews();
  *     span.setAttributes(views.current.attributes); // the page view of spans started now
@@ -57,7 +58,12 @@ export function trackPageViews(): PageViews {
       if (history[method] === wrapper) history[method] = original;
     };
   });
-  patched.push(listen(['popstate'], onUrlChange));
+  // A page restored from the back/forward cache (`pageshow`, persisted) is a new visit, as a page load would be.
+  patched.push(
+    listen(['popstate', 'pageshow'], (event) =>
+      (event as PageTransitionEvent).persisted ? begin(undefined, true) : onUrlChange(),
+    ),
+  );
 
   return {
     get current() {

@@ -278,7 +278,8 @@ function send(
   body: string | Buffer,
   headers: Record<string, string> = {},
 ) {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers });
+  // Fetched afresh every time, yet not `no-store`, which keeps a page out of the back/forward cache.
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache', ...headers });
   res.end(body);
 }
 
