@@ -84,6 +84,42 @@ test("an offline page's batch is delivered by the next page load, once", async (
   expect(servers.edge.spans().filter((s) => s.name === 'made-offline')).toHaveLength(1);
 });
 
+test('a batch an earlier page stored is sent by one of the tabs that start together, not by each', async ({
+  page,
+  context,
+  servers,
+}) => {
+  // Each tab starts its agent (already loaded) when the test says so: all of them take the stored batches at once.
+  servers.app.pages.set(
+    '/tabs',
+    esmPage({
+      before: `
+        await import('/dist/index.js');
+        await new Promise((resolve) => { new BroadcastChannel('start').onmessage = resolve; });`,
+    }),
+  );
+  const tabs = [page, ...(await Promise.all([1, 2, 3, 4].map(() => context.newPage())))];
+  for (const tab of tabs) await tab.goto(`${ORIGINS.app}/tabs`);
+  const span = {
+    traceId: '1'.repeat(32),
+    spanId: '2'.repeat(16),
+    name: 'stored-once',
+    kind: 1,
+    startTimeUnixNano: '1',
+    endTimeUnixNano: '2',
+  };
+  const body = JSON.stringify({
+    resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'test' }, spans: [span] }] }],
+  });
+  await page.evaluate((stored) => localStorage.setItem('rumkit.queue', JSON.stringify([stored])), body);
+  await page.waitForTimeout(200);
+  await page.evaluate(() => new BroadcastChannel('start').postMessage('go'));
+  for (const tab of tabs) await expect(tab.locator('#status')).toHaveText('ready');
+  await waitFor(() => servers.edge.spans().some((s) => s.name === 'stored-once'), 10_000, 'the stored span');
+  await page.waitForTimeout(1_500);
+  expect(servers.edge.spans().filter((s) => s.name === 'stored-once')).toHaveLength(1);
+});
+
 test('a 503 that answers after pagehide stores the batch for the next page load', async ({ page, servers }) => {
   servers.app.pages.set(
     '/late',

@@ -3,6 +3,8 @@ import { memoryStorage } from '../../test/support/memoryStorage.ts';
 import { type Settings, validateConfig } from '../config.ts';
 import {
   BATCH_DELAY_MS,
+  CLAIM_KEY,
+  CLAIM_WAIT_MS,
   createTransport,
   KEEPALIVE_BYTES,
   KEEPALIVE_REQUESTS,
@@ -106,10 +108,23 @@ describe('createTransport: what earlier pages stored', () => {
     const { transport, requests } = transportWithStubbedFetch(storage);
     expect(requests).toHaveLength(0);
     transport.sendStored();
+    vi.advanceTimersByTime(CLAIM_WAIT_MS);
     expect(requests.map((r) => r.body)).toEqual(['{"resourceSpans":["stored"]}']);
     // Taken once: a second call finds nothing.
     transport.sendStored();
+    vi.advanceTimersByTime(CLAIM_WAIT_MS);
     expect(requests).toHaveLength(1);
+  });
+
+  it('are left to another tab whose claim came after this one', () => {
+    const storage = memoryStorage();
+    createPersistentQueue(storage).save(['{"resourceSpans":["stored"]}']);
+    const { transport, requests } = transportWithStubbedFetch(storage);
+    transport.sendStored();
+    storage.set(CLAIM_KEY, 'another tab');
+    vi.advanceTimersByTime(CLAIM_WAIT_MS);
+    expect(requests).toHaveLength(0);
+    expect(createPersistentQueue(storage).take()).toEqual(['{"resourceSpans":["stored"]}']);
   });
 
   it('at page hide, goes out by beacon except bodies larger than a keepalive request may be', async () => {

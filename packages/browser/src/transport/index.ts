@@ -31,6 +31,9 @@ export const BATCH_DELAY_MS = 1_000;
  * the SDK rejects a flush after 30 s.
  */
 export const REQUEST_TIMEOUT_MS = 10_000;
+/** Where a tab claims what earlier pages stored, and how long it waits for the claims of other tabs. */
+export const CLAIM_KEY = 'rumkit.claim';
+export const CLAIM_WAIT_MS = 200;
 /** Room in each body for the resource and the scope wrappers around the spans. */
 const ENVELOPE_BYTES = 1_000;
 
@@ -242,9 +245,19 @@ export function createTransport(
       .filter((item) => item.bytes <= KEEPALIVE_BYTES);
   }
 
+  /**
+   * Tabs of the origin that start together would each take the same stored bodies: Chromium keeps a copy of
+   * `localStorage` in each tab, and one tab's removal reaches the others a moment later. So a tab first writes
+   * a claim, and takes them only if its claim is still the one stored once any other tab's has had time to arrive.
+   */
   function sendStored() {
-    outbox.push(...takeStored());
-    pump();
+    const claim = String(Math.random());
+    storage.set(CLAIM_KEY, claim);
+    setTimeout(() => {
+      if (storage.get(CLAIM_KEY) !== claim) return;
+      outbox.push(...takeStored());
+      pump();
+    }, CLAIM_WAIT_MS);
   }
 
   return {
