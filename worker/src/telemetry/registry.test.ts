@@ -98,21 +98,59 @@ describe('MetricsRegistry', () => {
     registry
       .histogram({ name: 'x.d', unit: 's', help: 'D', labels: ['tenant'], buckets: [1] })
       .observe({ tenant: 't' }, 2);
-    const otlp = registry.toOtlp({ 'service.name': 'rumkit-edge' }, 2000) as {
-      resourceMetrics: [{ scopeMetrics: [{ metrics: Record<string, unknown>[] }] }];
-    };
-    const [sum, histogram] = otlp.resourceMetrics[0].scopeMetrics[0].metrics;
+    const exported = registry.toOtlp({ 'service.name': 'rumkit-edge' }, 2000);
+    exported.delivered();
+    const [sum, histogram] = metricsOf(registry.toOtlp({ 'service.name': 'rumkit-edge' }, 3000).request);
     expect(sum).toMatchObject({
       name: 'x.requests',
       unit: '{request}',
       sum: {
         aggregationTemporality: 2,
         isMonotonic: true,
-        dataPoints: [{ asDouble: 4, startTimeUnixNano: '1000000000', timeUnixNano: '2000000000' }],
+        dataPoints: [{ asDouble: 4, startTimeUnixNano: '1000000000', timeUnixNano: '3000000000' }],
       },
     });
     expect(histogram).toMatchObject({
       histogram: { dataPoints: [{ count: '1', sum: 2, bucketCounts: ['0', '1'], explicitBounds: [1] }] },
     });
   });
+
+  it('sends a new series with a zero point first, until a collector has taken it, so that rate() sees its first value', () => {
+    const registry = make();
+    const drops = registry.counter({ name: 'x.dropped', unit: '{span}', help: 'D', labels: ['tenant'] });
+    const latency = registry.histogram({ name: 'x.d', unit: 's', help: 'D', labels: ['tenant'], buckets: [1] });
+    drops.add({ tenant: 'a' }, 500);
+    latency.observe({ tenant: 'a' }, 2);
+    const points = (request: unknown) =>
+      metricsOf(request).map((m) => {
+        const { dataPoints } = (m.sum ?? m.histogram) as { dataPoints: Record<string, unknown>[] };
+        return dataPoints.map(
+          (p) =>
+            `${p.attributes && (p.attributes as KeyValueJson[])[0]?.value.stringValue}@${p.timeUnixNano}=${p.asDouble ?? p.count}`,
+        );
+      });
+    const zeroFirst = [
+      ['a@1999000000=0', 'a@2000000000=500'],
+      ['a@1999000000=0', 'a@2000000000=1'],
+    ];
+    expect(points(registry.toOtlp({}, 2000).request)).toEqual(zeroFirst);
+    // That export failed: the next one announces the series again.
+    const retried = registry.toOtlp({}, 2000);
+    expect(points(retried.request)).toEqual(zeroFirst);
+    retried.delivered();
+    drops.add({ tenant: 'b' }, 7);
+    expect(points(registry.toOtlp({}, 4000).request)).toEqual([
+      ['a@4000000000=500', 'b@3999000000=0', 'b@4000000000=7'],
+      ['a@4000000000=1'],
+    ]);
+  });
 });
+
+interface KeyValueJson {
+  value: { stringValue: string };
+}
+
+function metricsOf(request: unknown): Record<string, unknown>[] {
+  return (request as { resourceMetrics: [{ scopeMetrics: [{ metrics: Record<string, unknown>[] }] }] })
+    .resourceMetrics[0].scopeMetrics[0].metrics;
+}

@@ -39,6 +39,14 @@ interface Series {
   /** Histograms: count per bucket (non-cumulative, one more than the bounds), and the sum. */
   bucketCounts?: number[];
   sum?: number;
+  /** A collector has received this series' zero point (see `toOtlp`). */
+  announced?: boolean;
+}
+
+/** An OTLP/JSON metrics request, and what to call once the collector has taken it. */
+export interface OtlpMetricsExport {
+  request: unknown;
+  delivered(): void;
 }
 
 type SeriesIndex = Map<string, SeriesIndex | Series>;
@@ -145,10 +153,24 @@ export class MetricsRegistry {
     return `${lines.join('\n')}\n`;
   }
 
-  /** Every metric as one OTLP/JSON ExportMetricsServiceRequest, cumulative since the registry started. */
-  toOtlp(resourceAttributes: Record<string, string>, nowMs: number): unknown {
+  /**
+   * Every metric as one OTLP/JSON ExportMetricsServiceRequest, cumulative since the registry started. A series
+   * is born at its first increment, and Prometheus's `rate` and `increase` ignore a series' first sample: the
+   * first burst of drops after a start (on Cloudflare, of each isolate) would never show. So until a collector
+   * has taken one, a counter or histogram series goes with a zero point a millisecond before its value, as
+   * Tempo's generator writes its own series.
+   */
+  toOtlp(resourceAttributes: Record<string, string>, nowMs: number): OtlpMetricsExport {
     const startTimeUnixNano = `${this.#startTimeMs}000000`;
     const timeUnixNano = `${nowMs}000000`;
+    const zeroTimeUnixNano = `${nowMs - 1}000000`;
+    const announcing: Series[] = [];
+    const withZeroFirst = <P>(series: Series[], point: (s: Series) => P, zero: (s: Series) => P): P[] =>
+      series.flatMap((s) => {
+        if (s.announced) return [point(s)];
+        announcing.push(s);
+        return [zero(s), point(s)];
+      });
     const metrics = this.#metrics.map((metric) => {
       const { definition } = metric;
       const attributes = (series: Series) =>
@@ -159,26 +181,36 @@ export class MetricsRegistry {
       }
       const series = [...metric.series.values()];
       if (metric.kind === 'counter') {
-        const dataPoints = series.map((s) => ({
-          attributes: attributes(s),
-          startTimeUnixNano,
-          timeUnixNano,
-          asDouble: s.value,
-        }));
+        const dataPoints = withZeroFirst(
+          series,
+          (s) => ({ attributes: attributes(s), startTimeUnixNano, timeUnixNano, asDouble: s.value }),
+          (s) => ({ attributes: attributes(s), startTimeUnixNano, timeUnixNano: zeroTimeUnixNano, asDouble: 0 }),
+        );
         return { ...base, sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints } };
       }
-      const dataPoints = series.map((s) => ({
+      const histogramPoint = (s: Series, time: string, counts: number[], sum: number) => ({
         attributes: attributes(s),
         startTimeUnixNano,
-        timeUnixNano,
-        count: String(s.value),
-        sum: s.sum,
-        bucketCounts: (s.bucketCounts as number[]).map(String),
+        timeUnixNano: time,
+        count: String(counts.reduce((a, b) => a + b, 0)),
+        sum,
+        bucketCounts: counts.map(String),
         explicitBounds: metric.buckets,
-      }));
+      });
+      const dataPoints = withZeroFirst(
+        series,
+        (s) => histogramPoint(s, timeUnixNano, s.bucketCounts as number[], s.sum as number),
+        (s) =>
+          histogramPoint(
+            s,
+            zeroTimeUnixNano,
+            (s.bucketCounts as number[]).map(() => 0),
+            0,
+          ),
+      );
       return { ...base, histogram: { aggregationTemporality: 2, dataPoints } };
     });
-    return {
+    const request = {
       resourceMetrics: [
         {
           resource: {
@@ -187,6 +219,12 @@ export class MetricsRegistry {
           scopeMetrics: [{ scope: { name: '@rumkit/edge' }, metrics }],
         },
       ],
+    };
+    return {
+      request,
+      delivered: () => {
+        for (const s of announcing) s.announced = true;
+      },
     };
   }
 

@@ -29,14 +29,16 @@ export async function exportMetrics(
   upstream: EdgeConfig['upstream'],
   nowMs: number,
 ): Promise<ExportResult> {
-  const body = telemetry.registry.toOtlp(
+  const { request, delivered } = telemetry.registry.toOtlp(
     { 'service.name': 'rumkit-edge', 'service.instance.id': telemetry.instanceId },
     nowMs,
   );
-  return exportOnce(
+  const result = await exportOnce(
     transport,
     { ...upstream, scopeOrgId: false },
-    { tenant: '', spans: 0, contentType: 'application/json', body: new TextEncoder().encode(JSON.stringify(body)) },
+    { tenant: '', spans: 0, contentType: 'application/json', body: new TextEncoder().encode(JSON.stringify(request)) },
     '/v1/metrics',
   );
+  if (result.kind === 'delivered') delivered();
+  return result;
 }
