@@ -114,14 +114,19 @@ test('Prometheus evaluates every rule of deploy/prometheus/rules without error',
   expect(rules.filter((rule) => rule.health !== 'ok').map((rule) => `${rule.name}: ${rule.lastError}`)).toEqual([]);
 });
 
-test('the worker is scraped for up and its upstream gauge, and its other metrics are counted once, from their remote-written copy', async () => {
+test('the worker is scraped for up and the gauges of its path to the collector, and its other metrics are counted once, from their remote-written copy', async () => {
   expect(await queryScalar(urls.prometheus, 'min(up{job="rumkit-worker"})')).toBe(1);
-  // The upstream gauge must not depend on the collector it reports on; everything else would be counted twice.
+  // The gauges of the path to the collector must not depend on it; everything else would be counted twice.
   const scraped = await queryVector(
     urls.prometheus,
     'count by (__name__) ({__name__=~"rumkit_.+", job="rumkit-worker"})',
   );
-  expect(scraped.map((sample) => sample.metric.__name__)).toEqual(['rumkit_edge_upstream_up']);
+  expect(scraped.map((sample) => sample.metric.__name__).sort()).toEqual([
+    'rumkit_edge_circuit_state',
+    'rumkit_edge_queue_bytes',
+    'rumkit_edge_queue_depth',
+    'rumkit_edge_upstream_up',
+  ]);
   expect(await queryScalar(urls.prometheus, 'min(rumkit_edge_upstream_up{job="rumkit-worker"})')).toBe(1);
   expect(await queryScalar(urls.prometheus, 'count(rumkit_edge_requests_total{job="rumkit-edge"})')).toBeGreaterThan(0);
 });
@@ -136,6 +141,7 @@ test('the collector refuses writers without its token, masks personal data and k
       'payment.card': '4111 1111 1111 1111',
       'http.request.header.authorization': 'Basic amFuZTpodW50ZXIy',
       'client.address': '203.0.113.7',
+    'network.peer.address': '203.0.113.8',
       'url.full': 'https://shop.example.com/api/orders/8812?step=pay',
       'session.id': '4111111111111111',
     },
@@ -157,6 +163,7 @@ test('the collector refuses writers without its token, masks personal data and k
     'payment.card': '****',
     'http.request.header.authorization': '****',
     'client.address': '****',
+    'network.peer.address': '****',
     'url.full': 'https://shop.example.com/api/orders/8812?step=pay',
     'session.id': '4111111111111111',
   });

@@ -160,6 +160,8 @@ export function stackComponents(
         `--storage.tsdb.path=${join(dataDir, 'prometheus', 'data')}`,
         `--web.listen-address=127.0.0.1:${ports.prometheus}`,
         '--web.enable-remote-write-receiver',
+        // As deploy/docker-compose.yml: keeps the exemplars Tempo's metrics-generator sends.
+        '--enable-feature=exemplar-storage',
       ],
       env: process.env,
       readyUrl: `${urls.prometheus}/-/ready`,
