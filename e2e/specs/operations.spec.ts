@@ -141,7 +141,7 @@ test('the collector refuses writers without its token, masks personal data and k
       'payment.card': '4111 1111 1111 1111',
       'http.request.header.authorization': 'Basic amFuZTpodW50ZXIy',
       'client.address': '203.0.113.7',
-    'network.peer.address': '203.0.113.8',
+      'network.peer.address': '203.0.113.8',
       'url.full': 'https://shop.example.com/api/orders/8812?step=pay',
       'session.id': '4111111111111111',
     },
