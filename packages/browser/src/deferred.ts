@@ -5,17 +5,16 @@
  * what keeps that script small.
  *
  *     const { startDeferred } = await import('./deferred.ts');
- *     const stop = startDeferred(provider, tracer, views.first);
+ *     const stop = startDeferred(provider, tracer, views);
  */
 import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import { createDocumentLoadInstrumentation } from './documentLoad/index.ts';
 import { enableInstrumentation } from './instrumentations.ts';
-import type { PageView } from './session/pageView.ts';
+import type { PageViews } from './session/pageView.ts';
 import { observeWebVitals } from './webVitals/index.ts';
 
-/** `view`: the page view the document's load and its web vitals belong to. */
-export function startDeferred(provider: TracerProvider, tracer: Tracer, view: PageView): () => void {
+export function startDeferred(provider: TracerProvider, tracer: Tracer, views: PageViews): () => void {
   const disable = enableInstrumentation(createDocumentLoadInstrumentation(), provider);
-  observeWebVitals(tracer, view);
+  observeWebVitals(tracer, views);
   return disable;
 }

@@ -119,7 +119,7 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
       (deferred) =>
         setTimeout(
           guard(() => {
-            if (!stopped) disposers.push(deferred.startDeferred(provider, tracer, views.first));
+            if (!stopped) disposers.push(deferred.startDeferred(provider, tracer, views));
           }),
         ),
       (error) => log('document load and web vitals failed to load', error),

@@ -84,7 +84,7 @@ export function createSpanProcessor({ settings, session, views, user, transport 
         'session.id': session.id(),
         // The document's load belongs to the view it loaded, though its spans are made after `load`, when a
         // client-side redirect may have started another.
-        ...(DOCUMENT_LOAD_SPANS.includes(span.name) ? views.first : views.current).attributes,
+        ...(DOCUMENT_LOAD_SPANS.includes(span.name) ? views.document : views.current).attributes,
       });
     },
     onEnd(span) {

@@ -11,7 +11,7 @@ test.use({ launchOptions: { ...chromiumLaunchOptions, ignoreDefaultArgs: ['--dis
 
 const named = (spans: ReceivedSpan[], name: string) => spans.filter((s) => s.name === name);
 
-test('a page restored from the back/forward cache starts a new page view, with its page_view span', async ({
+test('a page restored from the back/forward cache starts a new page view, with its page_view span and web vitals', async ({
   page,
   servers,
 }) => {
@@ -33,6 +33,8 @@ test('a page restored from the back/forward cache starts a new page view, with i
   await page.goto(`${ORIGINS.app}/cached`);
   await expect(page.locator('#status')).toHaveText('ready');
   await waitFor(() => named(servers.edge.spans(), 'before-leaving').length, 10_000, 'the span before leaving');
+  // Web vitals are observed after `load`: leave once they report.
+  await waitFor(() => named(servers.edge.spans(), 'web_vital.TTFB').length, 10_000, 'the first web vital');
   await page.goto(`${ORIGINS.app}/elsewhere`);
   // A page restored from the cache fires no `load`.
   await page.goBack({ waitUntil: 'commit' });
@@ -59,4 +61,18 @@ test('a page restored from the back/forward cache starts a new page view, with i
     'rumkit.page.route': '/cached',
     'url.full': `${ORIGINS.app}/cached`,
   });
+  // The library measures the restored page again: its reports belong to the new view, not the first.
+  const restoredVital = await waitFor(
+    () =>
+      servers.edge
+        .spans()
+        .find(
+          (s) =>
+            s.name.startsWith('web_vital.') &&
+            s.attributes['browser.web_vital.navigation_type'] === 'back-forward-cache',
+        ),
+    10_000,
+    'a web vital of the restored page',
+  );
+  expect(restoredVital.attributes['rumkit.page_view.id']).toBe(viewId);
 });

@@ -21,8 +21,11 @@ export interface PageView {
 
 export interface PageViews {
   readonly current: PageView;
-  /** The view the document loaded in. */
-  readonly first: PageView;
+  /**
+   * The view the document loaded in, or last came back from the back/forward cache in: the one its load and
+   * its web vitals (which the library measures again after a restore) belong to.
+   */
+  readonly document: PageView;
   pageView(route?: string): void;
   /** Calls `listener` (one: a later call replaces it) with each view that begins after the first, once it is current. */
   onViewStart(listener: (view: PageView) => void): void;
@@ -36,10 +39,11 @@ export function trackPageViews(): PageViews {
     automatic,
   });
   let current = start(undefined, true);
-  const first = current;
+  let documentView = current;
   let onViewStart = (_view: PageView) => {};
-  const begin = (route: string | undefined, automatic: boolean) => {
+  const begin = (route: string | undefined, automatic: boolean, restored?: boolean) => {
     current = start(route, automatic);
+    if (restored) documentView = current;
     onViewStart(current);
   };
 
@@ -61,7 +65,7 @@ export function trackPageViews(): PageViews {
   // A page restored from the back/forward cache (`pageshow`, persisted) is a new visit, as a page load would be.
   patched.push(
     listen(['popstate', 'pageshow'], (event) =>
-      (event as PageTransitionEvent).persisted ? begin(undefined, true) : onUrlChange(),
+      (event as PageTransitionEvent).persisted ? begin(undefined, true, true) : onUrlChange(),
     ),
   );
 
@@ -69,7 +73,9 @@ export function trackPageViews(): PageViews {
     get current() {
       return current;
     },
-    first,
+    get document() {
+      return documentView;
+    },
     pageView(route) {
       // A router reports the template ('/docs/:id') just after the URL change the agent already saw.
       if (route !== undefined && current.automatic && current.path === location.pathname) {

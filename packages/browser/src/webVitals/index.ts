@@ -4,20 +4,21 @@
  * semantic conventions' `browser.web_vital.*`; every string or number the attribution carries becomes
  * `browser.web_vital.attribution.<snake_case name>` (e.g. `…attribution.target`, `…attribution.input_delay`).
  * Every report carries the page view the document loaded in: the library measures the document, so LCP,
- * CLS and INP reported at page hide belong to it, not to the route a single-page app has moved to since.
+ * CLS and INP reported at page hide belong to it, not to the route a single-page app has moved to since. After
+ * a restore from the back/forward cache the library measures again, for the view that the restore began.
  *
- *     observeWebVitals(tracer, views.first);
+ *     observeWebVitals(tracer, views);
  */
 import type { Tracer } from '@opentelemetry/api';
 import { type MetricWithAttribution, onCLS, onFCP, onINP, onLCP, onTTFB } from 'web-vitals/attribution';
-import type { PageView } from '../session/pageView.ts';
+import type { PageViews } from '../session/pageView.ts';
 
-export function observeWebVitals(tracer: Tracer, view: PageView): void {
+export function observeWebVitals(tracer: Tracer, views: Pick<PageViews, 'document'>): void {
   const report = (metric: MetricWithAttribution) => {
     // After the span processor, which stamps the page view current at the span's start.
     tracer
       .startSpan(`web_vital.${metric.name}`, { attributes: webVitalAttributes(metric) })
-      .setAttributes(view.attributes)
+      .setAttributes(views.document.attributes)
       .end();
   };
   for (const observe of [onLCP, onINP, onCLS, onFCP, onTTFB]) observe(report);
