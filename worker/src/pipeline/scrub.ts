@@ -15,8 +15,9 @@
  * parameters (password, secret, token, api_key, auth, session, phone, …, the configured sensitive words, and
  * configured rules' keys). They apply to span names, status messages, event names, scope names and versions,
  * vendors' tracestate values, attribute keys, and every string in resource, scope, span, event and link
- * attributes, including inside arrays and kvlists, and to bytes values that hold UTF-8 text. Keys on the safe list (random ids, the user agent) are left alone. All patterns of a scrubber run as
- * one combined regular expression, bounded so that no input makes it backtrack for long.
+ * attributes, including inside arrays and kvlists, and to bytes values that hold UTF-8 text. Keys on the safe
+ * list (random ids, the user agent) are left alone. All patterns of a scrubber run as one combined regular
+ * expression, bounded so that no input makes it backtrack for long.
  *
  * The scrubber changes the batch in place: the batch is the worker's own copy, made by the validate stage.
  */

@@ -165,11 +165,12 @@ export class MetricsRegistry {
     const timeUnixNano = `${nowMs}000000`;
     const zeroTimeUnixNano = `${nowMs - 1}000000`;
     const announcing: Series[] = [];
-    const withZeroFirst = <P>(series: Series[], point: (s: Series) => P, zero: (s: Series) => P): P[] =>
+    /** Each series' point, after its zero point until one has been delivered. */
+    const pointsOf = <P>(series: Series[], point: (s: Series, time: string, zero: boolean) => P): P[] =>
       series.flatMap((s) => {
-        if (s.announced) return [point(s)];
+        if (s.announced) return [point(s, timeUnixNano, false)];
         announcing.push(s);
-        return [zero(s), point(s)];
+        return [point(s, zeroTimeUnixNano, true), point(s, timeUnixNano, false)];
       });
     const metrics = this.#metrics.map((metric) => {
       const { definition } = metric;
@@ -181,33 +182,23 @@ export class MetricsRegistry {
       }
       const series = [...metric.series.values()];
       if (metric.kind === 'counter') {
-        const dataPoints = withZeroFirst(
-          series,
-          (s) => ({ attributes: attributes(s), startTimeUnixNano, timeUnixNano, asDouble: s.value }),
-          (s) => ({ attributes: attributes(s), startTimeUnixNano, timeUnixNano: zeroTimeUnixNano, asDouble: 0 }),
-        );
+        const dataPoints = pointsOf(series, (s, time, zero) => ({
+          attributes: attributes(s),
+          startTimeUnixNano,
+          timeUnixNano: time,
+          asDouble: zero ? 0 : s.value,
+        }));
         return { ...base, sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints } };
       }
-      const histogramPoint = (s: Series, time: string, counts: number[], sum: number) => ({
+      const dataPoints = pointsOf(series, (s, time, zero) => ({
         attributes: attributes(s),
         startTimeUnixNano,
         timeUnixNano: time,
-        count: String(counts.reduce((a, b) => a + b, 0)),
-        sum,
-        bucketCounts: counts.map(String),
+        count: zero ? '0' : String(s.value),
+        sum: zero ? 0 : s.sum,
+        bucketCounts: (s.bucketCounts as number[]).map((count) => (zero ? '0' : String(count))),
         explicitBounds: metric.buckets,
-      });
-      const dataPoints = withZeroFirst(
-        series,
-        (s) => histogramPoint(s, timeUnixNano, s.bucketCounts as number[], s.sum as number),
-        (s) =>
-          histogramPoint(
-            s,
-            zeroTimeUnixNano,
-            (s.bucketCounts as number[]).map(() => 0),
-            0,
-          ),
-      );
+      }));
       return { ...base, histogram: { aggregationTemporality: 2, dataPoints } };
     });
     const request = {
