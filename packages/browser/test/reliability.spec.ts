@@ -6,7 +6,7 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { Page } from '@playwright/test';
-import { expect, flushAgent, openLoadedPage, test } from './support/fixtures.ts';
+import { expect, flushAgent, openLoadedPage, storedBodies, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, waitFor } from './support/servers.ts';
 
 const LOADS = 200;
@@ -111,13 +111,42 @@ test('a batch an earlier page stored is sent by one of the tabs that start toget
   const body = JSON.stringify({
     resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'test' }, spans: [span] }] }],
   });
-  await page.evaluate((stored) => localStorage.setItem('rumkit.queue', JSON.stringify([stored])), body);
+  await page.evaluate((stored) => localStorage.setItem('rumkit.q.0', stored), body);
   await page.waitForTimeout(200);
   await page.evaluate(() => new BroadcastChannel('start').postMessage('go'));
   for (const tab of tabs) await expect(tab.locator('#status')).toHaveText('ready');
   await waitFor(() => servers.edge.spans().some((s) => s.name === 'stored-once'), 10_000, 'the stored span');
   await page.waitForTimeout(1_500);
   expect(servers.edge.spans().filter((s) => s.name === 'stored-once')).toHaveLength(1);
+});
+
+test('offline tabs closed together each keep their batch for the next page load', async ({
+  page,
+  context,
+  servers,
+}) => {
+  servers.app.pages.set('/offline-tab', esmPage());
+  const tabs = await Promise.all([1, 2, 3, 4, 5].map(() => context.newPage()));
+  for (const tab of tabs) {
+    await tab.goto(`${ORIGINS.app}/offline-tab`);
+    await expect(tab.locator('#status')).toHaveText('ready');
+  }
+  await context.setOffline(true);
+  const record = (name: string) => (window as unknown as { rum: { tracer: Tracer } }).rum.tracer.startSpan(name).end();
+  await Promise.all(tabs.map((tab, n) => tab.evaluate(record, `offline-${n}`)));
+  // Each tab stores its batch at pagehide, offline, while the others store theirs.
+  await Promise.all(tabs.map((tab) => Promise.all([tab.waitForEvent('close'), tab.close({ runBeforeUnload: true })])));
+  await context.setOffline(false);
+  await page.goto(`${ORIGINS.app}/offline-tab`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  const names = () =>
+    servers.edge
+      .spans()
+      .map((s) => s.name)
+      .filter((name) => name.startsWith('offline-'));
+  await waitFor(() => names().length >= tabs.length, 10_000, 'the spans of every offline tab');
+  await page.waitForTimeout(1_000);
+  expect(names().sort()).toEqual(tabs.map((_, n) => `offline-${n}`));
 });
 
 test('a 503 that answers after pagehide stores the batch for the next page load', async ({ page, servers }) => {
@@ -136,7 +165,7 @@ test('a 503 that answers after pagehide stores the batch for the next page load'
     dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
   });
   await expect.poll(() => servers.edge.refused).toBe(1);
-  await expect.poll(() => page.evaluate(() => localStorage.getItem('rumkit.queue') ?? '')).toContain('refused-late');
+  await expect.poll(() => storedBodies(page)).toContain('refused-late');
 
   servers.edge.answerDelayMs = 0;
   await page.goto(`${ORIGINS.app}/late?second`);
@@ -212,5 +241,5 @@ test('a 400 is final: the batch is dropped after its one request, and later batc
   expect(servers.edge.refused).toBe(1);
   expect(servers.edge.spans().filter((s) => s.name === 'accepted')).toHaveLength(1);
   expect(servers.edge.spans().filter((s) => s.name === 'rejected')).toHaveLength(0);
-  expect(await page.evaluate(() => localStorage.getItem('rumkit.queue') ?? '')).not.toContain('rejected');
+  expect(await storedBodies(page)).not.toContain('rejected');
 });

@@ -156,7 +156,7 @@ test('shutdown() before load leaves nothing to run after it: no stored batch sen
   servers.app.pages.set(
     '/early-shutdown',
     esmPage({
-      before: `localStorage.setItem('rumkit.queue', JSON.stringify([JSON.stringify({ resourceSpans: [] })]));`,
+      before: `localStorage.setItem('rumkit.q.0', JSON.stringify({ resourceSpans: [] }));`,
       script: 'await rum.shutdown();',
     }),
   );
@@ -166,7 +166,7 @@ test('shutdown() before load leaves nothing to run after it: no stored batch sen
   await page.waitForTimeout(1_500);
   expect(servers.edge.configAskedAt).toEqual([]);
   expect(servers.edge.requests).toEqual([]);
-  expect(await page.evaluate(() => localStorage.getItem('rumkit.queue'))).not.toBeNull();
+  expect(await page.evaluate(() => localStorage.getItem('rumkit.q.0'))).not.toBeNull();
 });
 
 test('web vitals reported after shutdown() record nothing, not even activity in the session', async ({

@@ -7,7 +7,7 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { Page } from '@playwright/test';
-import { expect, flushAgent, openLoadedPage, test } from './support/fixtures.ts';
+import { expect, flushAgent, openLoadedPage, storedBodies, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, type ReceivedSpan, type Servers, waitFor } from './support/servers.ts';
 
 // The fetch instrumentation's span, not the document-load resource span of the same request (the page's script
@@ -165,7 +165,7 @@ test('spans that end later in a hidden page go by fetch, together, and what the 
       for (const name of spanNames) (window as unknown as { rum: { tracer: Tracer } }).rum.tracer.startSpan(name).end();
     }, names);
   const named = (name: string) => servers.edge.spans().filter((s) => s.name === name);
-  const stored = () => page.evaluate(() => localStorage.getItem('rumkit.queue') ?? '');
+  const stored = () => storedBodies(page);
   // A dashboard in a background tab, polling: its spans end while it stays hidden.
   servers.edge.fail(1, 503);
   await end('poll-1');
@@ -226,7 +226,7 @@ test('what a hidden page could not beacon, over the keepalive quota, goes out wh
   // About 33 KB, more than the quota has left.
   await crowdKeepaliveQuota(page, servers, 'hidden', 20, true);
   // What did not fit was stored.
-  const stored = await page.evaluate(() => localStorage.getItem('rumkit.queue') ?? '');
+  const stored = await storedBodies(page);
   expect(stored.includes('hidden-19')).toBe(true);
   // The tab is closed while hidden, and no other page of the origin loads after it.
   await page.goto('about:blank');

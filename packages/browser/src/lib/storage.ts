@@ -3,13 +3,15 @@
  * are blocked, and throws `QuotaExceededError` when full. The agent then keeps working without it.
  *
  *     const storage = safeStorage();
- *     if (!storage.set('rumkit.queue', body)) log('storage full');
+ *     if (!storage.set('rumkit.rate', rate)) log('storage full');
  */
 export interface SafeStorage {
   get(key: string): string | null;
   /** False when the value could not be stored. */
   set(key: string, value: string): boolean;
   remove(key: string): void;
+  /** Every key stored, the app's too. */
+  keys(): string[];
 }
 
 export function safeStorage(): SafeStorage {
@@ -28,5 +30,6 @@ export function safeStorage(): SafeStorage {
         return true;
       }, false),
     remove: (key) => attempt((s) => s.removeItem(key), undefined),
+    keys: () => attempt((s) => Object.keys(s), []),
   };
 }

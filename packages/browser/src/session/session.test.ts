@@ -52,7 +52,7 @@ describe('createSession', () => {
   });
 
   it('works without storage', () => {
-    const session = createSession(memoryStorage({ full: true }));
+    const session = createSession(memoryStorage({ quota: 0 }));
     expect(session.id()).toBe(session.id());
   });
 });

@@ -127,16 +127,37 @@ describe('createTransport: what earlier pages stored', () => {
     expect(createPersistentQueue(storage).take()).toEqual(['{"resourceSpans":["stored"]}']);
   });
 
-  it('at page hide, goes out by beacon except bodies larger than a keepalive request may be', async () => {
+  it('are sent except bodies larger than a keepalive request may be', () => {
     const storage = memoryStorage();
     const tooLarge = `"${'x'.repeat(KEEPALIVE_BYTES)}"`;
     createPersistentQueue(storage).save(['{"resourceSpans":["stored"]}', tooLarge]);
+    const { transport, requests } = transportWithStubbedFetch(storage);
+    transport.sendStored();
+    vi.advanceTimersByTime(CLAIM_WAIT_MS);
+    expect(requests.map((r) => r.body)).toEqual(['{"resourceSpans":["stored"]}']);
+  });
+
+  it('stay for the next page when this one is left before it took them', async () => {
+    const storage = memoryStorage();
+    createPersistentQueue(storage).save(['{"resourceSpans":["stored"]}']);
     const beacons: string[] = [];
     vi.stubGlobal('navigator', { onLine: true, sendBeacon: (_url: string, body: string) => !!beacons.push(body) });
     const { transport } = transportWithStubbedFetch(storage);
     transport.pageHidden(true);
     await Promise.resolve();
-    expect(beacons).toEqual(['{"resourceSpans":["stored"]}']);
+    expect(beacons).toEqual([]);
+    expect(createPersistentQueue(storage).take()).toEqual(['{"resourceSpans":["stored"]}']);
+  });
+
+  it('are not taken once shutdown() came during the claim', async () => {
+    const storage = memoryStorage();
+    createPersistentQueue(storage).save(['{"resourceSpans":["stored"]}']);
+    const { transport, requests } = transportWithStubbedFetch(storage);
+    transport.sendStored();
+    await transport.shutdown();
+    vi.advanceTimersByTime(CLAIM_WAIT_MS);
+    expect(requests).toHaveLength(0);
+    expect(createPersistentQueue(storage).take()).toHaveLength(1);
   });
 });
 

@@ -86,6 +86,9 @@ export function createTransport(
   /** Until when the edge asked (`Retry-After`) to hear nothing more from this page; whether a timer waits for it. */
   let heldUntil = 0;
   let holding = false;
+  /** The keys of what this page stored, for another try when it is left; the timer of its claim on the rest. */
+  const storedHere: string[] = [];
+  let claiming: ReturnType<typeof setTimeout> | undefined;
 
   const isHeld = () => heldUntil > Date.now();
   const outgoing = (body: string): Outgoing => ({ body, bytes: utf8Length(body), attempts: 0, waiters: [] });
@@ -187,7 +190,8 @@ export function createTransport(
 
   function store(items: Outgoing[]) {
     const kept = queue.save(items.map((i) => i.body));
-    if (kept < items.length) log('storage full: batches lost');
+    storedHere.push(...kept);
+    if (kept.length < items.length) log('storage full: batches lost');
   }
 
   /**
@@ -236,11 +240,11 @@ export function createTransport(
     }
   }
 
-  /** What earlier pages (or hides) stored, removed from storage. */
-  function takeStored(): Outgoing[] {
+  /** What earlier pages or hides stored (or only the bodies of `keys`), removed from storage. */
+  function takeStored(keys?: string[]): Outgoing[] {
     // Bodies stored by another version of the agent may be larger than any keepalive request or beacon may be.
     return queue
-      .take()
+      .take(keys)
       .map(outgoing)
       .filter((item) => item.bytes <= KEEPALIVE_BYTES);
   }
@@ -253,7 +257,7 @@ export function createTransport(
   function sendStored() {
     const claim = String(Math.random());
     storage.set(CLAIM_KEY, claim);
-    setTimeout(() => {
+    claiming = setTimeout(() => {
       if (storage.get(CLAIM_KEY) !== claim) return;
       outbox.push(...takeStored());
       pump();
@@ -263,9 +267,10 @@ export function createTransport(
   return {
     pageHidden(leaving) {
       hidden = true;
-      // What an earlier hide stored (a beacon refused over the keepalive quota) has another try when the page is
-      // left: no other page of the origin may ever load. Once: what later drains store, the edge has just refused.
-      if (leaving && !left) outbox.push(...takeStored());
+      // What an earlier hide of this page stored (a beacon refused over the keepalive quota) has another try when
+      // the page is left: no other page of the origin may ever load. What other tabs stored stays theirs. Once:
+      // what later drains store, the edge has just refused.
+      if (leaving && !left) outbox.push(...takeStored(storedHere.splice(0)));
       left ||= leaving;
       beaconing = true;
       // In a microtask, so that the spans the processor ends for this same event leave in the same beacon.
@@ -305,6 +310,7 @@ export function createTransport(
       return attempted;
     },
     shutdown() {
+      clearTimeout(claiming);
       return this.flush();
     },
   };

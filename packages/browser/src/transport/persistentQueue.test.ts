@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { memoryStorage } from '../../test/support/memoryStorage.ts';
-import { createPersistentQueue, QUEUE_KEY } from './persistentQueue.ts';
+import { createPersistentQueue, QUEUE_PREFIX } from './persistentQueue.ts';
+
+const storedChars = (data: Map<string, string>) =>
+  [...data]
+    .filter(([key]) => key.startsWith(QUEUE_PREFIX))
+    .reduce((sum, [key, body]) => sum + key.length + body.length, 0);
 
 describe('createPersistentQueue', () => {
   it('hands stored bodies over once, in order', () => {
@@ -12,31 +17,60 @@ describe('createPersistentQueue', () => {
     expect(nextPage.take()).toEqual([]);
   });
 
-  it('drops the oldest bodies beyond its bound', () => {
-    const queue = createPersistentQueue(memoryStorage(), 16);
+  it('keeps each body under a key of its own, so that tabs saving at once do not overwrite each other', () => {
+    const storage = memoryStorage();
+    const [first] = createPersistentQueue(storage).save(['a']);
+    const [second] = createPersistentQueue(storage).save(['b']);
+    expect(first).not.toBe(second);
+    expect([first, second].map((key) => storage.get(key as string))).toEqual(['a', 'b']);
+  });
+
+  it('takes only the given keys when asked, leaving the rest (and keys taken elsewhere) alone', () => {
+    const storage = memoryStorage();
+    const queue = createPersistentQueue(storage);
+    const mine = queue.save(['mine', 'taken elsewhere']);
+    createPersistentQueue(storage).save(['theirs']);
+    storage.remove(mine[1] as string);
+    expect(queue.take(mine)).toEqual(['mine']);
+    expect(queue.take()).toEqual(['theirs']);
+  });
+
+  it('drops the oldest bodies beyond its bound, and says which of the given ones it kept', () => {
+    const storage = memoryStorage();
+    const queue = createPersistentQueue(storage, 2 * (QUEUE_PREFIX.length + 16 + 4));
     queue.save(['aaaa', 'bbbb']);
-    queue.save(['cccc']);
+    const kept = queue.save(['cccc']);
+    expect(kept).toHaveLength(1);
     expect(queue.take()).toEqual(['bbbb', 'cccc']);
   });
 
-  it('keeps what it stores within its bound, quotes escaped and all', () => {
+  it('keeps what it stores, keys and all, within its bound', () => {
     const storage = memoryStorage();
     const body = JSON.stringify({ resourceSpans: [{ name: '"quoted"' }] });
-    createPersistentQueue(storage, 200).save(Array.from({ length: 10 }, () => body));
-    const stored = storage.get(QUEUE_KEY) ?? '';
-    expect(stored.length).toBeLessThanOrEqual(200);
-    expect(JSON.parse(stored).length).toBe(Math.floor((200 - 1) / (JSON.stringify(body).length + 1)));
+    const kept = createPersistentQueue(storage, 400).save(Array.from({ length: 10 }, () => body));
+    expect(storedChars(storage.data)).toBeLessThanOrEqual(400);
+    expect(kept).toHaveLength(Math.floor(400 / (QUEUE_PREFIX.length + 16 + body.length)));
+  });
+
+  it('lets the oldest give way when storage refuses a write', () => {
+    const storage = memoryStorage({ quota: 2 * (QUEUE_PREFIX.length + 16 + 4) });
+    const queue = createPersistentQueue(storage);
+    queue.save(['aaaa', 'bbbb']);
+    expect(queue.save(['cccc'])).toHaveLength(1);
+    expect(queue.take()).toEqual(['bbbb', 'cccc']);
   });
 
   it('stores nothing, and does not throw, when storage is full', () => {
-    const queue = createPersistentQueue(memoryStorage({ full: true }));
-    expect(queue.save(['a'])).toBe(0);
+    const queue = createPersistentQueue(memoryStorage({ quota: 0 }));
+    expect(queue.save(['a'])).toEqual([]);
     expect(queue.take()).toEqual([]);
   });
 
-  it('survives a corrupt entry', () => {
+  it("leaves the app's own keys alone", () => {
     const storage = memoryStorage();
-    storage.set(QUEUE_KEY, '{not json');
-    expect(createPersistentQueue(storage).take()).toEqual([]);
+    storage.set('app.state', '{}');
+    createPersistentQueue(storage).save(['a']);
+    expect(createPersistentQueue(storage).take()).toEqual(['a']);
+    expect(storage.get('app.state')).toBe('{}');
   });
 });

@@ -2,48 +2,67 @@
  * Request bodies that could not be sent before the page went away, kept in `localStorage` and handed to the
  * next page of the origin exactly once (taking them removes them). Bounded: the oldest bodies give way.
  *
+ * Each body has a key of its own: Chromium keeps a copy of `localStorage` in each tab and merges their writes
+ * late, so tabs closed together that each rewrote one shared list kept only the last tab's.
+ *
  *     const queue = createPersistentQueue(safeStorage());
- *     queue.save([body]);          // at pagehide, when the edge could not take it
+ *     const keys = queue.save([body]); // at pagehide, when the edge could not take it
  *     for (const body of queue.take()) send(body); // at the next start-up
  */
 import type { SafeStorage } from '../lib/storage.ts';
 
-export const QUEUE_KEY = 'rumkit.queue';
+export const QUEUE_PREFIX = 'rumkit.q.';
 /** localStorage is about 5 MB per origin and belongs to the app; the agent keeps to a small share. */
 export const MAX_QUEUE_CHARS = 256_000;
 
 export interface PersistentQueue {
-  /** Appends bodies, dropping the oldest beyond the bound. Returns how many of the given bodies were kept. */
-  save(bodies: readonly string[]): number;
-  /** Every stored body, removed from storage. */
-  take(): string[];
+  /** Stores bodies, dropping the oldest beyond the bound. Returns the keys of the given bodies it kept. */
+  save(bodies: readonly string[]): string[];
+  /** The stored bodies, oldest first, removed from storage: every one, or those of `keys` still there. */
+  take(keys?: readonly string[]): string[];
 }
 
+let saved = 0;
+
 export function createPersistentQueue(storage: SafeStorage, maxChars = MAX_QUEUE_CHARS): PersistentQueue {
-  const read = (): string[] => {
-    try {
-      const stored = JSON.parse(storage.get(QUEUE_KEY) ?? '[]') as unknown;
-      return Array.isArray(stored) ? stored.filter((b): b is string => typeof b === 'string') : [];
-    } catch {
-      return [];
-    }
-  };
+  /** The stored keys, oldest first: they begin with the time of the save (and a count within the tab). */
+  const keys = () =>
+    storage
+      .keys()
+      .filter((key) => key.startsWith(QUEUE_PREFIX))
+      .sort();
+  const size = (key: string) => key.length + (storage.get(key)?.length ?? 0);
   return {
     save(bodies) {
-      if (!bodies.length) return 0;
-      const all = [...read(), ...bodies];
-      // Counted as stored: each body a JSON string, its quotes escaped, and a comma.
-      const stored = (body: string) => JSON.stringify(body).length + 1;
-      let chars = all.reduce((sum, b) => sum + stored(b), 1);
-      while (all.length && chars > maxChars) chars -= stored(all.shift() as string);
-      // A full storage refuses the write; retry with fewer bodies rather than lose all of them.
-      while (all.length && !storage.set(QUEUE_KEY, JSON.stringify(all))) all.shift();
-      return Math.min(all.length, bodies.length);
+      const stored = keys();
+      let chars = stored.reduce((sum, key) => sum + size(key), 0);
+      const mine: string[] = [];
+      for (const body of bodies) {
+        // Fixed width in base 36 until 2084; the random part keeps tabs saving in the same millisecond apart.
+        const key = `${QUEUE_PREFIX}${(Date.now() * 1_000 + (saved++ % 1_000)).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+        const length = key.length + body.length;
+        const write = () => chars + length <= maxChars && storage.set(key, body);
+        // The oldest give way to the bound, and to a full storage, which refuses the write.
+        let kept = write();
+        while (!kept && stored.length) {
+          const oldest = stored.shift() as string;
+          chars -= size(oldest);
+          storage.remove(oldest);
+          kept = write();
+        }
+        if (!kept) continue;
+        stored.push(key);
+        mine.push(key);
+        chars += length;
+      }
+      return mine.filter((key) => stored.includes(key));
     },
-    take() {
-      const bodies = read();
-      storage.remove(QUEUE_KEY);
-      return bodies;
+    take(only) {
+      return (only ?? keys()).flatMap((key) => {
+        const body = storage.get(key);
+        storage.remove(key);
+        return body === null ? [] : [body];
+      });
     },
   };
 }

@@ -7,6 +7,7 @@
  *     test('…', async ({ page, servers }) => { … });
  */
 import { test as base, expect, type Page } from '@playwright/test';
+import { QUEUE_PREFIX } from '../../src/transport/persistentQueue.ts';
 import { ORIGINS, type Servers, startServers, waitFor } from './servers.ts';
 
 export const test = base.extend<{ pageErrors: string[]; consoleErrors: string[] }, { servers: Servers }>({
@@ -55,6 +56,14 @@ export async function openLoadedPage(page: Page, servers: Servers, path: string,
   servers.app.pages.set(path, html);
   await page.goto(`${ORIGINS.app}${path}`);
   await waitFor(() => servers.edge.spans().some((s) => s.name === 'documentLoad'), 15_000, 'documentLoad span');
+}
+
+/** Every body the page's origin has stored for a next page, joined. */
+export function storedBodies(page: Page): Promise<string> {
+  return page.evaluate((prefix) => {
+    const keys = Object.keys(localStorage).filter((key) => key.startsWith(prefix));
+    return keys.map((key) => localStorage.getItem(key)).join('\n');
+  }, QUEUE_PREFIX);
 }
 
 export { expect };
