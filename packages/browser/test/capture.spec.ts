@@ -326,6 +326,57 @@ test('every span carries session, page view and route; SPA navigation (and back)
   expect(new Set(servers.edge.spans().map((s) => s.attributes['session.id'])).size).toBe(1);
 });
 
+test("a hash router's route changes start page views; an anchor or a query in the hash does not", async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/app',
+    esmPage({
+      script: `
+        const hashChange = (change) => new Promise((resolve) => {
+          addEventListener('popstate', resolve, { once: true });
+          change();
+        });
+        rum.tracer.startSpan('start').end();
+        await hashChange(() => { location.hash = '#/inbox'; });
+        rum.tracer.startSpan('inbox').end();
+        history.pushState({}, '', '#/inbox/7?tab=all');
+        rum.tracer.startSpan('message').end();
+        history.replaceState({}, '', '#/inbox/7?tab=unread');
+        rum.pageView('/inbox/:id');
+        rum.tracer.startSpan('named').end();
+        await hashChange(() => { location.hash = '#!/settings'; });
+        rum.tracer.startSpan('hashbang').end();
+        await rum.flush();`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/app#top`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  const spans = await waitFor(
+    () => {
+      const s = servers.edge.spans();
+      return named(s, 'hashbang').length ? s : undefined;
+    },
+    10_000,
+    'the test spans',
+  );
+  const attributes = ['start', 'inbox', 'message', 'named', 'hashbang'].map(
+    (n) => named(spans, n)[0]?.attributes ?? {},
+  );
+  expect(attributes.map((a) => a['rumkit.page.route'])).toEqual([
+    '/app',
+    '/app#/inbox',
+    '/app#/inbox/7',
+    '/inbox/:id',
+    '/app#!/settings',
+  ]);
+  const views = attributes.map((a) => a['rumkit.page_view.id']);
+  // The query changed without the route, and the router then named the view it was already in.
+  expect(views[3]).toBe(views[2]);
+  expect(new Set(views).size).toBe(4);
+});
+
 test('the resource names the service, the browser and the SDK', async ({ page, servers }) => {
   servers.app.pages.set('/resource', esmPage({ script: `rum.tracer.startSpan('x').end(); await rum.flush();` }));
   await page.goto(`${ORIGINS.app}/resource`);

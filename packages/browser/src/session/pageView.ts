@@ -1,7 +1,8 @@
 /**
  * Page views: the current view's random id and route, renewed when the single-page app navigates
  * (`history.pushState`, `replaceState`, `popstate`) to another path, when the page comes back from the
- * back/forward cache, or when the app says so.
+ * back/forward cache, or when the app says so. A hash router's route (`#/inbox/7`, `#!/inbox`) is part of the
+ * path; an anchor (`#section`) is not.
  *
  *     const views = trackPageViews();
  *     span.setAttributes(views.current.attributes); // the page view of spans started now
@@ -13,7 +14,7 @@ import { pageViewId } from '../lib/randomId.ts';
 export interface PageView {
   /** What ties a span to the view; the route is the template if the app named one, else the path. */
   attributes: { 'rumkit.page_view.id': string; 'rumkit.page.route': string };
-  /** The path the view began on. */
+  /** The path the view began on, with a hash router's route. */
   path: string;
   /** Started by the agent on a URL change (or at start-up) and not yet named by the app. */
   automatic: boolean;
@@ -32,10 +33,13 @@ export interface PageViews {
   stop(): void;
 }
 
+/** `location.pathname`, and the route of a hash router (Angular's, Vue's and React Router's hash history) without its query. */
+const currentPath = () => location.pathname + (/^#!?\//.test(location.hash) ? location.hash.split('?')[0] : '');
+
 export function trackPageViews(): PageViews {
   const start = (route: string | undefined, automatic: boolean): PageView => ({
-    attributes: { 'rumkit.page_view.id': pageViewId(), 'rumkit.page.route': route ?? location.pathname },
-    path: location.pathname,
+    attributes: { 'rumkit.page_view.id': pageViewId(), 'rumkit.page.route': route ?? currentPath() },
+    path: currentPath(),
     automatic,
   });
   let current = start(undefined, true);
@@ -48,7 +52,7 @@ export function trackPageViews(): PageViews {
   };
 
   const onUrlChange = () => {
-    if (location.pathname !== current.path) begin(undefined, true);
+    if (currentPath() !== current.path) begin(undefined, true);
   };
   const patched = (['pushState', 'replaceState'] as const).map((method) => {
     const original = history[method];
@@ -78,7 +82,7 @@ export function trackPageViews(): PageViews {
     },
     pageView(route) {
       // A router reports the template ('/docs/:id') just after the URL change the agent already saw.
-      if (route !== undefined && current.automatic && current.path === location.pathname) {
+      if (route !== undefined && current.automatic && current.path === currentPath()) {
         current.attributes['rumkit.page.route'] = route;
         current.automatic = false;
       } else begin(route, false);
