@@ -17,7 +17,7 @@ import { DEMO_TENANT } from '../harness/startDemo.ts';
 import { collectorTokenFromEnv } from '../stack/collectorToken.ts';
 import { pollUntil } from '../stack/pollUntil.ts';
 import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
-import { postTestSpans, testSpan } from '../stack/postTestSpans.ts';
+import { postTestSpans, type TestSpan, testSpan } from '../stack/postTestSpans.ts';
 import { queryRange, queryScalar, queryVector } from '../stack/prometheusClient.ts';
 
 const collectorUrl = `http://127.0.0.1:${stackPorts(portBaseFromEnv()).collectorHttp}`;
@@ -139,15 +139,26 @@ test('the collector refuses writers without its token, masks personal data and k
     attributes: {
       'enduser.email': 'jane.doe@example.com',
       'payment.card': '4111 1111 1111 1111',
-      'http.request.header.authorization': 'Basic amFuZTpodW50ZXIy',
+      // A Mastercard 2-series number (BINs 2221-2720); 2721 is past the range and stays.
+      'payment.card_2series': '2223 0031 2200 3222',
+      'app.order.reference': '2721 0000 0000 0000',
       'client.address': '203.0.113.7',
       'network.peer.address': '203.0.113.8',
       'url.full': 'https://shop.example.com/api/orders/8812?step=pay',
       'session.id': '4111111111111111',
     },
   });
+  // Values of other types, as backends' SDKs send them: semantic conventions make
+  // http.request.header.<name> a string array.
+  const otherValues: Record<string, OtherValue> = {
+    'http.request.header.authorization': ['Basic amFuZTpodW50ZXIy'],
+    'http.request.header.cookie': ['sid=8f14e45fceea167a', 'theme=dark'],
+    'app.notify.recipients': ['ops-oncall', 'jane.doe@example.com'],
+    'app.order.tags': ['checkout', 'card'],
+    'payment.card_number': 2223003122003222,
+  };
   const { traceId } = span;
-  const post = (headers: Record<string, string>) => postTestSpans(collectorUrl, [span], headers);
+  const post = (headers: Record<string, string>) => postSpanWithOtherValues(span, otherValues, headers);
   const token = `Bearer ${collectorTokenFromEnv()}`;
 
   expect((await post({ 'x-scope-orgid': DEMO_TENANT })).status).toBe(401);
@@ -161,11 +172,20 @@ test('the collector refuses writers without its token, masks personal data and k
   expect(spans[0]?.attributes).toMatchObject({
     'enduser.email': '****',
     'payment.card': '****',
-    'http.request.header.authorization': '****',
+    'payment.card_2series': '****',
+    'app.order.reference': '2721 0000 0000 0000',
     'client.address': '****',
     'network.peer.address': '****',
     'url.full': 'https://shop.example.com/api/orders/8812?step=pay',
     'session.id': '4111111111111111',
+    // A blocked key's whole value, array or not, becomes the string '****'.
+    'http.request.header.authorization': '****',
+    'http.request.header.cookie': '****',
+    // A value of another type with a blocked value in it is masked in its JSON or decimal form and stored as
+    // that string; one without keeps its type.
+    'app.notify.recipients': '["ops-oncall","****"]',
+    'app.order.tags': ['checkout', 'card'],
+    'payment.card_number': '****',
   });
   expect(
     await createTempoSource({ url: urls.tempo, tenant: `${DEMO_TENANT}-other` }).getTrace(traceId),
@@ -181,6 +201,59 @@ test('the collector refuses writers without its token, masks personal data and k
     { timeoutMs: 30_000, intervalMs: 1_000 },
   );
 });
+
+type OtherValue = string[] | number;
+
+/**
+ * Posts `span` as postTestSpans does, with `otherValues` added to its attributes as OTLP/JSON `arrayValue`s of
+ * strings and `intValue`s (postTestSpans sends string attributes only).
+ */
+function postSpanWithOtherValues(
+  span: TestSpan,
+  otherValues: Record<string, OtherValue>,
+  headers: Record<string, string>,
+): Promise<Response> {
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const ago = (ms: number) => String(nowNs - BigInt(ms) * 1_000_000n);
+  const anyValue = (value: string | OtherValue) =>
+    typeof value === 'string'
+      ? { stringValue: value }
+      : typeof value === 'number'
+        ? { intValue: String(value) }
+        : { arrayValue: { values: value.map((element) => ({ stringValue: element })) } };
+  const attributes = Object.entries({ ...span.attributes, ...otherValues }).map(([key, value]) => ({
+    key,
+    value: anyValue(value),
+  }));
+  const body = {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: span.service } }] },
+        scopeSpans: [
+          {
+            scope: { name: 'rumkit-stack-check' },
+            spans: [
+              {
+                traceId: span.traceId,
+                spanId: span.spanId,
+                name: span.name,
+                kind: span.kind === 'server' ? 2 : 3,
+                startTimeUnixNano: ago(span.startMsAgo),
+                endTimeUnixNano: ago(span.endMsAgo),
+                attributes,
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  return fetch(`${collectorUrl}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+}
 
 async function exportFailures(): Promise<number> {
   const failed = 'sum(otelcol_exporter_send_failed_spans{exporter="otlp_http/tempo"})';
