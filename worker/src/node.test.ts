@@ -2,7 +2,12 @@
  * The Node server end to end on loopback: real HTTP in, real OTLP/HTTP out to a receiver, with the
  * official OpenTelemetry JS exporters as the senders.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -15,7 +20,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hashKey, parseConfig } from './config.ts';
+import { ConfigError, hashKey, parseConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { type NodeServer, startNodeServer } from './node.ts';
 import { startReceiver } from './testing/otlpReceiver.ts';
@@ -264,4 +269,51 @@ describe('the client address behind a trusted proxy', () => {
       // Whatever it writes there, this client is its own address, 127.0.0.1, whose bucket is empty.
       expect(await post('198.51.100.2')).toBe(429);
     }));
+});
+
+describe('one spool directory per worker', () => {
+  /** Runs the `rumkit-edge` command from source until it exits (or is killed after `timeoutMs`). */
+  function runCli(env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
+    const entry = fileURLToPath(new URL('./node.ts', import.meta.url));
+    return new Promise((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ['--conditions=rumkit-source', entry],
+        { env: { ...process.env, ...env }, timeout: timeoutMs },
+        (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
+      );
+    });
+  }
+
+  it('refuses to start a second worker on the spool of a running one, with the message a bad configuration gets', async () => {
+    const spoolDir = mkdtempSync(join(tmpdir(), 'rumkit-node-spool-'));
+    const config = parseConfig({
+      server: { port: 0 },
+      tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: hashKey(KEY) }] }],
+      upstream: { url: receiver.url },
+      queue: { spoolDir },
+      metrics: { exportIntervalSeconds: 0 },
+    });
+    const first = await startNodeServer(
+      config,
+      createLogger('error', () => {}),
+    );
+    try {
+      await expect(
+        startNodeServer(
+          config,
+          createLogger('error', () => {}),
+        ),
+      ).rejects.toThrow(ConfigError);
+      const second = await runCli(
+        { RUMKIT_API_KEY: KEY, RUMKIT_UPSTREAM_URL: receiver.url, RUMKIT_SPOOL_DIR: spoolDir, PORT: '0' },
+        10_000,
+      );
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`rumkit-edge: queue.spoolDir ${spoolDir} is in use by pid ${process.pid} on `);
+    } finally {
+      await first.close();
+      rmSync(spoolDir, { recursive: true, force: true });
+    }
+  }, 15_000);
 });

@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ExportResult, UpstreamPayload } from '../../pipeline/forward.ts';
 import { ForwardQueue } from './forwardQueue.ts';
+import { SPOOL_LOCK_FILE, SpoolInUseError } from './spoolLock.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -71,7 +72,7 @@ describe('ForwardQueue', () => {
     void queue.close(0);
   });
 
-  it('bounds its memory in bytes too: past them a batch goes to the spool, or is refused without one', () => {
+  it('bounds its memory in bytes too: past them a batch goes to the spool, or is refused without one', async () => {
     const down = () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }) as const;
     const memoryOnly = harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6 }), down);
     expect([1, 2, 3].map((n) => memoryOnly.queue.enqueue(payload(n)))).toEqual([true, true, false]);
@@ -81,15 +82,15 @@ describe('ForwardQueue', () => {
     const dir = spoolDir();
     const spooling = harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6, spoolDir: dir }), down);
     expect([1, 2, 3].map((n) => spooling.queue.enqueue(payload(n)))).toEqual([true, true, true]);
-    expect(readdirSync(dir)).toHaveLength(1);
-    void spooling.queue.close(0);
+    expect(readdirSync(dir).filter((f) => f !== SPOOL_LOCK_FILE)).toHaveLength(1);
+    await spooling.queue.close(0);
   });
 
   it('overflows into the spool, and a restarted queue delivers the spooled batches exactly once', async () => {
     const dir = spoolDir();
     const down = harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
     for (const n of [1, 2, 3, 4]) expect(down.queue.enqueue(payload(n))).toBe(true);
-    expect(readdirSync(dir)).toHaveLength(2);
+    expect(readdirSync(dir)).toHaveLength(2 + 1); // and the lock
     expect(down.queue.depth).toBe(4);
     await down.queue.close(100);
     expect(readdirSync(dir)).toHaveLength(4);
@@ -97,7 +98,52 @@ describe('ForwardQueue', () => {
     const up = harness(options({ spoolDir: dir }));
     await vi.waitFor(() => expect(up.done.map(([n]) => n).sort()).toEqual([1, 2, 3, 4]));
     expect(up.sent.sort()).toEqual([1, 2, 3, 4]);
+    expect(readdirSync(dir)).toEqual([SPOOL_LOCK_FILE]);
+    await up.queue.close();
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a spool another live queue holds, sending none of its batches', async () => {
+    const dir = spoolDir();
+    // No memory: both batches go to the spool.
+    const first = harness(options({ spoolDir: dir, maxMemoryBatches: 0 }), () => ({
+      kind: 'retry',
+      afterMs: 60_000,
+      reason: 'down',
+    }));
+    for (const n of [1, 2]) first.queue.enqueue(payload(n));
+    const send = vi.fn(async () => ({ kind: 'delivered' }) as const);
+    expect(() => ForwardQueue.open(options({ spoolDir: dir }), { send, onDone: () => {}, now: Date.now })).toThrow(
+      SpoolInUseError,
+    );
+    expect(send).not.toHaveBeenCalled();
+    await first.queue.close(0);
+
+    const next = harness(options({ spoolDir: dir }));
+    await vi.waitFor(() => expect(next.sent.sort()).toEqual([1, 2]));
+    await next.queue.close();
+  });
+
+  it('takes over the batches and the lock of a process that died holding its spool, and lists only the batches', async () => {
+    const dir = spoolDir();
+    const down = harness(options({ spoolDir: dir, maxMemoryBatches: 0 }), () => ({
+      kind: 'retry',
+      afterMs: 60_000,
+      reason: 'down',
+    }));
+    for (const n of [1, 2]) down.queue.enqueue(payload(n));
+    await down.queue.close(0);
+    // What a crash leaves: a lock nobody refreshes any more.
+    writeFileSync(join(dir, SPOOL_LOCK_FILE), '{"pid":1,"hostname":"gone","startedAt":"","token":"x"}');
+    const then = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, SPOOL_LOCK_FILE), then, then);
+
+    const up = harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    expect(up.queue.depth).toBe(2);
+    expect(up.queue.bytes).toBe(6);
+    expect(readFileSync(join(dir, SPOOL_LOCK_FILE), 'utf8')).toContain(`"pid":${process.pid},`);
+    await vi.waitFor(() => expect(up.sent.sort()).toEqual([1, 2]));
+    await up.queue.close(0);
   });
 
   it('keeps its spool to its owner, and goes on when spool files vanish before it reads or removes them', async () => {
@@ -132,6 +178,7 @@ describe('ForwardQueue', () => {
     rmSync(join(dir, fileOf(1)));
     release();
     await vi.waitFor(() => expect(done.sort()).toEqual([1, 2, 3]));
+    await up.close();
     expect(readdirSync(dir)).toEqual([]);
     expect(up.depth).toBe(0);
   });
@@ -157,14 +204,14 @@ describe('ForwardQueue', () => {
     expect(down.queue.depth).toBe(0);
   });
 
-  it('says no when the spool is full too', () => {
+  it('says no when the spool is full too', async () => {
     const { queue } = harness(options({ spoolDir: spoolDir(), maxSpoolBytes: 6 }), () => ({
       kind: 'retry',
       afterMs: 60_000,
       reason: 'down',
     }));
     expect([1, 2, 3, 4, 5].map((n) => queue.enqueue(payload(n)))).toEqual([true, true, true, true, false]);
-    void queue.close(0);
+    await queue.close(0);
   });
 
   it('retries a batch until delivered, and drops only a final refusal', async () => {

@@ -12,9 +12,9 @@
  * answers again. Spooled batches survive a restart: `open` picks them up. A batch leaves the queue exactly
  * once — on delivery (`forwarded`), on a final refusal (`forward_failed`) or after `maxRetrySeconds`
  * (`dropped`) — and its spool file with it. Past both capacities `enqueue` says no, and the app answers
- * 503, never dropping silently. The spool belongs to one process: files only its owner (0600) may read, since
- * they hold the spans, and a file that vanished from under it (an operator, a second worker wrongly given the
- * same directory) is skipped rather than taking the process down.
+ * 503, never dropping silently. The spool belongs to one process: `open` refuses a directory another live process
+ * holds (see spoolLock.ts), its files only their owner (0600) may read, since they hold the spans, and a file that
+ * vanished from under it (an operator) is skipped rather than taking the process down.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import {
   type UndeliveredReason,
   type UpstreamPayload,
 } from '../../pipeline/forward.ts';
+import { SpoolLock } from './spoolLock.ts';
 
 export type DeliveryOutcome = 'forwarded' | 'forward_failed' | 'dropped';
 
@@ -66,6 +67,7 @@ export class ForwardQueue {
   /** In arrival order; a Set so that removing a delivered batch does not search the backlog. */
   readonly #memory = new Set<Item>();
   readonly #spooled: Spooled[] = [];
+  #lock: SpoolLock | undefined;
   #memoryBytes = 0;
   #spoolBytes = 0;
   #inFlight = 0;
@@ -82,18 +84,28 @@ export class ForwardQueue {
     this.#hooks = hooks;
   }
 
-  /** Opens the queue, taking over batches a previous process left in the spool. */
+  /**
+   * Opens the queue, taking over batches a previous process left in the spool. Throws SpoolInUseError while
+   * another process holds the spool.
+   */
   static open(options: EdgeConfig['queue'], hooks: ForwardQueueHooks): ForwardQueue {
     const queue = new ForwardQueue(options, hooks);
     if (options.spoolDir) {
       mkdirSync(options.spoolDir, { recursive: true, mode: 0o700 });
-      for (const file of readdirSync(options.spoolDir)
-        .filter((f) => SPOOL_NAME.test(f))
-        .sort()) {
-        const bytes = sizeOf(join(options.spoolDir, file));
-        if (bytes === undefined) continue;
-        queue.#spooled.push({ file, bytes });
-        queue.#spoolBytes += bytes;
+      queue.#lock = SpoolLock.acquire(options.spoolDir);
+      try {
+        // Spool files only: the lock is not a batch.
+        for (const file of readdirSync(options.spoolDir)
+          .filter((f) => SPOOL_NAME.test(f))
+          .sort()) {
+          const bytes = sizeOf(join(options.spoolDir, file));
+          if (bytes === undefined) continue;
+          queue.#spooled.push({ file, bytes });
+          queue.#spoolBytes += bytes;
+        }
+      } catch (error) {
+        queue.#lock.release();
+        throw error;
       }
     }
     queue.#pump();
@@ -163,6 +175,7 @@ export class ForwardQueue {
           message: 'the worker stopped before delivering it, and has no queue.spoolDir',
         });
     }
+    this.#lock?.release();
   }
 
   #spool(payload: UpstreamPayload, now: number): string {
@@ -276,7 +289,7 @@ export class ForwardQueue {
 
 const isGone = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
-/** A spool file's size, or undefined when it is gone (taken by whoever else was wrongly given the directory). */
+/** A spool file's size, or undefined when it is gone (removed by hand since it was listed). */
 function sizeOf(path: string): number | undefined {
   try {
     return statSync(path).size;

@@ -1,0 +1,166 @@
+/**
+ * One process per spool directory. Two workers wrongly given the same `queue.spoolDir` (a copied configuration,
+ * two containers mounting one volume, a restart while the old process still drains) would both take over its
+ * files: every batch sent twice, and files deleted under the other's exports.
+ *
+ *     const lock = SpoolLock.acquire(dir);   // throws SpoolInUseError while another process holds the directory
+ *     lock.release();
+ *
+ * Node has no flock, and a PID means nothing across containers sharing a volume, so the lock is a lease: a file
+ * created exclusively, whose mtime its holder refreshes every `heartbeatMs`. One older than `staleMs` was left by
+ * a process that died without releasing it, and is taken over. Like any lease, it is lost by a holder that stands
+ * still for longer than `staleMs` (a suspended VM, SIGSTOP).
+ */
+import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../config.ts';
+
+export const SPOOL_LOCK_FILE = 'rumkit-edge.lock';
+
+export interface SpoolLockTiming {
+  heartbeatMs: number;
+  staleMs: number;
+}
+
+/** Three missed heartbeats before a lock counts as abandoned: a busy event loop delays one, not three. */
+export const SPOOL_LOCK_TIMING: SpoolLockTiming = { heartbeatMs: 10_000, staleMs: 30_000 };
+
+/** Each try creates the lock, refuses, or clears one released or abandoned meanwhile; rivals doing the same need a few. */
+const ATTEMPTS = 3;
+
+/** Who holds the lock, for the message of whoever is refused; `token` tells the holder the file is still its own. */
+interface Holder {
+  pid: number;
+  hostname: string;
+  startedAt: string;
+  token: string;
+}
+
+/** A ConfigError, so that the Node entry stops with its message, as it does for a bad configuration. */
+export class SpoolInUseError extends ConfigError {
+  override name = 'SpoolInUseError';
+}
+
+export class SpoolLock {
+  readonly #path: string;
+  readonly #token: string;
+  readonly #heartbeat: ReturnType<typeof setInterval>;
+  // A worker that dies after opening its queue (its port taken, an uncaught exception) would otherwise block its
+  // own restart until the lock is stale, blaming a process that no longer exists.
+  readonly #onExit = () => this.release();
+
+  private constructor(path: string, token: string, heartbeatMs: number) {
+    this.#path = path;
+    this.#token = token;
+    this.#heartbeat = setInterval(() => {
+      const now = new Date();
+      // A refresh that fails (the volume gone for a moment, the file removed by hand) must not stop a worker that
+      // is delivering: at worst another process takes the lock over once it is stale.
+      try {
+        utimesSync(path, now, now);
+      } catch {}
+    }, heartbeatMs);
+    this.#heartbeat.unref();
+    process.once('exit', this.#onExit);
+  }
+
+  /** Takes `dir` for this process, or throws SpoolInUseError naming the process that holds it. */
+  static acquire(dir: string, timing: SpoolLockTiming = SPOOL_LOCK_TIMING): SpoolLock {
+    const path = join(dir, SPOOL_LOCK_FILE);
+    const holder: Holder = {
+      pid: process.pid,
+      hostname: hostname(),
+      startedAt: new Date().toISOString(),
+      token: randomUUID(),
+    };
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      if (create(path, holder)) return new SpoolLock(path, holder.token, timing.heartbeatMs);
+      const age = ageOf(path);
+      const cleared = age === undefined || (age >= timing.staleMs && removeStale(path, timing.staleMs));
+      if (!cleared) break;
+    }
+    throw refusal(dir, path, timing.staleMs);
+  }
+
+  /** Stops the heartbeat and removes the lock, unless another process has taken it over meanwhile. */
+  release(): void {
+    clearInterval(this.#heartbeat);
+    process.off('exit', this.#onExit);
+    if (readHolder(this.#path)?.token === this.#token) rmSync(this.#path, { force: true });
+  }
+}
+
+/** Creates the lock with `holder` in it unless one exists; false when it does. */
+function create(path: string, holder: Holder): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    writeFileSync(fd, JSON.stringify(holder));
+  } catch (error) {
+    // An empty lock left by a full disk would refuse the next start, naming nobody, until it is stale.
+    rmSync(path, { force: true });
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/**
+ * Removes the lock if it is still stale, and says whether the way is clear. Two processes can find the same stale
+ * lock, and a plain unlink by the slower one would remove the lock the faster one has just created in its place:
+ * whatever is there is first moved aside (atomically), and put back if it turns out to be fresh.
+ */
+function removeStale(path: string, staleMs: number): boolean {
+  const aside = `${path}.${randomUUID()}`;
+  try {
+    renameSync(path, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
+  if ((ageOf(aside) ?? staleMs) < staleMs) {
+    renameSync(aside, path);
+    return false;
+  }
+  rmSync(aside, { force: true });
+  return true;
+}
+
+/** Milliseconds since the lock at `path` was last refreshed, or undefined when there is none. */
+function ageOf(path: string): number | undefined {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** The lock's holder, or undefined when it is gone or not yet (or never) written. */
+function readHolder(path: string): Holder | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Holder;
+  } catch {
+    return undefined;
+  }
+}
+
+function refusal(dir: string, path: string, staleMs: number): SpoolInUseError {
+  const holder = readHolder(path);
+  const who = holder ? `pid ${holder.pid} on ${holder.hostname} (started ${holder.startedAt})` : 'another process';
+  const age = ageOf(path);
+  const refreshed = age === undefined ? '' : `, refreshed ${Math.max(0, Math.round(age / 1000))} s ago`;
+  return new SpoolInUseError(
+    `queue.spoolDir ${dir} is in use by ${who}: its lock file ${path}${refreshed}. ` +
+      'Give each worker process a spool directory of its own; if that process is gone, remove the lock file ' +
+      `(or wait: a lock not refreshed for ${staleMs / 1000} s is taken over).`,
+  );
+}
