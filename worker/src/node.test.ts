@@ -3,7 +3,7 @@
  * official OpenTelemetry JS exporters as the senders.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SPOOL_LOCK_FILE } from './adapter/node/spoolLock.ts';
 import { ConfigError, hashKey, parseConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { type NodeServer, startNodeServer } from './node.ts';
@@ -305,10 +306,13 @@ describe('one spool directory per worker', () => {
           createLogger('error', () => {}),
         ),
       ).rejects.toThrow(ConfigError);
+      // Another process watches the lock for the first worker's heartbeat (every 10 s), here sped up.
+      const lock = join(spoolDir, SPOOL_LOCK_FILE);
+      const heartbeat = setInterval(() => utimesSync(lock, new Date(), new Date()), 200);
       const second = await runCli(
         { RUMKIT_API_KEY: KEY, RUMKIT_UPSTREAM_URL: receiver.url, RUMKIT_SPOOL_DIR: spoolDir, PORT: '0' },
         10_000,
-      );
+      ).finally(() => clearInterval(heartbeat));
       expect(second.code).toBe(1);
       expect(second.stderr).toContain(`rumkit-edge: queue.spoolDir ${spoolDir} is in use by pid ${process.pid} on `);
     } finally {

@@ -76,8 +76,9 @@ export async function startNodeServer(
   const noteUpstream = (result: ExportResult) => {
     upstreamUp = result.kind === 'retry' ? 0 : 1;
   };
-  const queue = ForwardQueue.open(config.queue, {
+  const queue = await ForwardQueue.open(config.queue, {
     now: Date.now,
+    onLockWait: (message) => log.warn(message),
     send: async (payload) => {
       const result = await forwardWithRetry(
         payload,

@@ -33,11 +33,14 @@ const options = (overrides: Record<string, unknown> = {}) => ({
 });
 
 /** A queue whose upstream answers with `answer()` and records what it delivered and how. */
-function harness(queueOptions: ReturnType<typeof options>, answer: () => ExportResult = () => ({ kind: 'delivered' })) {
+async function harness(
+  queueOptions: ReturnType<typeof options>,
+  answer: () => ExportResult = () => ({ kind: 'delivered' }),
+) {
   const sent: number[] = [];
   const done: Array<[number, string]> = [];
   const reasons: string[] = [];
-  const queue = ForwardQueue.open(queueOptions, {
+  const queue = await ForwardQueue.open(queueOptions, {
     send: async (p) => {
       sent.push(p.spans);
       return answer();
@@ -53,7 +56,7 @@ function harness(queueOptions: ReturnType<typeof options>, answer: () => ExportR
 
 describe('ForwardQueue', () => {
   it('delivers every batch once and reports it forwarded', async () => {
-    const { queue, done } = harness(options());
+    const { queue, done } = await harness(options());
     expect(queue.enqueue(payload(1))).toBe(true);
     expect(queue.enqueue(payload(2))).toBe(true);
     await vi.waitFor(() =>
@@ -65,8 +68,8 @@ describe('ForwardQueue', () => {
     expect(queue.depth).toBe(0);
   });
 
-  it('says no past its memory when it has no spool, so the app can answer 503', () => {
-    const { queue } = harness(options(), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+  it('says no past its memory when it has no spool, so the app can answer 503', async () => {
+    const { queue } = await harness(options(), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
     expect([1, 2, 3].map((n) => queue.enqueue(payload(n)))).toEqual([true, true, false]);
     expect(queue.hasCapacity()).toBe(false);
     void queue.close(0);
@@ -74,13 +77,13 @@ describe('ForwardQueue', () => {
 
   it('bounds its memory in bytes too: past them a batch goes to the spool, or is refused without one', async () => {
     const down = () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }) as const;
-    const memoryOnly = harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6 }), down);
+    const memoryOnly = await harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6 }), down);
     expect([1, 2, 3].map((n) => memoryOnly.queue.enqueue(payload(n)))).toEqual([true, true, false]);
     expect(memoryOnly.queue.hasCapacity()).toBe(false);
     void memoryOnly.queue.close(0);
 
     const dir = spoolDir();
-    const spooling = harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6, spoolDir: dir }), down);
+    const spooling = await harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6, spoolDir: dir }), down);
     expect([1, 2, 3].map((n) => spooling.queue.enqueue(payload(n)))).toEqual([true, true, true]);
     expect(readdirSync(dir).filter((f) => f !== SPOOL_LOCK_FILE)).toHaveLength(1);
     await spooling.queue.close(0);
@@ -88,14 +91,14 @@ describe('ForwardQueue', () => {
 
   it('overflows into the spool, and a restarted queue delivers the spooled batches exactly once', async () => {
     const dir = spoolDir();
-    const down = harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    const down = await harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
     for (const n of [1, 2, 3, 4]) expect(down.queue.enqueue(payload(n))).toBe(true);
     expect(readdirSync(dir)).toHaveLength(2 + 1); // and the lock
     expect(down.queue.depth).toBe(4);
     await down.queue.close(100);
     expect(readdirSync(dir)).toHaveLength(4);
 
-    const up = harness(options({ spoolDir: dir }));
+    const up = await harness(options({ spoolDir: dir }));
     await vi.waitFor(() => expect(up.done.map(([n]) => n).sort()).toEqual([1, 2, 3, 4]));
     expect(up.sent.sort()).toEqual([1, 2, 3, 4]);
     expect(readdirSync(dir)).toEqual([SPOOL_LOCK_FILE]);
@@ -106,27 +109,27 @@ describe('ForwardQueue', () => {
   it('refuses a spool another live queue holds, sending none of its batches', async () => {
     const dir = spoolDir();
     // No memory: both batches go to the spool.
-    const first = harness(options({ spoolDir: dir, maxMemoryBatches: 0 }), () => ({
+    const first = await harness(options({ spoolDir: dir, maxMemoryBatches: 0 }), () => ({
       kind: 'retry',
       afterMs: 60_000,
       reason: 'down',
     }));
     for (const n of [1, 2]) first.queue.enqueue(payload(n));
     const send = vi.fn(async () => ({ kind: 'delivered' }) as const);
-    expect(() => ForwardQueue.open(options({ spoolDir: dir }), { send, onDone: () => {}, now: Date.now })).toThrow(
-      SpoolInUseError,
-    );
+    await expect(
+      ForwardQueue.open(options({ spoolDir: dir }), { send, onDone: () => {}, now: Date.now }),
+    ).rejects.toThrow(SpoolInUseError);
     expect(send).not.toHaveBeenCalled();
     await first.queue.close(0);
 
-    const next = harness(options({ spoolDir: dir }));
+    const next = await harness(options({ spoolDir: dir }));
     await vi.waitFor(() => expect(next.sent.sort()).toEqual([1, 2]));
     await next.queue.close();
   });
 
   it('takes over the batches and the lock of a process that died holding its spool, and lists only the batches', async () => {
     const dir = spoolDir();
-    const down = harness(options({ spoolDir: dir, maxMemoryBatches: 0 }), () => ({
+    const down = await harness(options({ spoolDir: dir, maxMemoryBatches: 0 }), () => ({
       kind: 'retry',
       afterMs: 60_000,
       reason: 'down',
@@ -138,7 +141,7 @@ describe('ForwardQueue', () => {
     const then = new Date(Date.now() - 60_000);
     utimesSync(join(dir, SPOOL_LOCK_FILE), then, then);
 
-    const up = harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    const up = await harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
     expect(up.queue.depth).toBe(2);
     expect(up.queue.bytes).toBe(6);
     expect(readFileSync(join(dir, SPOOL_LOCK_FILE), 'utf8')).toContain(`"pid":${process.pid},`);
@@ -148,7 +151,7 @@ describe('ForwardQueue', () => {
 
   it('keeps its spool to its owner, and goes on when spool files vanish before it reads or removes them', async () => {
     const dir = join(spoolDir(), 'spool');
-    const down = harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    const down = await harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
     for (const n of [1, 2, 3, 4]) down.queue.enqueue(payload(n));
     await down.queue.close(100);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
@@ -165,7 +168,7 @@ describe('ForwardQueue', () => {
     });
     const sent: number[] = [];
     const done: number[] = [];
-    const up = ForwardQueue.open(options({ spoolDir: dir, maxMemoryBatches: 4 }), {
+    const up = await ForwardQueue.open(options({ spoolDir: dir, maxMemoryBatches: 4 }), {
       send: async (p) => {
         sent.push(p.spans);
         if (p.spans === 1) await inFlight;
@@ -184,7 +187,7 @@ describe('ForwardQueue', () => {
   });
 
   it('without a spool, goes on sending when closed, and reports dropped what it could not deliver in time', async () => {
-    const { queue, done } = harness(options({ maxMemoryBatches: 10 }));
+    const { queue, done } = await harness(options({ maxMemoryBatches: 10 }));
     for (const n of [1, 2, 3]) queue.enqueue(payload(n));
     await queue.close(1000);
     expect(done).toEqual([
@@ -193,7 +196,11 @@ describe('ForwardQueue', () => {
       [3, 'forwarded'],
     ]);
 
-    const down = harness(options({ maxMemoryBatches: 10 }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    const down = await harness(options({ maxMemoryBatches: 10 }), () => ({
+      kind: 'retry',
+      afterMs: 60_000,
+      reason: 'down',
+    }));
     for (const n of [4, 5]) down.queue.enqueue(payload(n));
     await down.queue.close(50);
     expect(down.done).toEqual([
@@ -205,7 +212,7 @@ describe('ForwardQueue', () => {
   });
 
   it('says no when the spool is full too', async () => {
-    const { queue } = harness(options({ spoolDir: spoolDir(), maxSpoolBytes: 6 }), () => ({
+    const { queue } = await harness(options({ spoolDir: spoolDir(), maxSpoolBytes: 6 }), () => ({
       kind: 'retry',
       afterMs: 60_000,
       reason: 'down',
@@ -218,7 +225,7 @@ describe('ForwardQueue', () => {
     const attempts = new Map<number, number>();
     const sent: number[] = [];
     const done: Array<[number, string]> = [];
-    const queue = ForwardQueue.open(options(), {
+    const queue = await ForwardQueue.open(options(), {
       send: async (p) => {
         sent.push(p.spans);
         const attempt = (attempts.get(p.spans) ?? 0) + 1;
@@ -248,7 +255,7 @@ describe('ForwardQueue', () => {
   });
 
   it('drops and reports a batch still undeliverable after maxRetrySeconds', async () => {
-    const { queue, done, reasons } = harness(options({ maxRetrySeconds: 1 }), () => ({
+    const { queue, done, reasons } = await harness(options({ maxRetrySeconds: 1 }), () => ({
       kind: 'retry',
       afterMs: 0,
       reason: 'down',
@@ -263,7 +270,7 @@ describe('ForwardQueue', () => {
     const onWarning = (warning: Error) => warnings.push(warning.name);
     process.on('warning', onWarning);
     try {
-      const { queue, sent, done } = harness(options({ maxRetrySeconds: 1 }), () => ({
+      const { queue, sent, done } = await harness(options({ maxRetrySeconds: 1 }), () => ({
         kind: 'retry',
         afterMs: 30 * 24 * 3600 * 1000,
         reason: 'Retry-After: 30 days',

@@ -25,7 +25,7 @@ import {
   type UndeliveredReason,
   type UpstreamPayload,
 } from '../../pipeline/forward.ts';
-import { SpoolLock } from './spoolLock.ts';
+import { SpoolLock, type SpoolLockTiming } from './spoolLock.ts';
 
 export type DeliveryOutcome = 'forwarded' | 'forward_failed' | 'dropped';
 
@@ -40,6 +40,8 @@ export interface ForwardQueueHooks {
   /** `why` is there for every outcome but `forwarded`. */
   onDone(payload: UpstreamPayload, outcome: DeliveryOutcome, why?: Undelivered): void;
   now(): number;
+  /** Start-up waits for the spool's lock, which another process may hold (see spoolLock.ts). */
+  onLockWait?(message: string): void;
 }
 
 interface Item {
@@ -85,14 +87,18 @@ export class ForwardQueue {
   }
 
   /**
-   * Opens the queue, taking over batches a previous process left in the spool. Throws SpoolInUseError while
-   * another process holds the spool.
+   * Opens the queue, taking over batches a previous process left in the spool. Rejects with SpoolInUseError while
+   * another live process holds the spool.
    */
-  static open(options: EdgeConfig['queue'], hooks: ForwardQueueHooks): ForwardQueue {
+  static async open(
+    options: EdgeConfig['queue'],
+    hooks: ForwardQueueHooks,
+    lockTiming?: SpoolLockTiming,
+  ): Promise<ForwardQueue> {
     const queue = new ForwardQueue(options, hooks);
     if (options.spoolDir) {
       mkdirSync(options.spoolDir, { recursive: true, mode: 0o700 });
-      queue.#lock = SpoolLock.acquire(options.spoolDir);
+      queue.#lock = await SpoolLock.acquire(options.spoolDir, lockTiming, hooks.onLockWait);
       try {
         // Spool files only: the lock is not a batch.
         for (const file of readdirSync(options.spoolDir)

@@ -28,8 +28,8 @@ function spoolDir(): string {
   return dir;
 }
 
-function acquire(dir: string, timing?: Parameters<typeof SpoolLock.acquire>[1]): SpoolLock {
-  const lock = SpoolLock.acquire(dir, timing);
+async function acquire(dir: string, timing?: Parameters<typeof SpoolLock.acquire>[1]): Promise<SpoolLock> {
+  const lock = await SpoolLock.acquire(dir, timing);
   locks.push(lock);
   return lock;
 }
@@ -41,16 +41,11 @@ function age(dir: string, ms: number): void {
 }
 
 describe('SpoolLock', () => {
-  it('refuses a second holder while the first is alive, naming the directory, the holder and the way out', () => {
+  it('refuses a second holder in the same process at once, naming the directory, the holder and the way out', async () => {
     const dir = spoolDir();
-    acquire(dir);
+    await acquire(dir);
     expect(statSync(join(dir, SPOOL_LOCK_FILE)).mode & 0o777).toBe(0o600);
-    let refusal: unknown;
-    try {
-      acquire(dir);
-    } catch (error) {
-      refusal = error;
-    }
+    const refusal = await acquire(dir).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(SpoolInUseError);
     expect(refusal).toBeInstanceOf(ConfigError);
     const { message } = refusal as Error;
@@ -60,57 +55,89 @@ describe('SpoolLock', () => {
     expect(message).toContain('remove the lock file');
   });
 
-  it('is free again once released, and leaves nothing behind', () => {
+  it('is free again once released, and leaves nothing behind', async () => {
     const dir = spoolDir();
-    acquire(dir).release();
+    (await acquire(dir)).release();
     expect(readdirSync(dir)).toEqual([]);
-    acquire(dir);
+    await acquire(dir);
     expect(readdirSync(dir)).toEqual([SPOOL_LOCK_FILE]);
   });
 
-  it('takes over a lock whose holder stopped refreshing it', () => {
+  it('takes over a lock whose holder stopped refreshing it', async () => {
     const dir = spoolDir();
     writeFileSync(join(dir, SPOOL_LOCK_FILE), JSON.stringify({ pid: 1, hostname: 'gone', startedAt: '', token: 'x' }));
     age(dir, 31_000);
-    acquire(dir);
+    await acquire(dir);
     expect(JSON.parse(readFileSync(join(dir, SPOOL_LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid });
     // Nothing is left of the old lock, and the new one refuses others.
     expect(readdirSync(dir)).toEqual([SPOOL_LOCK_FILE]);
-    expect(() => acquire(dir)).toThrow(SpoolInUseError);
+    await expect(acquire(dir)).rejects.toThrow(SpoolInUseError);
   });
 
-  it('takes over a lock a crashed holder left empty, naming nobody while it is fresh', () => {
+  it('watches a fresh lock of another process: taken over once it goes stale unrefreshed (a killed worker restarted at once)', async () => {
+    const dir = spoolDir();
+    const timing = { heartbeatMs: 20, staleMs: 300 };
+    writeFileSync(
+      join(dir, SPOOL_LOCK_FILE),
+      JSON.stringify({ pid: 1, hostname: 'killed', startedAt: '', token: 'x' }),
+    );
+    const waits: string[] = [];
+    const started = Date.now();
+    locks.push(await SpoolLock.acquire(dir, timing, (message) => waits.push(message)));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(waits).toEqual([expect.stringContaining(`queue.spoolDir ${dir} is in use by pid 1 on killed`)]);
+    expect(JSON.parse(readFileSync(join(dir, SPOOL_LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid });
+  });
+
+  it('watches a fresh lock of another process: refused as soon as its holder refreshes it', async () => {
+    const dir = spoolDir();
+    const timing = { heartbeatMs: 20, staleMs: 5_000 };
+    const path = join(dir, SPOOL_LOCK_FILE);
+    writeFileSync(path, JSON.stringify({ pid: 1, hostname: 'alive', startedAt: '', token: 'x' }));
+    age(dir, 1_000);
+    const heartbeat = setInterval(() => utimesSync(path, new Date(), new Date()), 50);
+    const started = Date.now();
+    try {
+      await expect(SpoolLock.acquire(dir, timing)).rejects.toThrow(`queue.spoolDir ${dir} is in use by pid 1 on alive`);
+    } finally {
+      clearInterval(heartbeat);
+    }
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: 1 });
+  });
+
+  it('takes over a lock a crashed holder left empty, naming nobody while it waits', async () => {
     const dir = spoolDir();
     writeFileSync(join(dir, SPOOL_LOCK_FILE), '');
-    expect(() => acquire(dir)).toThrow(`queue.spoolDir ${dir} is in use by another process`);
-    age(dir, 31_000);
-    acquire(dir);
+    const waits: string[] = [];
+    locks.push(await SpoolLock.acquire(dir, { heartbeatMs: 20, staleMs: 100 }, (message) => waits.push(message)));
+    expect(waits).toEqual([expect.stringContaining(`queue.spoolDir ${dir} is in use by another process`)]);
   });
 
   it('keeps its lock fresh while held, so that it is never taken over', async () => {
     const dir = spoolDir();
     const timing = { heartbeatMs: 10, staleMs: 500 };
-    acquire(dir, timing);
+    await acquire(dir, timing);
     age(dir, 60_000);
     await vi.waitFor(() => expect(Date.now() - statSync(join(dir, SPOOL_LOCK_FILE)).mtimeMs).toBeLessThan(500));
-    expect(() => acquire(dir, timing)).toThrow(SpoolInUseError);
+    await expect(acquire(dir, timing)).rejects.toThrow(SpoolInUseError);
   });
 
-  it('does not remove a lock another process has taken over since', () => {
+  it('does not remove a lock another process has taken over since', async () => {
     const dir = spoolDir();
-    const stalled = acquire(dir);
+    const stalled = await acquire(dir);
     age(dir, 31_000);
-    acquire(dir);
+    await acquire(dir);
     stalled.release();
     expect(readdirSync(dir)).toEqual([SPOOL_LOCK_FILE]);
-    expect(() => acquire(dir)).toThrow(SpoolInUseError);
+    await expect(acquire(dir)).rejects.toThrow(SpoolInUseError);
   });
 
   it('is released when its process exits without releasing it', () => {
     const dir = spoolDir();
     const script = `
       import { SpoolLock } from ${JSON.stringify(new URL('./spoolLock.ts', import.meta.url).href)};
-      SpoolLock.acquire(${JSON.stringify(dir)});
+      await SpoolLock.acquire(${JSON.stringify(dir)});
       process.exitCode = 3;
     `;
     expect(() =>

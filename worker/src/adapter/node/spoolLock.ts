@@ -3,13 +3,16 @@
  * two containers mounting one volume, a restart while the old process still drains) would both take over its
  * files: every batch sent twice, and files deleted under the other's exports.
  *
- *     const lock = SpoolLock.acquire(dir);   // throws SpoolInUseError while another process holds the directory
+ *     const lock = await SpoolLock.acquire(dir);   // rejects with SpoolInUseError while another process holds it
  *     lock.release();
  *
  * Node has no flock, and a PID means nothing across containers sharing a volume, so the lock is a lease: a file
  * created exclusively, whose mtime its holder refreshes every `heartbeatMs`. One older than `staleMs` was left by
- * a process that died without releasing it, and is taken over. Like any lease, it is lost by a holder that stands
- * still for longer than `staleMs` (a suspended VM, SIGSTOP).
+ * a process that died without releasing it, and is taken over. A fresh one is watched rather than refused at once:
+ * a worker killed outright (SIGKILL, out of memory) and restarted straight away finds its own last lock, which
+ * then stays unrefreshed until it is stale and is taken over, while a live holder refreshes it within
+ * `heartbeatMs` and the newcomer is refused. Like any lease, it is lost by a holder that stands still for longer
+ * than `staleMs` (a suspended VM, SIGSTOP).
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,9 @@ export const SPOOL_LOCK_TIMING: SpoolLockTiming = { heartbeatMs: 10_000, staleMs
 
 /** Each try creates the lock, refuses, or clears one released or abandoned meanwhile; rivals doing the same need a few. */
 const ATTEMPTS = 3;
+
+/** The tokens of the locks this process holds: a second holder in the same process needs no watching. */
+const heldHere = new Set<string>();
 
 /** Who holds the lock, for the message of whoever is refused; `token` tells the holder the file is still its own. */
 interface Holder {
@@ -63,11 +69,19 @@ export class SpoolLock {
       } catch {}
     }, heartbeatMs);
     this.#heartbeat.unref();
+    heldHere.add(token);
     process.once('exit', this.#onExit);
   }
 
-  /** Takes `dir` for this process, or throws SpoolInUseError naming the process that holds it. */
-  static acquire(dir: string, timing: SpoolLockTiming = SPOOL_LOCK_TIMING): SpoolLock {
+  /**
+   * Takes `dir` for this process, or rejects with SpoolInUseError naming the process that holds it. A fresh lock
+   * of another process is watched first, for up to `staleMs`; `onWait` says so.
+   */
+  static async acquire(
+    dir: string,
+    timing: SpoolLockTiming = SPOOL_LOCK_TIMING,
+    onWait: (message: string) => void = () => {},
+  ): Promise<SpoolLock> {
     const path = join(dir, SPOOL_LOCK_FILE);
     const holder: Holder = {
       pid: process.pid,
@@ -78,8 +92,16 @@ export class SpoolLock {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       if (create(path, holder)) return new SpoolLock(path, holder.token, timing.heartbeatMs);
       const age = ageOf(path);
-      const cleared = age === undefined || (age >= timing.staleMs && removeStale(path, timing.staleMs));
-      if (!cleared) break;
+      if (age === undefined) continue;
+      if (age < timing.staleMs) {
+        const other = readHolder(path);
+        if (other && heldHere.has(other.token)) break;
+        onWait(
+          `${describe(dir, path, other)}: waiting up to ${Math.ceil((timing.staleMs - age) / 1000)} s for it to refresh the lock or let it go stale`,
+        );
+        if (!(await staysUnrefreshed(path, timing))) break;
+      }
+      if (!removeStale(path, timing.staleMs)) break;
     }
     throw refusal(dir, path, timing.staleMs);
   }
@@ -87,6 +109,7 @@ export class SpoolLock {
   /** Stops the heartbeat and removes the lock, unless another process has taken it over meanwhile. */
   release(): void {
     clearInterval(this.#heartbeat);
+    heldHere.delete(this.#token);
     process.off('exit', this.#onExit);
     if (readHolder(this.#path)?.token === this.#token) rmSync(this.#path, { force: true });
   }
@@ -113,6 +136,17 @@ function create(path: string, holder: Holder): boolean {
   return true;
 }
 
+/** Whether the lock at `path` goes stale (or away) without its holder refreshing it once. */
+async function staysUnrefreshed(path: string, { heartbeatMs, staleMs }: SpoolLockTiming): Promise<boolean> {
+  const seen = mtimeOf(path);
+  for (;;) {
+    const mtime = mtimeOf(path);
+    if (mtime === undefined || Date.now() - mtime >= staleMs) return true;
+    if (mtime !== seen) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(heartbeatMs / 4, 1_000)));
+  }
+}
+
 /**
  * Removes the lock if it is still stale, and says whether the way is clear. Two processes can find the same stale
  * lock, and a plain unlink by the slower one would remove the lock the faster one has just created in its place:
@@ -134,14 +168,20 @@ function removeStale(path: string, staleMs: number): boolean {
   return true;
 }
 
-/** Milliseconds since the lock at `path` was last refreshed, or undefined when there is none. */
-function ageOf(path: string): number | undefined {
+/** When the lock at `path` was last refreshed, or undefined when there is none. */
+function mtimeOf(path: string): number | undefined {
   try {
-    return Date.now() - statSync(path).mtimeMs;
+    return statSync(path).mtimeMs;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** Milliseconds since the lock at `path` was last refreshed, or undefined when there is none. */
+function ageOf(path: string): number | undefined {
+  const mtime = mtimeOf(path);
+  return mtime === undefined ? undefined : Date.now() - mtime;
 }
 
 /** The lock's holder, or undefined when it is gone or not yet (or never) written. */
@@ -153,13 +193,16 @@ function readHolder(path: string): Holder | undefined {
   }
 }
 
-function refusal(dir: string, path: string, staleMs: number): SpoolInUseError {
-  const holder = readHolder(path);
+function describe(dir: string, path: string, holder = readHolder(path)): string {
   const who = holder ? `pid ${holder.pid} on ${holder.hostname} (started ${holder.startedAt})` : 'another process';
+  return `queue.spoolDir ${dir} is in use by ${who}: its lock file ${path}`;
+}
+
+function refusal(dir: string, path: string, staleMs: number): SpoolInUseError {
   const age = ageOf(path);
   const refreshed = age === undefined ? '' : `, refreshed ${Math.max(0, Math.round(age / 1000))} s ago`;
   return new SpoolInUseError(
-    `queue.spoolDir ${dir} is in use by ${who}: its lock file ${path}${refreshed}. ` +
+    `${describe(dir, path)}${refreshed}. ` +
       'Give each worker process a spool directory of its own; if that process is gone, remove the lock file ' +
       `(or wait: a lock not refreshed for ${staleMs / 1000} s is taken over).`,
   );
