@@ -279,7 +279,8 @@ describe('one spool directory per worker', () => {
     return new Promise((resolve) => {
       const child = execFile(
         process.execPath,
-        ['--conditions=rumkit-source', entry],
+        // Type stripping is the default from Node 22.18 on; CI also runs these tests on 22.12.
+        ['--experimental-strip-types', '--conditions=rumkit-source', entry],
         { env: { ...process.env, ...env }, timeout: timeoutMs },
         (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
       );
