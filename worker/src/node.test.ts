@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -286,6 +287,37 @@ describe('one spool directory per worker', () => {
       );
     });
   }
+
+  it('lets go of its spool when its port is taken, so that it can start again at once', async () => {
+    const spoolDir = mkdtempSync(join(tmpdir(), 'rumkit-node-spool-'));
+    const taken = http.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const config = (port: number) =>
+      parseConfig({
+        server: { port },
+        tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: hashKey(KEY) }] }],
+        upstream: { url: receiver.url },
+        queue: { spoolDir },
+        metrics: { exportIntervalSeconds: 0 },
+      });
+    try {
+      const { port } = taken.address() as AddressInfo;
+      await expect(
+        startNodeServer(
+          config(port),
+          createLogger('error', () => {}),
+        ),
+      ).rejects.toThrow('EADDRINUSE');
+      const retried = await startNodeServer(
+        config(0),
+        createLogger('error', () => {}),
+      );
+      await retried.close();
+    } finally {
+      taken.close();
+      rmSync(spoolDir, { recursive: true, force: true });
+    }
+  });
 
   it('refuses to start a second worker on the spool of a running one, with the message a bad configuration gets', async () => {
     const spoolDir = mkdtempSync(join(tmpdir(), 'rumkit-node-spool-'));

@@ -76,9 +76,10 @@ export async function startNodeServer(
   const noteUpstream = (result: ExportResult) => {
     upstreamUp = result.kind === 'retry' ? 0 : 1;
   };
-  const queue = await ForwardQueue.open(config.queue, {
+  const opening = ForwardQueue.open(config.queue, {
     now: Date.now,
     onLockWait: (message) => log.warn(message),
+    onLockLost: (message) => log.error(message),
     send: async (payload) => {
       const result = await forwardWithRetry(
         payload,
@@ -107,6 +108,10 @@ export async function startNodeServer(
         spans: payload.spans,
       });
     },
+  });
+  const queue = await opening.catch((error: unknown) => {
+    transport.close();
+    throw error;
   });
   registerForwardGauges(telemetry.registry, {
     queueDepth: () => queue.depth,
@@ -166,10 +171,18 @@ export async function startNodeServer(
   exportTimer?.unref();
 
   const server = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  } catch (error) {
+    // The port taken: what was opened lets go, the spool's lock first, so that a retry in this process may start.
+    clearInterval(exportTimer);
+    await queue.close(0);
+    transport.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.server.host}:${port}`;
   log.info('listening', { url, upstream: config.upstream.url, tenants: config.tenants.length });

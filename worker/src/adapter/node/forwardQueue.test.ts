@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ExportResult, UpstreamPayload } from '../../pipeline/forward.ts';
 import { ForwardQueue } from './forwardQueue.ts';
-import { SPOOL_LOCK_FILE, SpoolInUseError } from './spoolLock.ts';
+import { SPOOL_LOCK_FILE, SpoolInUseError, type SpoolLockTiming } from './spoolLock.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -36,21 +36,26 @@ const options = (overrides: Record<string, unknown> = {}) => ({
 async function harness(
   queueOptions: ReturnType<typeof options>,
   answer: () => ExportResult = () => ({ kind: 'delivered' }),
+  lockTiming?: SpoolLockTiming,
 ) {
   const sent: number[] = [];
   const done: Array<[number, string]> = [];
   const reasons: string[] = [];
-  const queue = await ForwardQueue.open(queueOptions, {
-    send: async (p) => {
-      sent.push(p.spans);
-      return answer();
+  const queue = await ForwardQueue.open(
+    queueOptions,
+    {
+      send: async (p) => {
+        sent.push(p.spans);
+        return answer();
+      },
+      onDone: (p, outcome, why) => {
+        done.push([p.spans, outcome]);
+        if (why) reasons.push(why.reason);
+      },
+      now: Date.now,
     },
-    onDone: (p, outcome, why) => {
-      done.push([p.spans, outcome]);
-      if (why) reasons.push(why.reason);
-    },
-    now: Date.now,
-  });
+    lockTiming,
+  );
   return { queue, sent, done, reasons };
 }
 
@@ -141,7 +146,10 @@ describe('ForwardQueue', () => {
     const then = new Date(Date.now() - 60_000);
     utimesSync(join(dir, SPOOL_LOCK_FILE), then, then);
 
-    const up = await harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    const up = await harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }), {
+      heartbeatMs: 20,
+      staleMs: 30_000,
+    });
     expect(up.queue.depth).toBe(2);
     expect(up.queue.bytes).toBe(6);
     expect(readFileSync(join(dir, SPOOL_LOCK_FILE), 'utf8')).toContain(`"pid":${process.pid},`);

@@ -42,6 +42,8 @@ export interface ForwardQueueHooks {
   now(): number;
   /** Start-up waits for the spool's lock, which another process may hold (see spoolLock.ts). */
   onLockWait?(message: string): void;
+  /** Another process took the spool's lock over from this one, which stood still for too long. */
+  onLockLost?(message: string): void;
 }
 
 interface Item {
@@ -98,7 +100,11 @@ export class ForwardQueue {
     const queue = new ForwardQueue(options, hooks);
     if (options.spoolDir) {
       mkdirSync(options.spoolDir, { recursive: true, mode: 0o700 });
-      queue.#lock = await SpoolLock.acquire(options.spoolDir, lockTiming, hooks.onLockWait);
+      queue.#lock = await SpoolLock.acquire(options.spoolDir, {
+        timing: lockTiming,
+        onWait: hooks.onLockWait,
+        onLost: hooks.onLockLost,
+      });
       try {
         // Spool files only: the lock is not a batch.
         for (const file of readdirSync(options.spoolDir)

@@ -13,7 +13,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../config.ts';
-import { SPOOL_LOCK_FILE, SpoolInUseError, SpoolLock } from './spoolLock.ts';
+import { SPOOL_LOCK_FILE, SpoolInUseError, SpoolLock, type SpoolLockTiming } from './spoolLock.ts';
 
 const dirs: string[] = [];
 const locks: SpoolLock[] = [];
@@ -28,8 +28,11 @@ function spoolDir(): string {
   return dir;
 }
 
-async function acquire(dir: string, timing?: Parameters<typeof SpoolLock.acquire>[1]): Promise<SpoolLock> {
-  const lock = await SpoolLock.acquire(dir, timing);
+/** Heartbeats fast enough that watching a lock takes a moment, not the 20 s of the defaults. */
+const FAST: SpoolLockTiming = { heartbeatMs: 20, staleMs: 30_000 };
+
+async function acquire(dir: string, timing = FAST): Promise<SpoolLock> {
+  const lock = await SpoolLock.acquire(dir, { timing });
   locks.push(lock);
   return lock;
 }
@@ -83,7 +86,7 @@ describe('SpoolLock', () => {
     );
     const waits: string[] = [];
     const started = Date.now();
-    locks.push(await SpoolLock.acquire(dir, timing, (message) => waits.push(message)));
+    locks.push(await SpoolLock.acquire(dir, { timing, onWait: (message) => waits.push(message) }));
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(waits).toEqual([expect.stringContaining(`queue.spoolDir ${dir} is in use by pid 1 on killed`)]);
     expect(JSON.parse(readFileSync(join(dir, SPOOL_LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid });
@@ -98,7 +101,9 @@ describe('SpoolLock', () => {
     const heartbeat = setInterval(() => utimesSync(path, new Date(), new Date()), 50);
     const started = Date.now();
     try {
-      await expect(SpoolLock.acquire(dir, timing)).rejects.toThrow(`queue.spoolDir ${dir} is in use by pid 1 on alive`);
+      await expect(SpoolLock.acquire(dir, { timing })).rejects.toThrow(
+        `queue.spoolDir ${dir} is in use by pid 1 on alive`,
+      );
     } finally {
       clearInterval(heartbeat);
     }
@@ -110,7 +115,12 @@ describe('SpoolLock', () => {
     const dir = spoolDir();
     writeFileSync(join(dir, SPOOL_LOCK_FILE), '');
     const waits: string[] = [];
-    locks.push(await SpoolLock.acquire(dir, { heartbeatMs: 20, staleMs: 100 }, (message) => waits.push(message)));
+    locks.push(
+      await SpoolLock.acquire(dir, {
+        timing: { heartbeatMs: 20, staleMs: 100 },
+        onWait: (message) => waits.push(message),
+      }),
+    );
     expect(waits).toEqual([expect.stringContaining(`queue.spoolDir ${dir} is in use by another process`)]);
   });
 
@@ -126,11 +136,40 @@ describe('SpoolLock', () => {
   it('does not remove a lock another process has taken over since', async () => {
     const dir = spoolDir();
     const stalled = await acquire(dir);
-    age(dir, 31_000);
-    await acquire(dir);
+    const theirs = JSON.stringify({ pid: 2, hostname: 'newcomer', startedAt: '', token: 'theirs' });
+    writeFileSync(join(dir, SPOOL_LOCK_FILE), theirs);
     stalled.release();
-    expect(readdirSync(dir)).toEqual([SPOOL_LOCK_FILE]);
-    await expect(acquire(dir)).rejects.toThrow(SpoolInUseError);
+    expect(readFileSync(join(dir, SPOOL_LOCK_FILE), 'utf8')).toBe(theirs);
+  });
+
+  it("is not taken over on its age alone: a holder whose clock runs an hour behind this one's is refused", async () => {
+    const dir = spoolDir();
+    const path = join(dir, SPOOL_LOCK_FILE);
+    writeFileSync(path, JSON.stringify({ pid: 1, hostname: 'behind', startedAt: '', token: 'x' }));
+    const refresh = () => {
+      const then = new Date(Date.now() - 3_600_000);
+      utimesSync(path, then, then);
+    };
+    refresh();
+    const heartbeat = setInterval(refresh, 20);
+    try {
+      await expect(acquire(dir, { heartbeatMs: 100, staleMs: 300 })).rejects.toThrow(SpoolInUseError);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  });
+
+  it('stops refreshing a lock another process took over from it, and says so', async () => {
+    const dir = spoolDir();
+    const path = join(dir, SPOOL_LOCK_FILE);
+    const lost: string[] = [];
+    locks.push(await SpoolLock.acquire(dir, { timing: FAST, onLost: (message) => lost.push(message) }));
+    writeFileSync(path, JSON.stringify({ pid: 2, hostname: 'newcomer', startedAt: '', token: 'theirs' }));
+    age(dir, 60_000);
+    await vi.waitFor(() => expect(lost).toEqual([expect.stringContaining('is in use by pid 2 on newcomer')]));
+    await new Promise((resolve) => setTimeout(resolve, 5 * FAST.heartbeatMs));
+    expect(Date.now() - statSync(path).mtimeMs).toBeGreaterThanOrEqual(60_000);
+    expect(lost).toHaveLength(1);
   });
 
   it('is released when its process exits without releasing it', () => {

@@ -7,17 +7,27 @@
  *     lock.release();
  *
  * Node has no flock, and a PID means nothing across containers sharing a volume, so the lock is a lease: a file
- * created exclusively, whose mtime its holder refreshes every `heartbeatMs`. One older than `staleMs` was left by
- * a process that died without releasing it, and is taken over. A fresh one is watched rather than refused at once:
- * a worker killed outright (SIGKILL, out of memory) and restarted straight away finds its own last lock, which
- * then stays unrefreshed until it is stale and is taken over, while a live holder refreshes it within
- * `heartbeatMs` and the newcomer is refused. Like any lease, it is lost by a holder that stands still for longer
- * than `staleMs` (a suspended VM, SIGSTOP).
+ * created exclusively, whose mtime its holder refreshes every `heartbeatMs`. A newcomer that finds one watches it,
+ * on its own clock (the holder's may be skewed): refreshed meanwhile, its holder lives and the newcomer is refused;
+ * unrefreshed until it is `staleMs` old, and for two heartbeats at least, it was left by a process that died
+ * without releasing it (a worker killed outright and restarted straight away finds its own last lock) and is taken
+ * over. Like any lease, it is lost by a holder that stands still for longer than that (a suspended VM, SIGSTOP):
+ * the holder notices at its next heartbeat, stops refreshing what is no longer its lock, and says so.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ConfigError } from '../../config.ts';
 
 export const SPOOL_LOCK_FILE = 'rumkit-edge.lock';
@@ -57,13 +67,19 @@ export class SpoolLock {
   // own restart until the lock is stale, blaming a process that no longer exists.
   readonly #onExit = () => this.release();
 
-  private constructor(path: string, token: string, heartbeatMs: number) {
+  private constructor(path: string, token: string, heartbeatMs: number, onLost: (message: string) => void) {
     this.#path = path;
     this.#token = token;
     this.#heartbeat = setInterval(() => {
+      const holder = readHolder(path);
+      if (holder && holder.token !== token) {
+        this.#stop();
+        onLost(`${describe(dirname(path), path, holder)}, which took the lock over: this process stood still too long`);
+        return;
+      }
       const now = new Date();
-      // A refresh that fails (the volume gone for a moment, the file removed by hand) must not stop a worker that
-      // is delivering: at worst another process takes the lock over once it is stale.
+      // A refresh that fails (the volume gone for a moment, the file removed by hand, or moved aside by a newcomer
+      // checking it) must not stop a worker that is delivering: at worst another process takes the lock over.
       try {
         utimesSync(path, now, now);
       } catch {}
@@ -74,13 +90,17 @@ export class SpoolLock {
   }
 
   /**
-   * Takes `dir` for this process, or rejects with SpoolInUseError naming the process that holds it. A fresh lock
-   * of another process is watched first, for up to `staleMs`; `onWait` says so.
+   * Takes `dir` for this process, or rejects with SpoolInUseError naming the process that holds it. Another
+   * process's lock is watched first, for up to `staleMs`; `onWait` says so. `onLost` hears if the lock is ever
+   * taken over from this process.
    */
   static async acquire(
     dir: string,
-    timing: SpoolLockTiming = SPOOL_LOCK_TIMING,
-    onWait: (message: string) => void = () => {},
+    {
+      timing = SPOOL_LOCK_TIMING,
+      onWait = () => {},
+      onLost = () => {},
+    }: { timing?: SpoolLockTiming; onWait?: (message: string) => void; onLost?: (message: string) => void } = {},
   ): Promise<SpoolLock> {
     const path = join(dir, SPOOL_LOCK_FILE);
     const holder: Holder = {
@@ -90,28 +110,31 @@ export class SpoolLock {
       token: randomUUID(),
     };
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      if (create(path, holder)) return new SpoolLock(path, holder.token, timing.heartbeatMs);
-      const age = ageOf(path);
-      if (age === undefined) continue;
-      if (age < timing.staleMs) {
-        const other = readHolder(path);
-        if (other && heldHere.has(other.token)) break;
-        onWait(
-          `${describe(dir, path, other)}: waiting up to ${Math.ceil((timing.staleMs - age) / 1000)} s for it to refresh the lock or let it go stale`,
-        );
-        if (!(await staysUnrefreshed(path, timing))) break;
-      }
-      if (!removeStale(path, timing.staleMs)) break;
+      if (create(path, holder)) return new SpoolLock(path, holder.token, timing.heartbeatMs, onLost);
+      const other = readHolder(path);
+      if (other && heldHere.has(other.token)) break;
+      const seen = mtimeOf(path);
+      if (seen === undefined) continue;
+      const watchMs = Math.min(timing.staleMs, Math.max(2 * timing.heartbeatMs, timing.staleMs - (Date.now() - seen)));
+      onWait(
+        `${describe(dir, path, other)}: waiting up to ${Math.ceil(watchMs / 1000)} s to see whether it still runs`,
+      );
+      if (!(await staysUnrefreshed(path, seen, watchMs, timing.heartbeatMs))) break;
+      if (!removeUnrefreshed(path, seen)) break;
     }
     throw refusal(dir, path, timing.staleMs);
   }
 
   /** Stops the heartbeat and removes the lock, unless another process has taken it over meanwhile. */
   release(): void {
+    this.#stop();
+    if (readHolder(this.#path)?.token === this.#token) rmSync(this.#path, { force: true });
+  }
+
+  #stop(): void {
     clearInterval(this.#heartbeat);
     heldHere.delete(this.#token);
     process.off('exit', this.#onExit);
-    if (readHolder(this.#path)?.token === this.#token) rmSync(this.#path, { force: true });
   }
 }
 
@@ -136,23 +159,25 @@ function create(path: string, holder: Holder): boolean {
   return true;
 }
 
-/** Whether the lock at `path` goes stale (or away) without its holder refreshing it once. */
-async function staysUnrefreshed(path: string, { heartbeatMs, staleMs }: SpoolLockTiming): Promise<boolean> {
-  const seen = mtimeOf(path);
+/** Whether the lock at `path`, last refreshed at `seen`, stays so (or goes away) for `watchMs`, on this clock. */
+async function staysUnrefreshed(path: string, seen: number, watchMs: number, heartbeatMs: number): Promise<boolean> {
+  const until = Date.now() + watchMs;
   for (;;) {
     const mtime = mtimeOf(path);
-    if (mtime === undefined || Date.now() - mtime >= staleMs) return true;
+    if (mtime === undefined) return true;
     if (mtime !== seen) return false;
+    if (Date.now() >= until) return true;
     await new Promise((resolve) => setTimeout(resolve, Math.min(heartbeatMs / 4, 1_000)));
   }
 }
 
 /**
- * Removes the lock if it is still stale, and says whether the way is clear. Two processes can find the same stale
- * lock, and a plain unlink by the slower one would remove the lock the faster one has just created in its place:
- * whatever is there is first moved aside (atomically), and put back if it turns out to be fresh.
+ * Removes the lock if it is still the one last refreshed at `seen`, and says whether the way is clear. Two
+ * processes can watch the same abandoned lock, and a plain unlink by the slower one would remove the lock the
+ * faster one has just created in its place: whatever is there is first moved aside (atomically), and put back if
+ * it is another. Put back with a link, which fails rather than replace a lock a third process created meanwhile.
  */
-function removeStale(path: string, staleMs: number): boolean {
+function removeUnrefreshed(path: string, seen: number): boolean {
   const aside = `${path}.${randomUUID()}`;
   try {
     renameSync(path, aside);
@@ -160,8 +185,13 @@ function removeStale(path: string, staleMs: number): boolean {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw error;
   }
-  if ((ageOf(aside) ?? staleMs) < staleMs) {
-    renameSync(aside, path);
+  if (mtimeOf(aside) !== seen) {
+    try {
+      linkSync(aside, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    rmSync(aside, { force: true });
     return false;
   }
   rmSync(aside, { force: true });
