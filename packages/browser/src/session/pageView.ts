@@ -33,8 +33,11 @@ export interface PageViews {
   stop(): void;
 }
 
-/** `location.pathname`, and the route of a hash router (Angular's, Vue's and React Router's hash history) without its query. */
-const currentPath = () => location.pathname + (/^#!?\//.test(location.hash) ? location.hash.split('?')[0] : '');
+/**
+ * `location.pathname`, and the route of a hash router (Angular's, Vue's and React Router's hash history) without
+ * its query. The root route (`#/`, `#!/`) is none: routers write it into the URL as they start.
+ */
+const currentPath = () => location.pathname + (/^#!?\/[^?]/.test(location.hash) ? location.hash.split('?')[0] : '');
 
 export function trackPageViews(): PageViews {
   const start = (route: string | undefined, automatic: boolean): PageView => ({

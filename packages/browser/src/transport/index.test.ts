@@ -149,6 +149,25 @@ describe('createTransport: what earlier pages stored', () => {
     expect(createPersistentQueue(storage).take()).toEqual(['{"resourceSpans":["stored"]}']);
   });
 
+  it("when the page is left, are what this page stored itself, not other tabs'", async () => {
+    const storage = memoryStorage();
+    const beacons: string[] = [];
+    const browser = { onLine: false, sendBeacon: (_url: string, body: string) => !!beacons.push(body) };
+    vi.stubGlobal('navigator', browser);
+    const { transport } = transportWithStubbedFetch(storage);
+    transport.add(item(100));
+    // Hidden while offline: the batch is stored, not beaconed.
+    transport.pageHidden(false);
+    await Promise.resolve();
+    createPersistentQueue(storage).save(['{"resourceSpans":["another tab"]}']);
+    browser.onLine = true;
+    transport.pageHidden(true);
+    await Promise.resolve();
+    expect(beacons).toHaveLength(1);
+    expect(beacons[0]?.match(/"x+"/g)).toHaveLength(1);
+    expect(createPersistentQueue(storage).take()).toEqual(['{"resourceSpans":["another tab"]}']);
+  });
+
   it('are not taken once shutdown() came during the claim', async () => {
     const storage = memoryStorage();
     createPersistentQueue(storage).save(['{"resourceSpans":["stored"]}']);

@@ -60,6 +60,20 @@ describe('createPersistentQueue', () => {
     expect(queue.take()).toEqual(['bbbb', 'cccc']);
   });
 
+  it('leaves the queue alone for a body that can never fit, in the bound or in storage', () => {
+    const bounded = createPersistentQueue(memoryStorage(), 200);
+    bounded.save(['aaaa', 'bbbb']);
+    expect(bounded.save(['x'.repeat(200)])).toEqual([]);
+    expect(bounded.take()).toEqual(['aaaa', 'bbbb']);
+    // The app fills the rest of storage: every stored body given up would still not make room for a large one.
+    const storage = memoryStorage({ quota: 1_000 });
+    const queue = createPersistentQueue(storage);
+    queue.save(['aaaa', 'bbbb']);
+    storage.set('app.state', 'x'.repeat(1_000 - storedChars(storage.data) - 'app.state'.length));
+    expect(queue.save(['c'.repeat(500)])).toEqual([]);
+    expect(queue.take()).toEqual(['aaaa', 'bbbb']);
+  });
+
   it('stores nothing, and does not throw, when storage is full', () => {
     const queue = createPersistentQueue(memoryStorage({ quota: 0 }));
     expect(queue.save(['a'])).toEqual([]);

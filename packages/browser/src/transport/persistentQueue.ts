@@ -31,31 +31,42 @@ export function createPersistentQueue(storage: SafeStorage, maxChars = MAX_QUEUE
       .keys()
       .filter((key) => key.startsWith(QUEUE_PREFIX))
       .sort();
-  const size = (key: string) => key.length + (storage.get(key)?.length ?? 0);
   return {
     save(bodies) {
-      const stored = keys();
-      let chars = stored.reduce((sum, key) => sum + size(key), 0);
+      if (!bodies.length) return [];
+      /** Each stored key, oldest first, with the characters it and its body take. */
+      const stored = keys().map((key): [string, number] => [key, key.length + (storage.get(key)?.length ?? 0)]);
+      let chars = stored.reduce((sum, [, size]) => sum + size, 0);
+      /** Removes the oldest stored body; returns the characters it freed. */
+      const evict = () => {
+        const [oldest, size] = stored.shift() as [string, number];
+        storage.remove(oldest);
+        chars -= size;
+        return size;
+      };
       const mine: string[] = [];
       for (const body of bodies) {
         // Fixed width in base 36 until 2084; the random part keeps tabs saving in the same millisecond apart.
         const key = `${QUEUE_PREFIX}${(Date.now() * 1_000 + (saved++ % 1_000)).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
         const length = key.length + body.length;
-        const write = () => chars + length <= maxChars && storage.set(key, body);
-        // The oldest give way to the bound, and to a full storage, which refuses the write.
-        let kept = write();
-        while (!kept && stored.length) {
-          const oldest = stored.shift() as string;
-          chars -= size(oldest);
-          storage.remove(oldest);
-          kept = write();
+        // A body that can never fit must not empty the queue on its way out.
+        if (length > maxChars) continue;
+        // The oldest give way to the bound, and to a full storage, but only if they can make room for this body
+        // and no more of them than that takes: storage the app has filled must not cost every stored body.
+        while (stored.length && chars + length > maxChars) evict();
+        let kept = storage.set(key, body);
+        const canMakeRoom = chars >= length;
+        let freed = 0;
+        while (!kept && canMakeRoom && stored.length && freed < length) {
+          freed += evict();
+          kept = storage.set(key, body);
         }
         if (!kept) continue;
-        stored.push(key);
+        stored.push([key, length]);
         mine.push(key);
         chars += length;
       }
-      return mine.filter((key) => stored.includes(key));
+      return mine.filter((key) => stored.some(([k]) => k === key));
     },
     take(only) {
       return (only ?? keys()).flatMap((key) => {
