@@ -76,7 +76,7 @@ export async function startNodeServer(
   const noteUpstream = (result: ExportResult) => {
     upstreamUp = result.kind === 'retry' ? 0 : 1;
   };
-  const opening = ForwardQueue.open(config.queue, {
+  const queue = await ForwardQueue.open(config.queue, {
     now: Date.now,
     onLockWait: (message) => log.warn(message),
     onLockLost: (message) => log.error(message),
@@ -108,8 +108,7 @@ export async function startNodeServer(
         spans: payload.spans,
       });
     },
-  });
-  const queue = await opening.catch((error: unknown) => {
+  }).catch((error: unknown) => {
     transport.close();
     throw error;
   });

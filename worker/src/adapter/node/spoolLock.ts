@@ -63,8 +63,8 @@ export class SpoolLock {
   readonly #path: string;
   readonly #token: string;
   readonly #heartbeat: ReturnType<typeof setInterval>;
-  // A worker that dies after opening its queue (its port taken, an uncaught exception) would otherwise block its
-  // own restart until the lock is stale, blaming a process that no longer exists.
+  // A worker that dies after opening its queue (an uncaught exception) would otherwise make its own restart wait
+  // until the lock is stale, blaming a process that no longer exists.
   readonly #onExit = () => this.release();
 
   private constructor(path: string, token: string, heartbeatMs: number, onLost: (message: string) => void) {
