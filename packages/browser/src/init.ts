@@ -10,7 +10,7 @@ import { StackContextManager, TracerProvider } from '@opentelemetry/sdk-trace';
 import { encodeAttributes } from '@rumkit/otlp';
 import type { LoadDeferred } from './chunks.ts';
 import { type AttributeValue, type RumkitConfig, validateConfig } from './config.ts';
-import { followEdgeRate } from './edgeRate.ts';
+import { followEdgeRate, startingRate } from './edgeRate.ts';
 import { captureUncaughtErrors, recordError } from './errors/index.ts';
 import { createFetchInstrumentation } from './fetch/index.ts';
 import { enableInstrumentation } from './instrumentations.ts';
@@ -81,10 +81,14 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
   const storage = safeStorage();
   const views = trackPageViews();
   let user: Record<string, AttributeValue> = {};
-  const sampler = consistentSampler(settings.sampleRate);
+  const sampler = consistentSampler(() => startingRate(settings, storage));
   const askEdge = followEdgeRate(settings, storage, sampler.setRate);
-  const resource = resourceAttributes(settings);
-  const transport = createTransport(settings, JSON.stringify({ attributes: encodeAttributes(resource) }), storage, log);
+  const transport = createTransport(
+    settings,
+    () => JSON.stringify({ attributes: encodeAttributes(resourceAttributes(settings)) }),
+    storage,
+    log,
+  );
   // No `resource`: the SDK would only hand it to each span, and the agent sends its own (`transport`'s).
   const provider = new TracerProvider({
     sampler,

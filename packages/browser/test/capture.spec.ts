@@ -382,6 +382,43 @@ test("a hash router's route changes start page views; its root route, an anchor 
   expect(new Set(views).size).toBe(4);
 });
 
+test("init() leaves localStorage and the client hints to the first span, out of the page's start-up", async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/lazy-start',
+    esmPage({
+      // Spies installed before the agent's module is even imported.
+      before: `window.touched = [];
+const spy = (target, name) => {
+  const { get } = Object.getOwnPropertyDescriptor(target, name);
+  Object.defineProperty(target, name, { configurable: true, get() { touched.push(name); return get.call(this); } });
+};
+spy(window, 'localStorage');
+spy(Navigator.prototype, 'userAgentData');`,
+      script: `window.atInit = [...touched];
+rum.tracer.startSpan('first').end();
+await rum.flush();
+window.afterSpan = [...new Set(touched)];`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/lazy-start`);
+  const span = await waitFor(() => named(servers.edge.spans(), 'first')[0], 10_000, 'span first');
+  const { atInit, afterSpan } = await page.evaluate(() => {
+    const { atInit, afterSpan } = window as unknown as { atInit: string[]; afterSpan: string[] };
+    return { atInit, afterSpan };
+  });
+  expect(atInit).toEqual([]);
+  expect(afterSpan.sort()).toEqual(['localStorage', 'userAgentData']);
+  // What the first span read: the session, and the resource with the client hints.
+  expect(span.attributes['session.id']).toMatch(/^[0-9a-f]{32}$/);
+  expect(span.resource['browser.platform']).toBe('Linux');
+  expect(await page.evaluate(() => localStorage.getItem('rumkit.session'))).toContain(
+    String(span.attributes['session.id']),
+  );
+});
+
 test('the resource names the service, the browser and the SDK', async ({ page, servers }) => {
   servers.app.pages.set('/resource', esmPage({ script: `rum.tracer.startSpan('x').end(); await rum.flush();` }));
   await page.goto(`${ORIGINS.app}/resource`);

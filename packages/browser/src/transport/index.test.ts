@@ -45,7 +45,12 @@ function transportWithStubbedFetch(storage = memoryStorage()) {
         requests.push(request);
       }),
   );
-  const transport = createTransport(settings as Settings, '{}', storage, () => {});
+  const transport = createTransport(
+    settings as Settings,
+    () => '{}',
+    storage,
+    () => {},
+  );
   const inFlight = () => requests.filter((r) => !r.answered);
   const inFlightBytes = () => inFlight().reduce((sum, r) => sum + new TextEncoder().encode(r.body).length, 0);
   return { transport, requests, inFlight, inFlightBytes };
@@ -72,6 +77,24 @@ describe('createTransport: when a batch leaves', () => {
     expect(requests).toHaveLength(1);
     expect(requests[0]?.keepalive).toBe(true);
     expect(requests[0]?.body.match(/"x+"/g)).toHaveLength(2);
+  });
+
+  it('asks for the resource once, with the first span, and keeps every body with it within the byte limit', () => {
+    const bodies: string[] = [];
+    vi.stubGlobal('fetch', (_url: string, init: RequestInit) => {
+      bodies.push(init.body as string);
+      return new Promise<Response>(() => {});
+    });
+    const resource = vi.fn(() =>
+      JSON.stringify({ attributes: [{ key: 'a', value: { stringValue: 'r'.repeat(5_000) } }] }),
+    );
+    const transport = createTransport(settings as Settings, resource, memoryStorage(), () => {});
+    expect(resource).not.toHaveBeenCalled();
+    for (let i = 0; i < 6; i++) transport.add(item(5_000));
+    expect(resource).toHaveBeenCalledOnce();
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toContain('r'.repeat(5_000));
+    expect(new TextEncoder().encode(bodies[0]).length).toBeLessThanOrEqual(MAX_BATCH_BYTES);
   });
 
   it('sends at once when a batch reaches the span limit', () => {
@@ -256,7 +279,12 @@ describe('createTransport: an edge that never answers', () => {
           init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
         }),
     );
-    const transport = createTransport(settings as Settings, '{}', memoryStorage(), () => {});
+    const transport = createTransport(
+      settings as Settings,
+      () => '{}',
+      memoryStorage(),
+      () => {},
+    );
     transport.add(item(100));
     let flushed = false;
     void transport.flush().then(() => {
@@ -286,7 +314,12 @@ describe('createTransport: an edge that never answers', () => {
           init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
         }),
     );
-    const transport = createTransport(settings as Settings, '{}', memoryStorage(), () => {});
+    const transport = createTransport(
+      settings as Settings,
+      () => '{}',
+      memoryStorage(),
+      () => {},
+    );
     // Four bodies of about 25 KB: two fit the keepalive budget at a time, and the first two are retried.
     for (let i = 0; i < 8; i++) transport.add(item(12_000));
     let flushed = false;

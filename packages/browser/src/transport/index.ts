@@ -6,7 +6,7 @@
  * stores what cannot go for the next page load (or, if the page is hidden, for when it is left). Spans that end
  * later while the page stays hidden go at once, by fetch, and what the edge refuses then is stored.
  *
- *     const transport = createTransport(settings, resourceJson, log);
+ *     const transport = createTransport(settings, () => resourceJson, storage, log);
  *     transport.add(item);        // from the span processor
  *     transport.sendStored();     // after `load`: what earlier pages could not send
  *     await transport.flush();    // everything queued or in flight so far has had an attempt
@@ -60,15 +60,24 @@ interface Outgoing {
 
 export function createTransport(
   settings: Settings,
-  resource: string,
+  /** The resource as OTLP/JSON, asked for once, when the first span arrives. */
+  resource: () => string,
   storage: SafeStorage,
   log: (message: string, detail?: unknown) => void,
 ): Transport {
   // Taken before the fetch instrumentation wraps `fetch`, so exports never pass through it.
   const send = fetch.bind(globalThis);
   const queue = createPersistentQueue(storage);
-  const envelope = utf8Length(resource) + ENVELOPE_BYTES;
-  const itemBudget = MAX_BATCH_BYTES - envelope;
+  // Not while the page starts: the resource reads `navigator.userAgentData`, among the slowest calls of a script
+  // tag's start-up task.
+  let envelope: { resource: string; bytes: number } | undefined;
+  const wrapping = () => {
+    if (!envelope) {
+      const json = resource();
+      envelope = { resource: json, bytes: utf8Length(json) + ENVELOPE_BYTES };
+    }
+    return envelope;
+  };
   let pending: SpanItem[] = [];
   let pendingBytes = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -110,8 +119,9 @@ export function createTransport(
   function cutPending(maxBodyBytes = MAX_BATCH_BYTES) {
     clearTimeout(timer);
     timer = undefined;
-    for (const batch of cutBatches(pending, { maxSpans: MAX_BATCH_SPANS, maxBytes: maxBodyBytes - envelope })) {
-      outbox.push(outgoing(batchBody(resource, batch)));
+    const { resource: json, bytes } = wrapping();
+    for (const batch of cutBatches(pending, { maxSpans: MAX_BATCH_SPANS, maxBytes: maxBodyBytes - bytes })) {
+      outbox.push(outgoing(batchBody(json, batch)));
     }
     pending = [];
     pendingBytes = 0;
@@ -283,6 +293,7 @@ export function createTransport(
       sendStored();
     },
     add(item) {
+      const itemBudget = MAX_BATCH_BYTES - wrapping().bytes;
       if (item.bytes > itemBudget) return log('span too large: dropped');
       // A span that would not fit starts the next batch, rather than leaving in a body of its own.
       if (!hidden && pendingBytes + item.bytes > itemBudget) sendPending();
