@@ -10,7 +10,7 @@
  * `@opentelemetry/instrumentation-fetch`, with a span processor that drops every span — to show how much of
  * the cost is the instrumentation's own.
  *
- * Three passes, each loading every variant in a fresh browser context, in rotating order:
+ * Five passes, each loading every variant in a fresh browser context, in rotating order:
  *
  * 1. `throttled` — the issue's measure: 4× CPU throttling (CDP `Emulation.setCPUThrottlingRate`), main-thread
  *    task time (CDP `Performance.getMetrics` `TaskDuration`) until `load`, from `load` to 2.5 s later (the
@@ -32,10 +32,19 @@
  *    that each sample's position names the module it is in (esbuild marks each module's code with its path). Self time per fetch by package
  *    (the agent's by source file); a native function (fetch, URL, timers) is a row of its own.
  *
+ * 5. `init` — start-up alone, at 4× throttling: the `init()` call of a module page, and the script tag's own
+ *    `<script>` (its download from loopback, evaluation and `init()`), over `--runs` loads per variant that end as
+ *    soon as the page has loaded: many more loads than the first pass affords, for a figure that moves by a few
+ *    milliseconds from load to load.
+ *
+ * With `--compare <dir>/index.js`, another build of the agent runs in every pass beside this one: its module
+ * variant, and the script tag from the same directory.
+ *
  * Medians (and interquartile ranges) over the runs; the difference of medians is the agent's cost.
  *
  *     npm run build --workspace @rumkit/browser
- *     node_modules/.bin/node bench/browser/overhead.ts [--runs 15] [--traces 5] [--only throttled|cpu|attribution|breakdown]
+ *     node_modules/.bin/node bench/browser/overhead.ts [--runs 15] [--traces 5] [--compare $BEFORE/index.js]
+ *       [--only throttled|cpu|attribution|breakdown|init]
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -98,7 +107,7 @@ fetchInstrumentation.enable();
 performance.measure('rumkit-init', 'init-start');
 startApp();`;
 
-type Variant = 'without' | 'otel' | 'with' | 'script' | 'scriptNoHint' | 'compare';
+type Variant = 'without' | 'otel' | 'with' | 'script' | 'scriptNoHint' | 'compare' | 'compareScript';
 /** The module each page runs; the script-tag pages run the app alone, after the agent's own `<script>`. */
 const VARIANTS: Partial<Record<Variant, string>> = {
   without: WITHOUT_AGENT,
@@ -106,17 +115,27 @@ const VARIANTS: Partial<Record<Variant, string>> = {
   with: withAgent('@rumkit/browser'),
   script: WITHOUT_AGENT,
   scriptNoHint: WITHOUT_AGENT,
-  ...(compare ? { compare: withAgent(path.resolve(compare)) } : {}),
+  ...(compare ? { compare: withAgent(path.resolve(compare)), compareScript: WITHOUT_AGENT } : {}),
 };
-/** The script-tag build as shipped, and (under /no-hint/) without its first line, V8's compile hint. */
-const SCRIPT_TAG = Object.fromEntries(
-  ['rumkit.iife.js', 'rumkit.deferred.js'].map((name) => [
-    name,
-    readFileSync(path.join(root, 'packages/browser/dist', name), 'utf8'),
-  ]),
-);
+const scriptTagOf = (dir: string) =>
+  new Map(['rumkit.iife.js', 'rumkit.deferred.js'].map((name) => [name, readFileSync(path.join(dir, name), 'utf8')]));
+const SCRIPT_TAG = scriptTagOf(path.join(root, 'packages/browser/dist'));
 const COMPILE_HINT = '//# allFunctionsCalledOnLoad\n';
-if (!SCRIPT_TAG['rumkit.iife.js']?.startsWith(COMPILE_HINT)) throw new Error('rumkit.iife.js has no compile hint');
+if (!SCRIPT_TAG.get('rumkit.iife.js')?.startsWith(COMPILE_HINT)) throw new Error('rumkit.iife.js has no compile hint');
+/**
+ * Where each script-tag variant's files are served: the build as shipped, the same without its first line (V8's
+ * compile hint), and the compared build's script tag (from the directory of `--compare`).
+ */
+const SCRIPT_TAGS: Partial<Record<Variant, { prefix: string; files: Map<string, string> }>> = {
+  script: { prefix: '/', files: SCRIPT_TAG },
+  scriptNoHint: {
+    prefix: '/no-hint/',
+    files: new Map([...SCRIPT_TAG].map(([name, source]) => [name, source.replace(COMPILE_HINT, '')])),
+  },
+  ...(compare
+    ? { compareScript: { prefix: '/compare/', files: scriptTagOf(path.dirname(path.resolve(compare))) } }
+    : {}),
+};
 const ORDER = Object.keys(VARIANTS) as Variant[];
 const LABELS: Record<Variant, string> = {
   without: 'without agent',
@@ -125,6 +144,7 @@ const LABELS: Record<Variant, string> = {
   script: 'rumkit, script tag',
   scriptNoHint: 'rumkit, script tag without the compile hint',
   compare: `rumkit from ${compare}`,
+  compareScript: `rumkit, script tag from ${compare && path.dirname(compare)}`,
 };
 
 /** One load of one variant: milliseconds. */
@@ -175,7 +195,7 @@ async function bundle(minify = true, prefix = '/'): Promise<{ files: Map<string,
   }
 }
 
-const SCRIPT_TAG_VARIANTS: Variant[] = ['script', 'scriptNoHint'];
+const SCRIPT_TAG_VARIANTS = Object.keys(SCRIPT_TAGS) as Variant[];
 /** Where the unminified build of the module variants is served, for the breakdown pass. */
 const PLAIN = '/plain/';
 /**
@@ -188,7 +208,7 @@ new PerformanceObserver((l) => { for (const e of l.getEntries()) longTasks.push(
 ${
   SCRIPT_TAG_VARIANTS.includes(variant)
     ? `<script>performance.mark('init-start')</script>
-<script src="/${variant === 'script' ? '' : 'no-hint/'}rumkit.iife.js" data-endpoint="${ORIGIN}/edge" data-api-key="pk_bench" data-service-name="bench-app"></script>
+<script src="${SCRIPT_TAGS[variant]?.prefix}rumkit.iife.js" data-endpoint="${ORIGIN}/edge" data-api-key="pk_bench" data-service-name="bench-app"></script>
 <script>performance.measure('rumkit-init', 'init-start')</script>
 <script type="module" src="/without.js"></script>`
     : `<script type="module" src="${prefix}${variant}.js"></script>`
@@ -202,11 +222,11 @@ async function main() {
     const url = new URL(req.url ?? '/', ORIGIN);
     const file = files.get(url.pathname) ?? plain.get(url.pathname);
     if (file) return res.writeHead(200, { 'content-type': 'text/javascript' }).end(file);
-    const scriptTag = SCRIPT_TAG[url.pathname.replace(/^\/(no-hint\/)?/, '')];
-    if (scriptTag) {
-      const source = url.pathname.startsWith('/no-hint/') ? scriptTag.replace(COMPILE_HINT, '') : scriptTag;
-      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(source);
-    }
+    const slash = url.pathname.lastIndexOf('/') + 1;
+    const scriptTag = Object.values(SCRIPT_TAGS)
+      .find(({ prefix }) => prefix === url.pathname.slice(0, slash))
+      ?.files.get(url.pathname.slice(slash));
+    if (scriptTag) return res.writeHead(200, { 'content-type': 'text/javascript' }).end(scriptTag);
     if (url.pathname.slice(1) in VARIANTS) {
       return res.writeHead(200, { 'content-type': 'text/html' }).end(page(url.pathname.slice(1) as Variant));
     }
@@ -244,6 +264,10 @@ async function main() {
     if (!only || only === 'attribution') {
       const tasks = await rotate(traces, (variant) => traceLongTasks(browser, variant, isAgent), ORDER.slice(1));
       reportAttribution(tasks);
+    }
+    if (!only || only === 'init') {
+      const agents = ORDER.filter((variant) => variant !== 'without');
+      reportInit(await rotate(runs, (variant) => measureInit(browser, variant), agents), agents);
     }
     if (!only || only === 'breakdown') {
       const variants = ORDER.filter((variant) => !SCRIPT_TAG_VARIANTS.includes(variant));
@@ -322,6 +346,16 @@ async function measure(
     afterLoad: settled - atLoad,
     perFetch: (fetched - settled) / FETCHES,
   };
+}
+
+/** One load at 4× throttling, until `load`: how long the agent's start-up took (the `rumkit-init` measure). */
+async function measureInit(browser: Browser, variant: Variant): Promise<number> {
+  const { tab, close } = await openPage(browser, THROTTLING);
+  await tab.goto(`${ORIGIN}/${variant}`, { waitUntil: 'load' });
+  await tab.waitForFunction(() => 'appReady' in window);
+  const initMs = await tab.evaluate(() => performance.getEntriesByName('rumkit-init')[0]?.duration ?? Number.NaN);
+  await close();
+  return initMs;
 }
 
 interface TraceEvent {
@@ -558,6 +592,17 @@ function report(title: string, samples: Record<Variant, Sample[]>, throttled: bo
   console.log(
     `| long tasks > 50 ms the page observed: count over all runs (longest) | ${ORDER.map(cell).join(' | ')} | | | |`,
   );
+}
+
+function reportInit(samples: Record<Variant, number[]>, variants: Variant[]) {
+  console.log(
+    `\nstart-up at ${THROTTLING}× throttling: the \`init()\` call, or the script tag's \`<script>\` (${runs} loads each)`,
+  );
+  console.log('| variant | ms, median (interquartile range) |');
+  console.log('| --- | ---: |');
+  for (const variant of variants) {
+    console.log(`| ${LABELS[variant]} | ${median(samples[variant]).toFixed(2)} (${quartiles(samples[variant])}) |`);
+  }
 }
 
 function reportAttribution(tasks: Record<Variant, LongTask[][]>) {
