@@ -10,7 +10,8 @@ import { VERSION } from './version.ts';
 
 /** `navigator.userAgentData` (User-Agent Client Hints) is not in TypeScript's DOM library yet. */
 interface UserAgentData {
-  brands: Array<{ brand: string; version: string }>;
+  /** Missing from some polyfills: the resource, read when the first span arrives, must not throw then. */
+  brands?: Array<{ brand: string; version: string }>;
   mobile: boolean;
   platform: string;
 }
@@ -28,7 +29,7 @@ export function resourceAttributes(settings: Settings): Record<string, string | 
     'user_agent.original': navigator.userAgent,
     'browser.language': navigator.language,
     // Only Chromium-based browsers expose client hints; elsewhere the user agent string is all there is.
-    'browser.brands': ua?.brands.map((b) => `${b.brand} ${b.version}`),
+    'browser.brands': ua?.brands?.map((b) => `${b.brand} ${b.version}`),
     'browser.platform': ua?.platform,
     'browser.mobile': ua?.mobile,
   };
