@@ -10,11 +10,17 @@
 import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import { createDocumentLoadInstrumentation } from './documentLoad/index.ts';
 import { enableInstrumentation } from './instrumentations.ts';
+import { guard } from './lib/guard.ts';
 import type { PageViews } from './session/pageView.ts';
 import { observeWebVitals } from './webVitals/index.ts';
 
 export function startDeferred(provider: TracerProvider, tracer: Tracer, views: PageViews): () => void {
   const disable = enableInstrumentation(createDocumentLoadInstrumentation(), provider);
-  observeWebVitals(tracer, views);
-  return disable;
+  // In a task of their own: the document's spans fill the one they are made in, and the library reports TTFB at
+  // once. Their observers read what was buffered meanwhile, as they read what came before `load`.
+  const observing = setTimeout(guard(() => observeWebVitals(tracer, views)));
+  return () => {
+    clearTimeout(observing);
+    disable();
+  };
 }

@@ -14,6 +14,7 @@ import { followEdgeRate, startingRate } from './edgeRate.ts';
 import { captureUncaughtErrors, recordError } from './errors/index.ts';
 import { createFetchInstrumentation } from './fetch/index.ts';
 import { enableInstrumentation } from './instrumentations.ts';
+import { guard } from './lib/guard.ts';
 import { safeStorage } from './lib/storage.ts';
 import { createSpanProcessor } from './processor.ts';
 import { resourceAttributes } from './resource.ts';
@@ -163,17 +164,6 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
 function afterLoad(run: () => void) {
   if (document.readyState === 'complete') setTimeout(run);
   else addEventListener('load', () => setTimeout(run), { once: true });
-}
-
-/** The agent never throws into the page: a failing call is reported on the console instead. */
-function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
-  return (...args) => {
-    try {
-      fn(...args);
-    } catch (error) {
-      console.error('rumkit:', error);
-    }
-  };
 }
 
 /** What a misconfigured `init()` returns: the same shape, doing nothing. */
