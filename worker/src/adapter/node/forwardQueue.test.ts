@@ -33,6 +33,9 @@ const options = (overrides: Record<string, unknown> = {}) => ({
 });
 
 /** A queue whose upstream answers with `answer()` and records what it delivered and how. */
+/** An upstream that stays down for the whole test: every export is to be retried a minute later. */
+const staysDown = (): ExportResult => ({ kind: 'retry', afterMs: 60_000, reason: 'down' });
+
 async function harness(
   queueOptions: ReturnType<typeof options>,
   answer: () => ExportResult = () => ({ kind: 'delivered' }),
@@ -74,21 +77,20 @@ describe('ForwardQueue', () => {
   });
 
   it('says no past its memory when it has no spool, so the app can answer 503', async () => {
-    const { queue } = await harness(options(), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    const { queue } = await harness(options(), staysDown);
     expect([1, 2, 3].map((n) => queue.enqueue(payload(n)))).toEqual([true, true, false]);
     expect(queue.hasCapacity()).toBe(false);
     void queue.close(0);
   });
 
   it('bounds its memory in bytes too: past them a batch goes to the spool, or is refused without one', async () => {
-    const down = () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }) as const;
-    const memoryOnly = await harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6 }), down);
+    const memoryOnly = await harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6 }), staysDown);
     expect([1, 2, 3].map((n) => memoryOnly.queue.enqueue(payload(n)))).toEqual([true, true, false]);
     expect(memoryOnly.queue.hasCapacity()).toBe(false);
     void memoryOnly.queue.close(0);
 
     const dir = spoolDir();
-    const spooling = await harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6, spoolDir: dir }), down);
+    const spooling = await harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6, spoolDir: dir }), staysDown);
     expect([1, 2, 3].map((n) => spooling.queue.enqueue(payload(n)))).toEqual([true, true, true]);
     expect(readdirSync(dir).filter((f) => f !== SPOOL_LOCK_FILE)).toHaveLength(1);
     await spooling.queue.close(0);
@@ -96,7 +98,7 @@ describe('ForwardQueue', () => {
 
   it('overflows into the spool, and a restarted queue delivers the spooled batches exactly once', async () => {
     const dir = spoolDir();
-    const down = await harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    const down = await harness(options({ spoolDir: dir }), staysDown);
     for (const n of [1, 2, 3, 4]) expect(down.queue.enqueue(payload(n))).toBe(true);
     expect(readdirSync(dir)).toHaveLength(2 + 1); // and the lock
     expect(down.queue.depth).toBe(4);
@@ -114,11 +116,7 @@ describe('ForwardQueue', () => {
   it('refuses a spool another live queue holds, sending none of its batches', async () => {
     const dir = spoolDir();
     // No memory: both batches go to the spool.
-    const first = await harness(options({ spoolDir: dir, maxMemoryBatches: 0 }), () => ({
-      kind: 'retry',
-      afterMs: 60_000,
-      reason: 'down',
-    }));
+    const first = await harness(options({ spoolDir: dir, maxMemoryBatches: 0 }), staysDown);
     for (const n of [1, 2]) first.queue.enqueue(payload(n));
     const send = vi.fn(async () => ({ kind: 'delivered' }) as const);
     await expect(
@@ -134,11 +132,7 @@ describe('ForwardQueue', () => {
 
   it('takes over the batches and the lock of a process that died holding its spool, and lists only the batches', async () => {
     const dir = spoolDir();
-    const down = await harness(options({ spoolDir: dir, maxMemoryBatches: 0 }), () => ({
-      kind: 'retry',
-      afterMs: 60_000,
-      reason: 'down',
-    }));
+    const down = await harness(options({ spoolDir: dir, maxMemoryBatches: 0 }), staysDown);
     for (const n of [1, 2]) down.queue.enqueue(payload(n));
     await down.queue.close(0);
     // What a crash leaves: a lock nobody refreshes any more.
@@ -146,7 +140,7 @@ describe('ForwardQueue', () => {
     const then = new Date(Date.now() - 60_000);
     utimesSync(join(dir, SPOOL_LOCK_FILE), then, then);
 
-    const up = await harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }), {
+    const up = await harness(options({ spoolDir: dir }), staysDown, {
       heartbeatMs: 20,
       staleMs: 30_000,
     });
@@ -159,7 +153,7 @@ describe('ForwardQueue', () => {
 
   it('keeps its spool to its owner, and goes on when spool files vanish before it reads or removes them', async () => {
     const dir = join(spoolDir(), 'spool');
-    const down = await harness(options({ spoolDir: dir }), () => ({ kind: 'retry', afterMs: 60_000, reason: 'down' }));
+    const down = await harness(options({ spoolDir: dir }), staysDown);
     for (const n of [1, 2, 3, 4]) down.queue.enqueue(payload(n));
     await down.queue.close(100);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
@@ -204,11 +198,7 @@ describe('ForwardQueue', () => {
       [3, 'forwarded'],
     ]);
 
-    const down = await harness(options({ maxMemoryBatches: 10 }), () => ({
-      kind: 'retry',
-      afterMs: 60_000,
-      reason: 'down',
-    }));
+    const down = await harness(options({ maxMemoryBatches: 10 }), staysDown);
     for (const n of [4, 5]) down.queue.enqueue(payload(n));
     await down.queue.close(50);
     expect(down.done).toEqual([
@@ -220,11 +210,7 @@ describe('ForwardQueue', () => {
   });
 
   it('says no when the spool is full too', async () => {
-    const { queue } = await harness(options({ spoolDir: spoolDir(), maxSpoolBytes: 6 }), () => ({
-      kind: 'retry',
-      afterMs: 60_000,
-      reason: 'down',
-    }));
+    const { queue } = await harness(options({ spoolDir: spoolDir(), maxSpoolBytes: 6 }), staysDown);
     expect([1, 2, 3, 4, 5].map((n) => queue.enqueue(payload(n)))).toEqual([true, true, true, true, false]);
     await queue.close(0);
   });
