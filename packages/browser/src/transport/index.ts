@@ -95,8 +95,7 @@ export function createTransport(
   /** Until when the edge asked (`Retry-After`) to hear nothing more from this page; whether a timer waits for it. */
   let heldUntil = 0;
   let holding = false;
-  /** The keys of what this page stored, for another try when it is left; the timer of its claim on the rest. */
-  const storedHere: string[] = [];
+  /** The timer of this page's claim on what earlier pages stored. */
   let claiming: ReturnType<typeof setTimeout> | undefined;
 
   const isHeld = () => heldUntil > Date.now();
@@ -200,7 +199,6 @@ export function createTransport(
 
   function store(items: Outgoing[]) {
     const kept = queue.save(items.map((i) => i.body));
-    storedHere.push(...kept);
     if (kept.length < items.length) log('storage full: batches lost');
   }
 
@@ -250,13 +248,10 @@ export function createTransport(
     }
   }
 
-  /** What earlier pages or hides stored (or only the bodies of `keys`), removed from storage. */
-  function takeStored(keys?: string[]): Outgoing[] {
+  /** Stored bodies as requests. */
+  function requestsOf(stored: string[]): Outgoing[] {
     // Bodies stored by another version of the agent may be larger than any keepalive request or beacon may be.
-    return queue
-      .take(keys)
-      .map(outgoing)
-      .filter((item) => item.bytes <= KEEPALIVE_BYTES);
+    return stored.map(outgoing).filter((item) => item.bytes <= KEEPALIVE_BYTES);
   }
 
   /**
@@ -269,7 +264,7 @@ export function createTransport(
     storage.set(CLAIM_KEY, claim);
     claiming = setTimeout(() => {
       if (storage.get(CLAIM_KEY) !== claim) return;
-      outbox.push(...takeStored());
+      outbox.push(...requestsOf(queue.take()));
       pump();
     }, CLAIM_WAIT_MS);
   }
@@ -280,7 +275,7 @@ export function createTransport(
       // What an earlier hide of this page stored (a beacon refused over the keepalive quota) has another try when
       // the page is left: no other page of the origin may ever load. What other tabs stored stays theirs. Once:
       // what later drains store, the edge has just refused.
-      if (leaving && !left) outbox.push(...takeStored(storedHere.splice(0)));
+      if (leaving && !left) outbox.push(...requestsOf(queue.takeSaved()));
       left ||= leaving;
       beaconing = true;
       // In a microtask, so that the spans the processor ends for this same event leave in the same beacon.

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { memoryStorage } from '../../test/support/memoryStorage.ts';
 import { createPersistentQueue, QUEUE_PREFIX } from './persistentQueue.ts';
 
@@ -25,14 +25,37 @@ describe('createPersistentQueue', () => {
     expect([first, second].map((key) => storage.get(key as string))).toEqual(['a', 'b']);
   });
 
-  it('takes only the given keys when asked, leaving the rest (and keys taken elsewhere) alone', () => {
+  it('takes only what it saved itself when asked, leaving the rest (and bodies taken elsewhere) alone', () => {
     const storage = memoryStorage();
     const queue = createPersistentQueue(storage);
     const mine = queue.save(['mine', 'taken elsewhere']);
     createPersistentQueue(storage).save(['theirs']);
     storage.remove(mine[1] as string);
-    expect(queue.take(mine)).toEqual(['mine']);
+    expect(queue.takeSaved()).toEqual(['mine']);
+    expect(queue.takeSaved()).toEqual([]);
     expect(queue.take()).toEqual(['theirs']);
+  });
+
+  it('forgets what it saved once the bound evicted it, however long it keeps saving', () => {
+    const storage = memoryStorage();
+    const reads: string[] = [];
+    const counting = {
+      ...storage,
+      get(key: string) {
+        reads.push(key);
+        return storage.get(key);
+      },
+    };
+    const queue = createPersistentQueue(counting, 3 * (QUEUE_PREFIX.length + 16 + 4));
+    // A save every few seconds, as a tab offline for an hour makes them.
+    let now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => (now += 3_000));
+    for (let i = 0; i < 1000; i++) queue.save([String(i).padStart(4, '0')]);
+    clock.mockRestore();
+    reads.length = 0;
+    expect(queue.takeSaved()).toEqual(['0997', '0998', '0999']);
+    // One read per key still stored, none for the 997 keys evicted along the way.
+    expect(reads).toHaveLength(3);
   });
 
   it('drops the oldest bodies beyond its bound, and says which of the given ones it kept', () => {

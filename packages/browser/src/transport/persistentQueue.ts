@@ -8,6 +8,7 @@
  *     const queue = createPersistentQueue(safeStorage());
  *     const keys = queue.save([body]); // at pagehide, when the edge could not take it
  *     for (const body of queue.take()) send(body); // at the next start-up
+ *     for (const body of queue.takeSaved()) beacon(body); // as this page is left: only what it saved itself
  */
 import type { SafeStorage } from '../lib/storage.ts';
 
@@ -18,8 +19,10 @@ export const MAX_QUEUE_CHARS = 256_000;
 export interface PersistentQueue {
   /** Stores bodies, dropping the oldest beyond the bound. Returns the keys of the given bodies it kept. */
   save(bodies: readonly string[]): string[];
-  /** The stored bodies, oldest first, removed from storage: every one, or those of `keys` still there. */
-  take(keys?: readonly string[]): string[];
+  /** Every stored body, oldest first, removed from storage. */
+  take(): string[];
+  /** The bodies this queue saved that are still stored (no other tab took them), removed from storage. */
+  takeSaved(): string[];
 }
 
 let saved = 0;
@@ -31,6 +34,17 @@ export function createPersistentQueue(storage: SafeStorage, maxChars = MAX_QUEUE
       .keys()
       .filter((key) => key.startsWith(QUEUE_PREFIX))
       .sort();
+  /**
+   * The keys of what this queue saved, oldest first, as of its last save: a tab that stays offline for hours saves
+   * a body every few seconds, and the keys of those the bound evicted must not pile up.
+   */
+  let savedKeys: string[] = [];
+  const takeKeys = (keys: readonly string[]) =>
+    keys.flatMap((key) => {
+      const body = storage.get(key);
+      storage.remove(key);
+      return body === null ? [] : [body];
+    });
   return {
     save(bodies) {
       if (!bodies.length) return [];
@@ -66,14 +80,15 @@ export function createPersistentQueue(storage: SafeStorage, maxChars = MAX_QUEUE
         mine.push(key);
         chars += length;
       }
-      return mine.filter((key) => stored.some(([k]) => k === key));
+      const live = new Set(stored.map(([key]) => key));
+      savedKeys = [...savedKeys, ...mine].filter((key) => live.has(key));
+      return mine.filter((key) => live.has(key));
     },
-    take(only) {
-      return (only ?? keys()).flatMap((key) => {
-        const body = storage.get(key);
-        storage.remove(key);
-        return body === null ? [] : [body];
-      });
+    take: () => takeKeys(keys()),
+    takeSaved() {
+      const taken = takeKeys(savedKeys);
+      savedKeys = [];
+      return taken;
     },
   };
 }
