@@ -3,7 +3,7 @@
  * official OpenTelemetry JS exporters as the senders.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -273,21 +273,41 @@ describe('the client address behind a trusted proxy', () => {
     }));
 });
 
-describe('one spool directory per worker', () => {
-  /** Runs the `rumkit-edge` command from source until it exits (or is killed after `timeoutMs`). */
-  function runCli(env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
-    const entry = fileURLToPath(new URL('./node.ts', import.meta.url));
-    return new Promise((resolve) => {
-      const child = execFile(
-        process.execPath,
-        // Type stripping is the default from Node 22.18 on; CI also runs these tests on 22.12.
-        ['--experimental-strip-types', '--conditions=rumkit-source', entry],
-        { env: { ...process.env, ...env }, timeout: timeoutMs },
-        (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
-      );
-    });
-  }
+const entry = fileURLToPath(new URL('./node.ts', import.meta.url));
+/** What the `rumkit-edge` command's first line (`#!/usr/bin/env -S node …`) gives Node. */
+const shebangFlags = (readFileSync(entry, 'utf8').split('\n')[0] as string)
+  .replace(/^#!\/usr\/bin\/env -S node/, '')
+  .split(' ')
+  .filter(Boolean);
 
+/** Runs the `rumkit-edge` command from source, as its first line starts it, until it exits (or `timeoutMs`). */
+function runCli(
+  env: Record<string, string>,
+  timeoutMs: number,
+  args: string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      // Type stripping is the default from Node 22.18 on; CI also runs these tests on 22.12.
+      [...shebangFlags, '--experimental-strip-types', '--conditions=rumkit-source', entry, ...args],
+      { env: { ...process.env, ...env }, timeout: timeoutMs },
+      (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+    );
+  });
+}
+
+describe('the rumkit-edge command', () => {
+  it('starts under the Node flags of its first line (a flag Node refused would stop every start)', async () => {
+    expect(shebangFlags.length).toBeGreaterThan(0);
+    const run = await runCli({}, 10_000, ['hash-key', KEY]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(hashKey(KEY));
+  });
+});
+
+describe('one spool directory per worker', () => {
   it('lets go of its spool when its port is taken, so that it can start again at once', async () => {
     const spoolDir = mkdtempSync(join(tmpdir(), 'rumkit-node-spool-'));
     const taken = http.createServer();

@@ -1,10 +1,15 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 /**
  * The edge worker on Node.
  *
  *     rumkit-edge --config rumkit.yaml      # the configuration file (YAML or JSON), ${VARS} substituted
  *     rumkit-edge                           # one key from RUMKIT_API_KEY, RUMKIT_ALLOWED_ORIGINS, RUMKIT_UPSTREAM_URL
  *     rumkit-edge hash-key <key>            # the keyHash to put in the configuration
+ *
+ * The young generation is capped at 16 MB a half (the first line; `node dist/node.js` must be given the flag):
+ * each batch leaves about 1 MB of short-lived objects, and with Node 24's larger default V8 fell into a full
+ * mark-compact every 300 ms under steady load, which took the added p99 from +1 to +9 ms at 200 req/s
+ * (bench/worker/RESULTS.md).
  *
  * Only runtime glue lives here: the configuration source, the HTTP server (@hono/node-server), the
  * forward queue with its disk spool, the keep-alive HTTP transport, the periodic OTLP metrics export,
