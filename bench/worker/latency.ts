@@ -1,9 +1,8 @@
 /**
  * Added latency below saturation: the same open-loop request rate (a request every 1/rate s, whatever
  * the answers do, one connection per request; each response time taken with hrtime) against the
- * harness's bare node:http server (a), which only reads the body, and against the worker, started with the
- * Node flags of the `rumkit-edge` command's first line; the worker's added latency is its p50/p99 minus (a)'s
- * at that rate. Servers pinned to CPU 0, load and sink to CPU 1.
+ * harness's bare node:http server (a), which only reads the body, and against the worker; the worker's
+ * added latency is its p50/p99 minus (a)'s at that rate. Servers pinned to CPU 0, load and sink to CPU 1.
  *
  *     node bench/worker/latency.ts <harness dir> <rate,rate,…> [seconds]
  *
@@ -18,9 +17,6 @@ const [harness, rates = '100,200', seconds = '10'] = process.argv.slice(2);
 if (!harness) throw new Error('usage: node bench/worker/latency.ts <harness dir> <rate,rate,…> [seconds]');
 const root = new URL('../../', import.meta.url).pathname;
 const body = readFileSync(join(harness, 'payloads/typical.json'));
-const entry = join(root, 'worker/dist/node.js');
-/** The worker runs as the `rumkit-edge` command does: with the Node flags of its `#!/usr/bin/env -S node …` line. */
-const shebangFlags = (readFileSync(entry, 'utf8').split('\n')[0] as string).split(' ').slice(3);
 const SERVER_PORT = 17340;
 const SINK_PORT = 17341;
 
@@ -112,7 +108,7 @@ for (const rate of rates.split(',').map(Number)) {
   const baseline = await measure(rate);
   await stop(io);
   const worker = start(
-    ['-c', '0', process.execPath, ...shebangFlags, entry, '--config', join(root, 'bench/worker/bench.yaml')],
+    ['-c', '0', process.execPath, join(root, 'worker/dist/node.js'), '--config', join(root, 'bench/worker/bench.yaml')],
     {
       PORT: String(SERVER_PORT),
       UPSTREAM: `http://127.0.0.1:${SINK_PORT}`,

@@ -1,15 +1,10 @@
-#!/usr/bin/env -S node --max-semi-space-size=16
+#!/usr/bin/env node
 /**
  * The edge worker on Node.
  *
  *     rumkit-edge --config rumkit.yaml      # the configuration file (YAML or JSON), ${VARS} substituted
  *     rumkit-edge                           # one key from RUMKIT_API_KEY, RUMKIT_ALLOWED_ORIGINS, RUMKIT_UPSTREAM_URL
  *     rumkit-edge hash-key <key>            # the keyHash to put in the configuration
- *
- * The young generation is capped at 16 MB a half (the first line; `node dist/node.js` must be given the flag):
- * each batch leaves about 1 MB of short-lived objects, and with Node 24's larger default V8 fell into a full
- * mark-compact every 300 ms under steady load, which took the added p99 from +1 to +9 ms at 200 req/s
- * (bench/worker/RESULTS.md).
  *
  * Only runtime glue lives here: the configuration source, the HTTP server (@hono/node-server), the
  * forward queue with its disk spool, the keep-alive HTTP transport, the periodic OTLP metrics export,
@@ -220,12 +215,36 @@ async function probe(url: string, timeoutMs: number): Promise<boolean> {
   }
 }
 
+/**
+ * The young generation capped at 8 MB a half. Each batch leaves about 1 MB of short-lived objects, and with Node 24's
+ * larger default V8 fell into a full mark-compact every 300 ms under steady load, which took the added p99 from +1 to
+ * +9 ms at 200 req/s and to +16–18 ms at 400; 16 MB still left +5 to +14 ms at 400 (bench/worker/RESULTS.md).
+ */
+export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=8';
+
+/**
+ * Restarts this process in place (same PID) with `YOUNG_GENERATION_FLAG`, which V8 reads only at start-up, unless the
+ * command line or NODE_OPTIONS sets the size already. `process.execve` is Node ≥ 22.15 and not on Windows; elsewhere
+ * the worker runs with Node's default.
+ */
+function restartWithNodeFlags(): void {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(' ')];
+  if (given.some((flag) => flag.startsWith('--max-semi-space-size')) || !process.execve) return;
+  process.execve(process.execPath, [
+    process.execPath,
+    YOUNG_GENERATION_FLAG,
+    ...process.execArgv,
+    ...process.argv.slice(1),
+  ]);
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'hash-key') {
     if (!argv[1]) throw new ConfigError('usage: rumkit-edge hash-key <key>');
     console.log(hashKey(argv[1]));
     return;
   }
+  restartWithNodeFlags();
   const config = loadConfig(argv, process.env);
   const server = await startNodeServer(config);
   const stop = () => {
