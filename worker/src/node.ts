@@ -230,12 +230,16 @@ export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=8';
 function restartWithNodeFlags(): void {
   const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(' ')];
   if (given.some((flag) => flag.startsWith('--max-semi-space-size')) || !process.execve) return;
-  process.execve(process.execPath, [
-    process.execPath,
-    YOUNG_GENERATION_FLAG,
-    ...process.execArgv,
-    ...process.argv.slice(1),
-  ]);
+  try {
+    process.execve(process.execPath, [
+      process.execPath,
+      YOUNG_GENERATION_FLAG,
+      ...process.execArgv,
+      ...process.argv.slice(1),
+    ]);
+  } catch {
+    // execve(2) refused (newer Nodes throw rather than abort): this process serves, with Node's default.
+  }
 }
 
 async function main(argv: string[]): Promise<void> {
