@@ -25,8 +25,9 @@
  *    the V8 sampling profiler (100 µs): every main-thread task over 50 ms (`--long-task-ms`), and the time in
  *    it that samples put in the agent's code (the scripts other than the app's chunk and the page; native
  *    functions count for the script that called them, garbage collection for nobody). A task is caused by the
- *    agent when it would be that long or shorter without that time. The Long Animation Frames API cannot tell this: it names the script
- *    whose task started the frame, and the agent and the app evaluate as one module graph.
+ *    agent when it would be that long or shorter without that time. The Long Animation Frames API cannot tell
+ *    this: it names the script whose task started the frame, and the agent and the app evaluate as one module
+ *    graph.
  * 4. `breakdown` — where the time per fetch goes, without throttling: the V8 sampling profiler (50 µs) over the
  *    fetches of one load per module variant, built once more without minifying, the agent from its sources, so
  *    that each sample's position names the module it is in (esbuild marks each module's code with its path). Self time per fetch by package

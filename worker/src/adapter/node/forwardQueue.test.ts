@@ -32,10 +32,10 @@ const options = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-/** A queue whose upstream answers with `answer()` and records what it delivered and how. */
 /** An upstream that stays down for the whole test: every export is to be retried a minute later. */
 const staysDown = (): ExportResult => ({ kind: 'retry', afterMs: 60_000, reason: 'down' });
 
+/** A queue whose upstream answers with `answer()` and records what it delivered and how. */
 async function harness(
   queueOptions: ReturnType<typeof options>,
   answer: () => ExportResult = () => ({ kind: 'delivered' }),
