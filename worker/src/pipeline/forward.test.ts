@@ -8,10 +8,13 @@ import {
   encodeInParts,
   exportOnce,
   forwardWithRetry,
+  mergeKey,
+  mergePayloads,
   queueRetryDelaySeconds,
   refusedReason,
   type Transport,
   type TransportResponse,
+  type UpstreamPayload,
 } from './forward.ts';
 
 const upstream = testConfig({
@@ -79,6 +82,19 @@ describe('encodeForUpstream', () => {
     expect(spanIds).toEqual(
       typicalBatch().resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.spanId))),
     );
+  });
+
+  it('merges protobuf payloads of one tenant into one export that decodes to all their spans in order', () => {
+    const { payloads: parts } = encodeInParts(typicalBatch(), 'shop', 'protobuf', 8 * 1024);
+    const merged = mergePayloads(parts);
+    expect(merged).toMatchObject({ tenant: 'shop', contentType: 'application/x-protobuf', spans: 50 });
+    expect(decodeTraceRequest(merged.body).resourceSpans.flatMap((rs) => rs.scopeSpans)).toEqual(
+      parts.flatMap((p) => decodeTraceRequest(p.body).resourceSpans.flatMap((rs) => rs.scopeSpans)),
+    );
+    expect(mergePayloads([payload])).toBe(payload);
+    expect(mergeKey(parts[0] as UpstreamPayload)).toBe(mergeKey(payload));
+    expect(mergeKey({ ...payload, tenant: 'blog' })).not.toBe(mergeKey(payload));
+    expect(mergeKey(encodeForUpstream(typicalBatch(), 'shop', 'json'))).toBeUndefined();
   });
 
   it('leaves out and counts a span too large for any part, which the Queue would refuse every time', () => {

@@ -87,6 +87,36 @@ export function encodeForUpstream(
     : { tenant, spans, contentType: 'application/x-protobuf', body: encodeTraceRequest(request) };
 }
 
+/**
+ * Payloads with one key can go out as one export: protobuf of one tenant. A JSON payload has none, since JSON
+ * documents do not concatenate.
+ */
+export function mergeKey(payload: UpstreamPayload): string | undefined {
+  return payload.contentType === 'application/x-protobuf' ? payload.tenant : undefined;
+}
+
+/**
+ * One export of several payloads with one `mergeKey`. Protobuf messages concatenated are their merge, with the
+ * repeated `resource_spans` of each appended in order, so the bytes are joined without decoding anything.
+ */
+export function mergePayloads(payloads: readonly UpstreamPayload[]): UpstreamPayload {
+  const first = payloads[0] as UpstreamPayload;
+  if (payloads.length === 1) return first;
+  let length = 0;
+  let spans = 0;
+  for (const payload of payloads) {
+    length += payload.body.byteLength;
+    spans += payload.spans;
+  }
+  const body = new Uint8Array(length);
+  let offset = 0;
+  for (const payload of payloads) {
+    body.set(payload.body, offset);
+    offset += payload.body.byteLength;
+  }
+  return { tenant: first.tenant, contentType: first.contentType, spans, body };
+}
+
 export interface EncodedParts {
   payloads: UpstreamPayload[];
   /** Spans left out because each, alone, encodes larger than the limit. */

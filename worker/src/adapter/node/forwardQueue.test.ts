@@ -23,12 +23,16 @@ const payload = (n: number): UpstreamPayload => ({
   contentType: 'application/x-protobuf',
   body: Uint8Array.of(n, n, n),
 });
+/** The test batches an export holds: each batch's bytes are its number, three times. */
+const batchesOf = (p: UpstreamPayload): number[] => [...p.body].filter((_, i) => i % 3 === 0);
 const options = (overrides: Record<string, unknown> = {}) => ({
   maxMemoryBatches: 2,
   maxMemoryBytes: 1024,
   maxSpoolBytes: 1024,
   maxRetrySeconds: 3600,
   concurrency: 1,
+  mergeMaxBytes: 1024,
+  mergeDelayMs: 0,
   ...overrides,
 });
 
@@ -38,9 +42,11 @@ const staysDown = (): ExportResult => ({ kind: 'retry', afterMs: 60_000, reason:
 /** A queue whose upstream answers with `answer()` and records what it delivered and how. */
 async function harness(
   queueOptions: ReturnType<typeof options>,
-  answer: () => ExportResult = () => ({ kind: 'delivered' }),
+  answer: (p: UpstreamPayload) => ExportResult = () => ({ kind: 'delivered' }),
   lockTiming?: SpoolLockTiming,
 ) {
+  /** The batches sent, export by export. */
+  const exports: number[][] = [];
   const sent: number[] = [];
   const done: Array<[number, string]> = [];
   const reasons: string[] = [];
@@ -48,8 +54,9 @@ async function harness(
     queueOptions,
     {
       send: async (p) => {
-        sent.push(p.spans);
-        return answer();
+        exports.push(batchesOf(p));
+        sent.push(...batchesOf(p));
+        return answer(p);
       },
       onDone: (p, outcome, why) => {
         done.push([p.spans, outcome]);
@@ -59,7 +66,7 @@ async function harness(
     },
     lockTiming,
   );
-  return { queue, sent, done, reasons };
+  return { queue, exports, sent, done, reasons };
 }
 
 describe('ForwardQueue', () => {
@@ -74,6 +81,67 @@ describe('ForwardQueue', () => {
       ]),
     );
     expect(queue.depth).toBe(0);
+  });
+
+  it('merges the batches of a tenant that wait into exports of up to mergeMaxBytes, in arrival order', async () => {
+    const { queue, exports, done } = await harness(
+      options({ maxMemoryBatches: 20, mergeMaxBytes: 9, mergeDelayMs: 50, concurrency: 4 }),
+    );
+    const json = { ...payload(7), contentType: 'application/json' as const };
+    const blog = { ...payload(8), tenant: 'blog' };
+    for (const p of [payload(1), payload(2), json, blog, payload(3), payload(4), payload(5), payload(6)])
+      expect(queue.enqueue(p)).toBe(true);
+    await vi.waitFor(() => expect(done).toHaveLength(8));
+    // Three batches of three bytes fill an export: that one goes at once, the rest after the delay.
+    expect(exports).toEqual([[1, 2, 3], [7], [8], [4, 5, 6]]);
+    expect(done.every(([, outcome]) => outcome === 'forwarded')).toBe(true);
+    expect(queue.depth).toBe(0);
+  });
+
+  it('holds a new batch up to mergeDelayMs for others to join it, and sends it then without any', async () => {
+    const { queue, exports } = await harness(options({ maxMemoryBatches: 10, mergeDelayMs: 300 }));
+    const started = Date.now();
+    queue.enqueue(payload(1));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    queue.enqueue(payload(2));
+    await vi.waitFor(() => expect(exports).toEqual([[1, 2]]));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    queue.enqueue(payload(3));
+    await vi.waitFor(() => expect(exports).toEqual([[1, 2], [3]]));
+  });
+
+  it('sends each batch of a refused merged export alone, so that only the batch refused alone is lost', async () => {
+    const { queue, exports, done, reasons } = await harness(options({ maxMemoryBatches: 10, mergeDelayMs: 20 }), (p) =>
+      batchesOf(p).includes(2)
+        ? { kind: 'failed', reason: 'upstream answered 400', status: 400 }
+        : { kind: 'delivered' },
+    );
+    for (const n of [1, 2, 3]) queue.enqueue(payload(n));
+    await vi.waitFor(() => expect(done).toHaveLength(3));
+    expect(exports).toEqual([[1, 2, 3], [1], [2], [3]]);
+    expect(done).toEqual([
+      [1, 'forwarded'],
+      [2, 'forward_failed'],
+      [3, 'forwarded'],
+    ]);
+    expect(reasons).toEqual(['refused_400']);
+  });
+
+  it('keeps a retried batch to its Retry-After while new batches of its tenant go', async () => {
+    let first = true;
+    const { queue, exports, done } = await harness(options({ maxMemoryBatches: 10, mergeDelayMs: 20 }), () => {
+      if (!first) return { kind: 'delivered' };
+      first = false;
+      return { kind: 'retry', afterMs: 1500, reason: 'upstream answered 429' };
+    });
+    queue.enqueue(payload(1));
+    await vi.waitFor(() => expect(exports).toEqual([[1]]));
+    const refusedAt = Date.now();
+    queue.enqueue(payload(2));
+    await vi.waitFor(() => expect(exports).toEqual([[1], [2]]));
+    await vi.waitFor(() => expect(done).toHaveLength(2), { timeout: 3000 });
+    expect(exports).toEqual([[1], [2], [1]]);
+    expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(1450);
   });
 
   it('says no past its memory when it has no spool, so the app can answer 503', async () => {
@@ -172,8 +240,8 @@ describe('ForwardQueue', () => {
     const done: number[] = [];
     const up = await ForwardQueue.open(options({ spoolDir: dir, maxMemoryBatches: 4 }), {
       send: async (p) => {
-        sent.push(p.spans);
-        if (p.spans === 1) await inFlight;
+        sent.push(...batchesOf(p));
+        if (batchesOf(p).includes(1)) await inFlight;
         return { kind: 'delivered' };
       },
       onDone: (p) => done.push(p.spans),
@@ -221,6 +289,7 @@ describe('ForwardQueue', () => {
     const done: Array<[number, string]> = [];
     const queue = await ForwardQueue.open(options(), {
       send: async (p) => {
+        expect(batchesOf(p)).toEqual([p.spans]);
         sent.push(p.spans);
         const attempt = (attempts.get(p.spans) ?? 0) + 1;
         attempts.set(p.spans, attempt);

@@ -21,6 +21,8 @@ import { join } from 'node:path';
 import type { EdgeConfig } from '../../config.ts';
 import {
   type ExportResult,
+  mergeKey,
+  mergePayloads,
   refusedReason,
   type UndeliveredReason,
   type UpstreamPayload,
@@ -51,8 +53,22 @@ interface Item {
   firstAttemptAt: number;
   nextAttemptAt: number;
   inFlight: boolean;
+  /** Not sent yet: it may go before `nextAttemptAt` with others, where a retry keeps to its Retry-After. */
+  fresh: boolean;
+  /** Sent on its own from now on: an export it was merged into was refused, and may have been refused for it. */
+  alone: boolean;
   /** Spool file holding this batch, removed once the batch leaves the queue. */
   file?: string;
+}
+
+/** Batches being merged into one export. */
+interface Group {
+  items: Item[];
+  bytes: number;
+  /** One of them is due: the group goes now. */
+  due: boolean;
+  /** When the earliest of them is due, when none is yet. */
+  dueAt: number;
 }
 
 interface Spooled {
@@ -143,7 +159,14 @@ export class ForwardQueue {
     if (this.#closing) return false;
     const now = this.#hooks.now();
     if (this.#memoryHasRoom(payload.body.byteLength)) {
-      this.#memory.add({ payload, firstAttemptAt: now, nextAttemptAt: now, inFlight: false });
+      this.#memory.add({
+        payload,
+        firstAttemptAt: now,
+        nextAttemptAt: now + this.#options.mergeDelayMs,
+        inFlight: false,
+        fresh: true,
+        alone: false,
+      });
       this.#memoryBytes += payload.body.byteLength;
     } else if (this.#options.spoolDir && this.#spoolBytes + payload.body.byteLength <= this.#options.maxSpoolBytes) {
       this.#spool(payload, now);
@@ -229,56 +252,106 @@ export class ForwardQueue {
         contentType: extension === 'json' ? 'application/json' : 'application/x-protobuf',
         body,
       };
-      this.#memory.add({ payload, firstAttemptAt: Number(at), nextAttemptAt: 0, inFlight: false, file });
+      this.#memory.add({
+        payload,
+        firstAttemptAt: Number(at),
+        nextAttemptAt: 0,
+        inFlight: false,
+        fresh: true,
+        alone: false,
+        file,
+      });
       this.#memoryBytes += bytes;
     }
   }
 
+  /**
+   * Sends what is due, merging the batches of a tenant that wait into exports of up to `mergeMaxBytes`: a
+   * group goes when one of its batches is due (a new one after `mergeDelayMs`, a retried one at its next
+   * attempt) or when it is full. One pass in arrival order, so the oldest batches go first.
+   */
   #pump(): void {
     // Closing with a spool stops sending at once (the spool keeps what is left); without one, sending goes on
-    // until `close` gives up.
+    // until `close` gives up, with no more waiting for batches to merge with.
     if (this.#stopped || (this.#closing && this.#options.spoolDir !== undefined)) return;
     this.#refill();
     const now = this.#hooks.now();
+    const { mergeMaxBytes, mergeDelayMs, concurrency } = this.#options;
+    const groups = new Map<string, Group>();
     let nextWake = Number.POSITIVE_INFINITY;
     for (const item of this.#memory) {
-      if (this.#inFlight >= this.#options.concurrency) break;
+      if (this.#inFlight >= concurrency) break;
       if (item.inFlight) continue;
-      if (item.nextAttemptAt > now) {
+      const due = item.nextAttemptAt <= now || (this.#closing && item.fresh);
+      // A retry waits for its own time; a new batch may go early, with a group that is due.
+      if (!due && !(item.fresh && item.nextAttemptAt <= now + mergeDelayMs)) {
         nextWake = Math.min(nextWake, item.nextAttemptAt);
         continue;
       }
-      this.#send(item);
+      const key = item.alone ? undefined : mergeKey(item.payload);
+      let group = key === undefined ? undefined : groups.get(key);
+      const bytes = item.payload.body.byteLength;
+      if (group && group.bytes + bytes > mergeMaxBytes) {
+        // Full: it goes now, due or not, as the collector's batch processor sends at its size.
+        this.#send(group.items);
+        group = undefined;
+      }
+      if (!group) {
+        group = { items: [], bytes: 0, due: false, dueAt: Number.POSITIVE_INFINITY };
+        if (key !== undefined) groups.set(key, group);
+      }
+      group.items.push(item);
+      group.bytes += bytes;
+      group.due ||= due;
+      group.dueAt = Math.min(group.dueAt, item.nextAttemptAt);
+      if (key === undefined) {
+        if (due) this.#send(group.items);
+        else nextWake = Math.min(nextWake, item.nextAttemptAt);
+      }
+    }
+    for (const group of groups.values()) {
+      if (group.due && this.#inFlight < concurrency) this.#send(group.items);
+      else nextWake = Math.min(nextWake, group.dueAt);
     }
     clearTimeout(this.#timer);
-    if (nextWake !== Number.POSITIVE_INFINITY && this.#inFlight < this.#options.concurrency) {
+    if (nextWake !== Number.POSITIVE_INFINITY && this.#inFlight < concurrency) {
       // Node fires a timer of more than 2^31 - 1 ms at once: a long wait wakes early and waits again.
       this.#timer = setTimeout(() => this.#pump(), Math.min(MAX_TIMER_MS, Math.max(10, nextWake - now)));
     }
   }
 
-  #send(item: Item): void {
-    item.inFlight = true;
+  /** One export of `items`, merged; each batch's outcome is the export's. */
+  #send(items: Item[]): void {
+    for (const item of items) {
+      item.inFlight = true;
+      item.fresh = false;
+    }
     this.#inFlight++;
     this.#hooks
-      .send(item.payload)
+      .send(mergePayloads(items.map((item) => item.payload)))
       .catch((error: Error): ExportResult => ({ kind: 'retry', afterMs: 0, reason: error.message }))
       .then((result) => {
-        item.inFlight = false;
         this.#inFlight--;
         const now = this.#hooks.now();
-        if (result.kind === 'delivered') this.#remove(item, 'forwarded');
-        else if (result.kind === 'failed')
-          this.#remove(item, 'forward_failed', { reason: refusedReason(result.status), message: result.reason });
-        else if (now >= item.firstAttemptAt + this.#options.maxRetrySeconds * 1000)
-          this.#remove(item, 'dropped', { reason: 'retries_exhausted', message: result.reason });
-        // A Retry-After beyond the batch's retry budget (days, from a misconfigured upstream) leaves it one
-        // last attempt when the budget ends, rather than holding it past it.
-        else
-          item.nextAttemptAt = Math.min(
-            now + Math.max(MIN_RETRY_GAP_MS, result.afterMs),
-            item.firstAttemptAt + this.#options.maxRetrySeconds * 1000,
-          );
+        for (const item of items) {
+          item.inFlight = false;
+          if (result.kind === 'delivered') this.#remove(item, 'forwarded');
+          else if (result.kind === 'failed' && items.length > 1) {
+            // One bad batch (or the merged size) may be why: each goes again alone, and only its own refusal counts.
+            item.alone = true;
+            item.nextAttemptAt = now;
+          } else if (result.kind === 'failed')
+            this.#remove(item, 'forward_failed', { reason: refusedReason(result.status), message: result.reason });
+          else if (now >= item.firstAttemptAt + this.#options.maxRetrySeconds * 1000)
+            this.#remove(item, 'dropped', { reason: 'retries_exhausted', message: result.reason });
+          // A Retry-After beyond the batch's retry budget (days, from a misconfigured upstream) leaves it one
+          // last attempt when the budget ends, rather than holding it past it.
+          else
+            item.nextAttemptAt = Math.min(
+              now + Math.max(MIN_RETRY_GAP_MS, result.afterMs),
+              item.firstAttemptAt + this.#options.maxRetrySeconds * 1000,
+            );
+        }
         if (this.#options.spoolDir !== undefined ? this.#inFlight === 0 : this.#memory.size === 0) this.#idle?.();
         this.#pump();
       });
