@@ -276,6 +276,15 @@ describe('CORS', () => {
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('puts the CORS headers on an accepted batch, once each', async () => {
+    const res = await setup().post({ 'x-rumkit-key': SHOP_KEY, origin: SHOP_ORIGIN });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
+    expect(res.headers.get('access-control-expose-headers')).toBe('retry-after');
+    expect(res.headers.get('vary')).toBe('Origin');
+    expect(res.headers.get('access-control-max-age')).toBeNull();
+  });
+
   it('puts CORS headers on errors too, so the agent can read them', async () => {
     const res = await setup({ limits: { maxBodyBytes: 10 } }).post({ 'x-rumkit-key': SHOP_KEY, origin: SHOP_ORIGIN });
     expect(res.status).toBe(413);

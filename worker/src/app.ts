@@ -12,9 +12,9 @@
 import { encodeTraceResponse, thresholdForRate } from '@rumkit/otlp';
 import { type Context, Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
-import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import type { EdgeConfig } from './config.ts';
+import { cors } from './cors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { authenticate, indexKeys, KEY_HEADER, TOKEN_HEADER } from './pipeline/auth.ts';
 import { decodeBody, readBodyCapped } from './pipeline/decode.ts';
@@ -208,11 +208,11 @@ export function createApp(
   const app = new Hono();
   const allowedOrigins = new Set(config.tenants.flatMap((t) => t.keys.flatMap((k) => k.origins)));
   const corsHeaders = cors({
-    origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
+    allowOrigin: (origin) => allowedOrigins.has(origin),
     allowMethods: ['POST', 'GET', 'OPTIONS'],
     allowHeaders: ['content-type', 'content-encoding', KEY_HEADER, TOKEN_HEADER, SENT_AT_HEADER],
     exposeHeaders: ['retry-after'],
-    maxAge: 7200,
+    maxAgeSeconds: 7200,
   });
   for (const path of [...tracesPaths, '/v1/config', '/v1/scrub/dry-run']) app.use(path, corsHeaders);
   for (const path of tracesPaths) app.post(path, ingest);
