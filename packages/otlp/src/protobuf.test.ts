@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decodeTraceRequest,
@@ -160,6 +161,20 @@ describe('encodeTraceRequest', () => {
       const decoded = decodeTraceRequest(encodeTraceRequest(request)).resourceSpans[0]?.scopeSpans[0]?.spans[0];
       expect([decoded?.startTimeUnixNano, decoded?.endTimeUnixNano]).toEqual([time, time]);
     }
+  });
+
+  it('writes any 64-bit timestamp exactly', () => {
+    const request = requestWithAttribute({ boolValue: true });
+    const span = request.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    if (!span) throw new Error('fixture has no span');
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (time) => {
+        span.startTimeUnixNano = String(time);
+        const decoded = decodeTraceRequest(encodeTraceRequest(request)).resourceSpans[0]?.scopeSpans[0]?.spans[0];
+        expect(decoded?.startTimeUnixNano).toBe(String(time));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('writes int64 values exactly on both sides of the fast path for small non-negative ones', () => {
