@@ -8,14 +8,18 @@
  * with `waitUntil` at most once per export interval per instance.
  */
 import YAML from 'yaml';
-import type { Env, ExecutionContext, IncomingCf, MessageBatch } from './adapter/cloudflare/bindings.ts';
+import type { Env, ExecutionContext, IncomingCf, MessageBatch, QueueMessage } from './adapter/cloudflare/bindings.ts';
 import { sendBatches } from './adapter/cloudflare/sendBatches.ts';
 import { createApp } from './app.ts';
 import { ConfigError, type EdgeConfig, parseConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import {
   CircuitBreaker,
+  type ExportResult,
+  exportGroups,
   forwardWithRetry,
+  mergeKey,
+  mergePayloads,
   queueRetryDelaySeconds,
   refusedReason,
   type Transport,
@@ -188,16 +192,18 @@ export default {
     return app.fetch(request, env, ctx as never);
   },
 
-  /** The Queue consumer: forwards each batch; Cloudflare redelivers retried ones and dead-letters the rest. */
+  /**
+   * The Queue consumer: forwards the batches of a delivery, a tenant's merged into one export each as on Node;
+   * Cloudflare redelivers retried ones and dead-letters the rest.
+   */
   async queue(batch: MessageBatch<UpstreamPayload>, env: Env, ctx: ExecutionContext): Promise<void> {
     const current = await load(env, ctx);
     const { config, telemetry, breaker, log } = current;
     const once = { ...config.upstream, retry: { ...config.upstream.retry, maxAttempts: 1 } };
     // Cloudflare's own default when the consumer sets no max_retries.
     const maxRetries = Number(env.RUMKIT_QUEUE_MAX_RETRIES ?? 3);
-    for (const message of batch.messages) {
-      const payload = message.body;
-      const result = await forwardWithRetry(
+    const forward = (payload: UpstreamPayload) =>
+      forwardWithRetry(
         payload,
         {
           transport: fetchTransport,
@@ -209,6 +215,8 @@ export default {
         },
         once,
       );
+    const settle = (message: QueueMessage<UpstreamPayload>, result: ExportResult) => {
+      const payload = message.body;
       if (result.kind === 'retry') {
         if (message.attempts > maxRetries) {
           // Its last attempt: Cloudflare moves it to the dead-letter queue, where no one counts it.
@@ -217,7 +225,7 @@ export default {
           log.warn('batch dead-lettered after its last attempt', { tenant: payload.tenant, spans: payload.spans });
         }
         message.retry({ delaySeconds: queueRetryDelaySeconds(message.attempts - 1, result.afterMs, Math.random) });
-        continue;
+        return;
       }
       const outcome = result.kind === 'delivered' ? 'forwarded' : 'forward_failed';
       telemetry.metrics.spans.add({ tenant: payload.tenant, outcome }, payload.spans);
@@ -227,6 +235,19 @@ export default {
         log.warn('batch refused by the upstream', { tenant: payload.tenant, reason, message: result.reason });
       }
       message.ack();
+    };
+    const groups = exportGroups(
+      batch.messages,
+      (message) => mergeKey(message.body),
+      (message) => message.body.body.byteLength,
+      config.queue.mergeMaxBytes,
+    );
+    for (const { items } of groups) {
+      const result = await forward(mergePayloads(items.map((message) => message.body)));
+      // One bad batch may be why an export was refused: each goes again alone, and only its own refusal counts.
+      if (result.kind === 'failed' && items.length > 1) {
+        for (const message of items) settle(message, await forward(message.body));
+      } else for (const message of items) settle(message, result);
     }
     // The outcomes counted here (forwarded, forward_failed, dropped) reach the collector from the consumer too.
     exportIfDue(current, ctx);

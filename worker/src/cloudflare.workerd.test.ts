@@ -175,6 +175,34 @@ describe('the worker in workerd', () => {
     expect(await getQueueResult(upBatch, upCtx)).toMatchObject({ retryMessages: [], explicitAcks: ['m1'] });
   });
 
+  it("merges a tenant's batches of one delivery into one export, and acks each of them", async () => {
+    const message = (id: string, tenant: string) => ({
+      id,
+      timestamp: new Date(),
+      attempts: 1,
+      body: { tenant, spans: 50, contentType: 'application/x-protobuf' as const, body: typicalProtobuf },
+    });
+    const traces = async () => (await received()).filter((r) => r.path === '/v1/traces');
+    const before = (await traces()).length;
+    const ctx = createExecutionContext();
+    const batch = createMessageBatch('rumkit-forward', [
+      message('a', 'shop'),
+      message('b', 'blog'),
+      message('c', 'shop'),
+    ]);
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.retryMessages).toEqual([]);
+    expect([...result.explicitAcks].sort()).toEqual(['a', 'b', 'c']);
+    const exports = (await traces()).slice(before);
+    const spansOf = (r: Received | undefined) =>
+      r?.traces?.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)).length;
+    expect(exports.map((r) => [r.headers['x-scope-orgid'], spansOf(r)])).toEqual([
+      ['shop', 100],
+      ['blog', 50],
+    ]);
+  });
+
   it('counts the spans of a batch that fails its last attempt as dropped: Cloudflare dead-letters it', async () => {
     // The var the worker reads is the consumer's max_retries in wrangler.toml.
     const maxRetries = Number(env.RUMKIT_QUEUE_MAX_RETRIES);

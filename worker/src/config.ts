@@ -226,8 +226,8 @@ const ConfigSchema = v.strictObject({
       maxRetrySeconds: positiveInt(3600),
       concurrency: positiveInt(16),
       /**
-       * Queued protobuf batches of one tenant go out as one export of up to this many bytes (Node): a batch
-       * alone is a fifth of the worker's CPU in HTTP overhead, as the collector's batch processor knows.
+       * Queued protobuf batches of one tenant go out as one export of up to this many bytes (on Cloudflare, the
+       * batches of one Queue delivery): an export per batch costs more CPU than any stage of the pipeline.
        */
       mergeMaxBytes: positiveInt(1024 * 1024),
       /** How long a new batch waits for others to merge with before it is sent anyway (Node). */

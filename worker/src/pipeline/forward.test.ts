@@ -6,6 +6,7 @@ import {
   CircuitBreaker,
   encodeForUpstream,
   encodeInParts,
+  exportGroups,
   exportOnce,
   forwardWithRetry,
   mergeKey,
@@ -95,6 +96,32 @@ describe('encodeForUpstream', () => {
     expect(mergeKey(parts[0] as UpstreamPayload)).toBe(mergeKey(payload));
     expect(mergeKey({ ...payload, tenant: 'blog' })).not.toBe(mergeKey(payload));
     expect(mergeKey(encodeForUpstream(typicalBatch(), 'shop', 'json'))).toBeUndefined();
+  });
+
+  it('groups queued items into exports: by key in arrival order, up to the byte limit, keyless items alone', () => {
+    // [name, key, bytes]
+    const items: Array<[string, string | undefined, number]> = [
+      ['a1', 'a', 4],
+      ['b1', 'b', 4],
+      ['j', undefined, 1],
+      ['a2', 'a', 4],
+      ['a3', 'a', 4],
+      ['big', 'a', 20],
+      ['b2', 'b', 2],
+    ];
+    const groups = exportGroups(
+      items,
+      ([, key]) => key,
+      ([, , bytes]) => bytes,
+      10,
+    ).map((g) => [g.items.map(([name]) => name), g.full]);
+    expect(groups).toEqual([
+      [['a1', 'a2'], true],
+      [['b1', 'b2'], false],
+      [['j'], false],
+      [['a3'], true],
+      [['big'], false],
+    ]);
   });
 
   it('leaves out and counts a span too large for any part, which the Queue would refuse every time', () => {

@@ -95,6 +95,46 @@ export function mergeKey(payload: UpstreamPayload): string | undefined {
   return payload.contentType === 'application/x-protobuf' ? payload.tenant : undefined;
 }
 
+export interface ExportGroup<T> {
+  items: T[];
+  /** Closed because the next item of its key would have taken it past the byte limit. */
+  full: boolean;
+}
+
+/**
+ * The exports a list of queued items makes, in the order of each export's first item: the items of one key
+ * (their payloads' `mergeKey`) in order, up to `maxBytes` an export (an item larger than that goes alone), and
+ * each item without a key alone. Both runtimes' senders group with this: Node's queue and the Cloudflare
+ * Queue's consumer.
+ */
+export function exportGroups<T>(
+  items: Iterable<T>,
+  keyOf: (item: T) => string | undefined,
+  bytesOf: (item: T) => number,
+  maxBytes: number,
+): ExportGroup<T>[] {
+  const groups: ExportGroup<T>[] = [];
+  const open = new Map<string, { group: ExportGroup<T>; bytes: number }>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const bytes = bytesOf(item);
+    let current = key === undefined ? undefined : open.get(key);
+    if (current && current.bytes + bytes > maxBytes) {
+      current.group.full = true;
+      current = undefined;
+    }
+    if (current) {
+      current.group.items.push(item);
+      current.bytes += bytes;
+      continue;
+    }
+    const group = { items: [item], full: false };
+    groups.push(group);
+    if (key !== undefined) open.set(key, { group, bytes });
+  }
+  return groups;
+}
+
 /**
  * One export of several payloads with one `mergeKey`. Protobuf messages concatenated are their merge, with the
  * repeated `resource_spans` of each appended in order, so the bytes are joined without decoding anything.

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { EdgeConfig } from '../../config.ts';
 import {
   type ExportResult,
+  exportGroups,
   mergeKey,
   mergePayloads,
   refusedReason,
@@ -59,16 +60,6 @@ interface Item {
   alone: boolean;
   /** Spool file holding this batch, removed once the batch leaves the queue. */
   file?: string;
-}
-
-/** Batches being merged into one export. */
-interface Group {
-  items: Item[];
-  bytes: number;
-  /** One of them is due: the group goes now. */
-  due: boolean;
-  /** When the earliest of them is due, when none is yet. */
-  dueAt: number;
 }
 
 interface Spooled {
@@ -266,9 +257,9 @@ export class ForwardQueue {
   }
 
   /**
-   * Sends what is due, merging the batches of a tenant that wait into exports of up to `mergeMaxBytes`: a
-   * group goes when one of its batches is due (a new one after `mergeDelayMs`, a retried one at its next
-   * attempt) or when it is full. One pass in arrival order, so the oldest batches go first.
+   * Sends what is due, merging the batches of a tenant that wait into exports of up to `mergeMaxBytes`: an
+   * export goes when one of its batches is due (a new one after `mergeDelayMs`, a retried one at its next
+   * attempt) or when it is full. The oldest batches go first.
    */
   #pump(): void {
     // Closing with a spool stops sending at once (the spool keeps what is left); without one, sending goes on
@@ -277,41 +268,29 @@ export class ForwardQueue {
     this.#refill();
     const now = this.#hooks.now();
     const { mergeMaxBytes, mergeDelayMs, concurrency } = this.#options;
-    const groups = new Map<string, Group>();
+    if (this.#inFlight >= concurrency) return;
     let nextWake = Number.POSITIVE_INFINITY;
+    const dueAt = (item: Item) => (this.#closing && item.fresh ? now : item.nextAttemptAt);
+    const candidates: Item[] = [];
     for (const item of this.#memory) {
-      if (this.#inFlight >= concurrency) break;
       if (item.inFlight) continue;
-      const due = item.nextAttemptAt <= now || (this.#closing && item.fresh);
-      // A retry waits for its own time; a new batch may go early, with a group that is due.
-      if (!due && !(item.fresh && item.nextAttemptAt <= now + mergeDelayMs)) {
-        nextWake = Math.min(nextWake, item.nextAttemptAt);
-        continue;
-      }
-      const key = item.alone ? undefined : mergeKey(item.payload);
-      let group = key === undefined ? undefined : groups.get(key);
-      const bytes = item.payload.body.byteLength;
-      if (group && group.bytes + bytes > mergeMaxBytes) {
-        // Full: it goes now, due or not, as the collector's batch processor sends at its size.
-        this.#send(group.items);
-        group = undefined;
-      }
-      if (!group) {
-        group = { items: [], bytes: 0, due: false, dueAt: Number.POSITIVE_INFINITY };
-        if (key !== undefined) groups.set(key, group);
-      }
-      group.items.push(item);
-      group.bytes += bytes;
-      group.due ||= due;
-      group.dueAt = Math.min(group.dueAt, item.nextAttemptAt);
-      if (key === undefined) {
-        if (due) this.#send(group.items);
-        else nextWake = Math.min(nextWake, item.nextAttemptAt);
-      }
+      // A retry waits for its own time; a new batch may go early, with others that are due.
+      if (dueAt(item) <= now || (item.fresh && item.nextAttemptAt <= now + mergeDelayMs)) candidates.push(item);
+      else nextWake = Math.min(nextWake, item.nextAttemptAt);
     }
-    for (const group of groups.values()) {
-      if (group.due && this.#inFlight < concurrency) this.#send(group.items);
-      else nextWake = Math.min(nextWake, group.dueAt);
+    const groups = exportGroups(
+      candidates,
+      (item) => (item.alone ? undefined : mergeKey(item.payload)),
+      (item) => item.payload.body.byteLength,
+      mergeMaxBytes,
+    );
+    for (const { items, full } of groups) {
+      if (this.#inFlight >= concurrency) break;
+      let due = Number.POSITIVE_INFINITY;
+      for (const item of items) due = Math.min(due, dueAt(item));
+      // A full export goes at once, due or not, as the collector's batch processor sends at its size.
+      if (full || due <= now) this.#send(items);
+      else nextWake = Math.min(nextWake, due);
     }
     clearTimeout(this.#timer);
     if (nextWake !== Number.POSITIVE_INFINITY && this.#inFlight < concurrency) {
