@@ -49,7 +49,10 @@ const DEFAULT_MAX_DEPTH = 32;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** The character codes of `0123456789abcdef`. */
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** Scratch for `Reader.hex`: room for a 16-byte trace id. */
+const hexCodes = new Uint16Array(32);
 
 // ---------------------------------------------------------------------------------------------------------
 // Decoding
@@ -160,26 +163,30 @@ class Reader {
     const end = this.delimited();
     const start = this.pos;
     this.pos = end;
-    // Read in place rather than through a subarray: TextDecoder and even the view cost more per call
-    // than short strings cost to build by hand, and most keys and values are short ASCII.
+    // Most keys and values are short ASCII, which TextDecoder costs more per call to read than this. One
+    // fromCharCode over the bytes makes a flat string; appending a character at a time made a rope, which the
+    // stages after (regular expressions, Map keys) then had to flatten.
     if (end - start < 64) {
-      let out = '';
       for (let i = start; i < end; i++) {
-        const byte = this.buf[i] as number;
-        if (byte >= 0x80) return decodeUtf8(this.buf.subarray(start, end));
-        out += String.fromCharCode(byte);
+        if ((this.buf[i] as number) >= 0x80) return decodeUtf8(this.buf.subarray(start, end));
       }
-      return out;
+      return String.fromCharCode.apply(null, this.buf.subarray(start, end) as unknown as number[]);
     }
     return decodeUtf8(this.buf.subarray(start, end));
   }
 
   hex(): string {
     const end = this.delimited();
-    let out = '';
-    for (let i = this.pos; i < end; i++) out += HEX[this.buf[i] as number];
+    // Character codes first and one string from them, flat (see `string`); ids are 16 bytes at most.
+    const length = end - this.pos;
+    const codes = length <= hexCodes.length / 2 ? hexCodes : new Uint16Array(length * 2);
+    for (let i = 0; i < length; i++) {
+      const byte = this.buf[this.pos + i] as number;
+      codes[2 * i] = HEX_DIGITS[byte >>> 4] as number;
+      codes[2 * i + 1] = HEX_DIGITS[byte & 15] as number;
+    }
     this.pos = end;
-    return out;
+    return String.fromCharCode.apply(null, codes.subarray(0, length * 2) as unknown as number[]);
   }
 
   /**
