@@ -230,8 +230,12 @@ const ConfigSchema = v.strictObject({
        * batches of one Queue delivery): an export per batch costs more CPU than any stage of the pipeline.
        */
       mergeMaxBytes: positiveInt(1024 * 1024),
-      /** How long a new batch waits for others to merge with before it is sent anyway (Node). */
-      mergeDelayMs: nonNegative(200),
+      /**
+       * How long a new batch waits for others to merge with (Node). By default none: batches merge only when they
+       * queue anyway (the senders busy, the collector slow or down). A wait keeps every batch alive long enough
+       * for V8 to move it to the old generation, whose collections then added 10 ms to the p99 at 400 req/s.
+       */
+      mergeDelayMs: nonNegative(0),
     }),
     {},
   ),

@@ -271,12 +271,19 @@ export class ForwardQueue {
     if (this.#inFlight >= concurrency) return;
     let nextWake = Number.POSITIVE_INFINITY;
     const dueAt = (item: Item) => (this.#closing && item.fresh ? now : item.nextAttemptAt);
+    const free = concurrency - this.#inFlight;
     const candidates: Item[] = [];
+    let candidateBytes = 0;
     for (const item of this.#memory) {
       if (item.inFlight) continue;
       // A retry waits for its own time; a new batch may go early, with others that are due.
-      if (dueAt(item) <= now || (item.fresh && item.nextAttemptAt <= now + mergeDelayMs)) candidates.push(item);
-      else nextWake = Math.min(nextWake, item.nextAttemptAt);
+      if (dueAt(item) <= now || (item.fresh && item.nextAttemptAt <= now + mergeDelayMs)) {
+        candidates.push(item);
+        candidateBytes += item.payload.body.byteLength;
+        // Enough to fill every free sender: the rest of a backlog waits for the next pump, rather than being
+        // read again by every pump (each export's end makes one) while thousands of batches wait.
+        if (candidates.length >= free && candidateBytes >= free * mergeMaxBytes) break;
+      } else nextWake = Math.min(nextWake, item.nextAttemptAt);
     }
     const groups = exportGroups(
       candidates,
