@@ -98,6 +98,20 @@ describe('ForwardQueue', () => {
     expect(queue.depth).toBe(0);
   });
 
+  it('drains a backlog of thousands exactly once and in order, two senders at a time', async () => {
+    // Two senders and exports of one batch each: 3,000 batches queue behind the first two, and each export's end
+    // sends the next after a scan that stops at the first batch it can send.
+    const { queue, done, sent } = await harness(
+      options({ maxMemoryBatches: 5000, maxMemoryBytes: 1e6, concurrency: 2, mergeMaxBytes: 3 }),
+    );
+    const numbers = Array.from({ length: 3000 }, (_, i) => i % 250);
+    for (const n of numbers) expect(queue.enqueue(payload(n))).toBe(true);
+    await vi.waitFor(() => expect(done).toHaveLength(3000), { timeout: 10_000 });
+    expect(sent).toEqual(numbers);
+    expect(done.every(([, outcome]) => outcome === 'forwarded')).toBe(true);
+    expect(queue.depth).toBe(0);
+  });
+
   it('holds a new batch up to mergeDelayMs for others to join it, and sends it then without any', async () => {
     const { queue, exports } = await harness(options({ maxMemoryBatches: 10, mergeDelayMs: 300 }));
     const started = Date.now();
