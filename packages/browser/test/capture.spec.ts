@@ -405,6 +405,8 @@ window.afterSpan = [...new Set(touched)];`,
   );
   await page.goto(`${ORIGINS.app}/lazy-start`);
   const span = await waitFor(() => named(servers.edge.spans(), 'first')[0], 10_000, 'span first');
+  // The edge can have the span before the page's `flush()` has resolved and recorded what the span touched.
+  await page.waitForFunction(() => (window as unknown as { afterSpan?: string[] }).afterSpan !== undefined);
   const { atInit, afterSpan } = await page.evaluate(() => {
     const { atInit, afterSpan } = window as unknown as { atInit: string[]; afterSpan: string[] };
     return { atInit, afterSpan };
