@@ -12,7 +12,7 @@
  * The demo pages and the agent's script-tag build are built first when their sources changed. Ctrl-C stops
  * everything it started. RUMKIT_PORT_BASE moves every port.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningDemo, startDemo, type TelemetryBackend } from '../e2e/harness/startDemo.ts';
@@ -38,14 +38,18 @@ let stackStarting = false;
 let demo: RunningDemo | undefined;
 /** The demo's processes from their launch on, before `demo` is there: Ctrl-C may come while they start. */
 let demoProcesses: RecordedProcess[] = [];
+/** The demo's logs, whose path is printed once everything is up (or with the error that stopped the start). */
+let logDir: string | undefined;
 /** Ends a build that is running when Ctrl-C comes. */
 const builds = new AbortController();
-const stop = stopOnSignal(async () => {
+const stop = stopOnSignal(async (code) => {
   console.log('\nstopping…');
   builds.abort();
   await (demo ? demo.stop() : stopInReverseOrder(demoProcesses));
   // Interrupted while the stack starts: its PIDs are on disk by then.
   await (stack ? stack.stop() : stackStarting && stopRecordedStack(base));
+  // Interrupted before anything was up: the user never learnt where the logs are, and they hold nothing to read.
+  if (!demo && code !== 1 && logDir) rmSync(logDir, { recursive: true, force: true });
 });
 
 // From the start, builds included: "up in" is what the user waited.
@@ -84,7 +88,7 @@ try {
     : process.env.TEMPO_URL
       ? { collectorUrl: process.env.OTEL_COLLECTOR_URL ?? 'http://127.0.0.1:4318', tempoUrl: process.env.TEMPO_URL }
       : undefined;
-  const logDir = mkdtempSync(join(tmpdir(), `rumkit-demo-${base}-`));
+  logDir = mkdtempSync(join(tmpdir(), `rumkit-demo-${base}-`));
   demo = await startDemo({
     ports: stackPorts(base),
     backend,
@@ -125,7 +129,7 @@ Upload a document on a demo page, then follow its trace link. Ctrl-C stops every
 } catch (error) {
   // Interrupted by Ctrl-C: the processes and builds it stops fail what was waiting for them, as expected.
   if (!stop.stopping) {
-    console.error(`npm start: ${error instanceof Error ? error.message : error}`);
+    console.error(`npm start: ${error instanceof Error ? error.message : error}${logDir ? ` (logs: ${logDir})` : ''}`);
     await stop(1);
   }
 }

@@ -6,7 +6,7 @@
  * 100, 140, 150 and 180 above the run's base) beside the global setup's system.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +71,7 @@ test.afterEach(async () => {
   if (demoBase !== undefined) await stopLeftovers(demoBase, () => {});
   // npm start keeps its logs for the user after Ctrl-C; the test's runs leave nothing behind.
   for (const run of runs) {
-    const logDir = /^\s+logs\s+([^\s,]+)/m.exec(run.output())?.[1];
+    const logDir = /^\s+logs\s+([^\s,]+)|\(logs: ([^\s)]+)\)/m.exec(run.output())?.slice(1).find(Boolean);
     if (logDir?.startsWith(join(tmpdir(), 'rumkit-demo-'))) rmSync(logDir, { recursive: true, force: true });
   }
   running = undefined;
@@ -121,6 +121,8 @@ test('Ctrl-C while the stack of npm run start:stack is still starting stops its 
 
 test('Ctrl-C while the demo processes are still starting stops them', async () => {
   const ports = stackPorts(portBaseFromEnv() + 140);
+  const logDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`rumkit-demo-${ports.web}-`));
+  const earlierLogDirs = logDirs();
   running = npmStart(ports.web);
   const demoPorts = [ports.web, ports.api, ports.worker, ports.thirdParty, ports.view];
   // They are launched together: once one listens, every PID has been recorded, and the others are still starting.
@@ -136,6 +138,8 @@ test('Ctrl-C while the demo processes are still starting stops them', async () =
   for (const port of demoPorts) expect(await listening(port), `port ${port} after Ctrl-C`).toBe(false);
   // The processes it stopped fail their readiness waits, as expected: no error about them.
   expect(running.output()).not.toMatch(/did not become ready|npm start:/);
+  // Nor logs it never said where to find.
+  expect(logDirs()).toEqual(earlierLogDirs);
 });
 
 test('what a killed npm start left running is stopped by the next run on its ports, a live run is left alone', async () => {
