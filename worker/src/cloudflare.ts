@@ -18,10 +18,9 @@ import {
   type ExportResult,
   exportGroups,
   forwardWithRetry,
-  mergeKey,
-  mergePayloads,
   queueRetryDelaySeconds,
   refusedReason,
+  sendMerged,
   type Transport,
   type UpstreamPayload,
 } from './pipeline/forward.ts';
@@ -236,18 +235,14 @@ export default {
       }
       message.ack();
     };
-    const groups = exportGroups(
-      batch.messages,
-      (message) => mergeKey(message.body),
-      (message) => message.body.body.byteLength,
-      config.queue.mergeMaxBytes,
-    );
-    for (const { items } of groups) {
-      const result = await forward(mergePayloads(items.map((message) => message.body)));
-      // One bad batch may be why an export was refused: each goes again alone, and only its own refusal counts.
-      if (result.kind === 'failed' && items.length > 1) {
-        for (const message of items) settle(message, await forward(message.body));
-      } else for (const message of items) settle(message, result);
+    for (const { items } of exportGroups(batch.messages, (message) => message.body, config.queue.mergeMaxBytes)) {
+      const results = await sendMerged(
+        items.map((message) => message.body),
+        forward,
+      );
+      items.forEach((message, i) => {
+        settle(message, results[i] as ExportResult);
+      });
     }
     // The outcomes counted here (forwarded, forward_failed, dropped) reach the collector from the consumer too.
     exportIfDue(current, ctx);

@@ -4,6 +4,7 @@ import { testConfig, typicalBatch } from '../testing/config.ts';
 import {
   backoffMs,
   CircuitBreaker,
+  type ExportResult,
   encodeForUpstream,
   encodeInParts,
   exportGroups,
@@ -13,6 +14,7 @@ import {
   mergePayloads,
   queueRetryDelaySeconds,
   refusedReason,
+  sendMerged,
   type Transport,
   type TransportResponse,
   type UpstreamPayload,
@@ -99,22 +101,23 @@ describe('encodeForUpstream', () => {
   });
 
   it('groups queued items into exports: by key in arrival order, up to the byte limit, keyless items alone', () => {
-    // [name, key, bytes]
-    const items: Array<[string, string | undefined, number]> = [
+    // [name, tenant, bytes]; `j` is JSON, which has no merge key.
+    const items: Array<[string, string, number]> = [
       ['a1', 'a', 4],
       ['b1', 'b', 4],
-      ['j', undefined, 1],
+      ['j', 'a', 1],
       ['a2', 'a', 4],
       ['a3', 'a', 4],
       ['big', 'a', 20],
       ['b2', 'b', 2],
     ];
-    const groups = exportGroups(
-      items,
-      ([, key]) => key,
-      ([, , bytes]) => bytes,
-      10,
-    ).map((g) => [g.items.map(([name]) => name), g.full]);
+    const payloadOf = ([name, tenant, bytes]: [string, string, number]): UpstreamPayload => ({
+      tenant,
+      spans: 1,
+      contentType: name === 'j' ? 'application/json' : 'application/x-protobuf',
+      body: new Uint8Array(bytes),
+    });
+    const groups = exportGroups(items, payloadOf, 10).map((g) => [g.items.map(([name]) => name), g.full]);
     expect(groups).toEqual([
       [['a1', 'a2'], true],
       [['b1', 'b2'], false],
@@ -122,6 +125,24 @@ describe('encodeForUpstream', () => {
       [['a3'], true],
       [['big'], false],
     ]);
+  });
+
+  it('sends a group as one export, and each of its payloads alone when the upstream refuses the merged one', async () => {
+    const { payloads: parts } = encodeInParts(typicalBatch(), 'shop', 'protobuf', 8 * 1024);
+    const bad = parts[1] as UpstreamPayload;
+    const sent: number[] = [];
+    const send = async (p: UpstreamPayload): Promise<ExportResult> => {
+      sent.push(p.spans);
+      return p === bad || p.spans === 50
+        ? { kind: 'failed', reason: 'upstream answered 400', status: 400 }
+        : { kind: 'delivered' };
+    };
+    const results = await sendMerged(parts, send);
+    expect(sent).toEqual([50, ...parts.map((p) => p.spans)]);
+    expect(results.map((r) => r.kind)).toEqual(parts.map((p) => (p === bad ? 'failed' : 'delivered')));
+    sent.length = 0;
+    expect(await sendMerged([bad], send)).toEqual([{ kind: 'failed', reason: 'upstream answered 400', status: 400 }]);
+    expect(sent).toEqual([bad.spans]);
   });
 
   it('leaves out and counts a span too large for any part, which the Queue would refuse every time', () => {

@@ -102,22 +102,21 @@ export interface ExportGroup<T> {
 }
 
 /**
- * The exports a list of queued items makes, in the order of each export's first item: the items of one key
- * (their payloads' `mergeKey`) in order, up to `maxBytes` an export (an item larger than that goes alone), and
- * each item without a key alone. Both runtimes' senders group with this: Node's queue and the Cloudflare
- * Queue's consumer.
+ * The exports a list of queued items makes, in the order of each export's first item: the items whose payloads
+ * share a `mergeKey`, in order, up to `maxBytes` an export (an item larger than that goes alone), and each item
+ * without a key alone. Both runtimes' senders group with this: Node's queue and the Cloudflare Queue's consumer.
  */
 export function exportGroups<T>(
   items: Iterable<T>,
-  keyOf: (item: T) => string | undefined,
-  bytesOf: (item: T) => number,
+  payloadOf: (item: T) => UpstreamPayload,
   maxBytes: number,
 ): ExportGroup<T>[] {
   const groups: ExportGroup<T>[] = [];
   const open = new Map<string, { group: ExportGroup<T>; bytes: number }>();
   for (const item of items) {
-    const key = keyOf(item);
-    const bytes = bytesOf(item);
+    const payload = payloadOf(item);
+    const key = mergeKey(payload);
+    const bytes = payload.body.byteLength;
     let current = key === undefined ? undefined : open.get(key);
     if (current && current.bytes + bytes > maxBytes) {
       current.group.full = true;
@@ -133,6 +132,22 @@ export function exportGroups<T>(
     if (key !== undefined) open.set(key, { group, bytes });
   }
   return groups;
+}
+
+/**
+ * Sends payloads of one `exportGroups` group as one export and returns each payload's result. An upstream that
+ * refuses a merged export may refuse it for one bad batch (or for the merged size): each is then sent again
+ * alone, so that only its own refusal counts.
+ */
+export async function sendMerged(
+  payloads: readonly UpstreamPayload[],
+  send: (payload: UpstreamPayload) => Promise<ExportResult>,
+): Promise<ExportResult[]> {
+  const result = await send(mergePayloads(payloads));
+  if (result.kind !== 'failed' || payloads.length === 1) return payloads.map(() => result);
+  const results: ExportResult[] = [];
+  for (const payload of payloads) results.push(await send(payload));
+  return results;
 }
 
 /**

@@ -22,9 +22,8 @@ import type { EdgeConfig } from '../../config.ts';
 import {
   type ExportResult,
   exportGroups,
-  mergeKey,
-  mergePayloads,
   refusedReason,
+  sendMerged,
   type UndeliveredReason,
   type UpstreamPayload,
 } from '../../pipeline/forward.ts';
@@ -56,8 +55,6 @@ interface Item {
   inFlight: boolean;
   /** Not sent yet: it may go before `nextAttemptAt` with others, where a retry keeps to its Retry-After. */
   fresh: boolean;
-  /** Sent on its own from now on: an export it was merged into was refused, and may have been refused for it. */
-  alone: boolean;
   /** Spool file holding this batch, removed once the batch leaves the queue. */
   file?: string;
 }
@@ -156,7 +153,6 @@ export class ForwardQueue {
         nextAttemptAt: now + this.#options.mergeDelayMs,
         inFlight: false,
         fresh: true,
-        alone: false,
       });
       this.#memoryBytes += payload.body.byteLength;
     } else if (this.#options.spoolDir && this.#spoolBytes + payload.body.byteLength <= this.#options.maxSpoolBytes) {
@@ -249,7 +245,6 @@ export class ForwardQueue {
         nextAttemptAt: 0,
         inFlight: false,
         fresh: true,
-        alone: false,
         file,
       });
       this.#memoryBytes += bytes;
@@ -285,13 +280,7 @@ export class ForwardQueue {
         if (candidates.length >= free && candidateBytes >= free * mergeMaxBytes) break;
       } else nextWake = Math.min(nextWake, item.nextAttemptAt);
     }
-    const groups = exportGroups(
-      candidates,
-      (item) => (item.alone ? undefined : mergeKey(item.payload)),
-      (item) => item.payload.body.byteLength,
-      mergeMaxBytes,
-    );
-    for (const { items, full } of groups) {
+    for (const { items, full } of exportGroups(candidates, (item) => item.payload, mergeMaxBytes)) {
       if (this.#inFlight >= concurrency) break;
       let due = Number.POSITIVE_INFINITY;
       for (const item of items) due = Math.min(due, dueAt(item));
@@ -306,41 +295,42 @@ export class ForwardQueue {
     }
   }
 
-  /** One export of `items`, merged; each batch's outcome is the export's. */
+  /** One export of `items`, merged (`sendMerged`); each batch's outcome is its own result. */
   #send(items: Item[]): void {
     for (const item of items) {
       item.inFlight = true;
       item.fresh = false;
     }
     this.#inFlight++;
-    this.#hooks
-      .send(mergePayloads(items.map((item) => item.payload)))
-      .catch((error: Error): ExportResult => ({ kind: 'retry', afterMs: 0, reason: error.message }))
-      .then((result) => {
-        this.#inFlight--;
-        const now = this.#hooks.now();
-        for (const item of items) {
-          item.inFlight = false;
-          if (result.kind === 'delivered') this.#remove(item, 'forwarded');
-          else if (result.kind === 'failed' && items.length > 1) {
-            // One bad batch (or the merged size) may be why: each goes again alone, and only its own refusal counts.
-            item.alone = true;
-            item.nextAttemptAt = now;
-          } else if (result.kind === 'failed')
-            this.#remove(item, 'forward_failed', { reason: refusedReason(result.status), message: result.reason });
-          else if (now >= item.firstAttemptAt + this.#options.maxRetrySeconds * 1000)
-            this.#remove(item, 'dropped', { reason: 'retries_exhausted', message: result.reason });
-          // A Retry-After beyond the batch's retry budget (days, from a misconfigured upstream) leaves it one
-          // last attempt when the budget ends, rather than holding it past it.
-          else
-            item.nextAttemptAt = Math.min(
-              now + Math.max(MIN_RETRY_GAP_MS, result.afterMs),
-              item.firstAttemptAt + this.#options.maxRetrySeconds * 1000,
-            );
-        }
-        if (this.#options.spoolDir !== undefined ? this.#inFlight === 0 : this.#memory.size === 0) this.#idle?.();
-        this.#pump();
+    const send = (payload: UpstreamPayload) =>
+      this.#hooks
+        .send(payload)
+        .catch((error: Error): ExportResult => ({ kind: 'retry', afterMs: 0, reason: error.message }));
+    void sendMerged(
+      items.map((item) => item.payload),
+      send,
+    ).then((results) => {
+      this.#inFlight--;
+      const now = this.#hooks.now();
+      items.forEach((item, i) => {
+        const result = results[i] as ExportResult;
+        item.inFlight = false;
+        if (result.kind === 'delivered') this.#remove(item, 'forwarded');
+        else if (result.kind === 'failed')
+          this.#remove(item, 'forward_failed', { reason: refusedReason(result.status), message: result.reason });
+        else if (now >= item.firstAttemptAt + this.#options.maxRetrySeconds * 1000)
+          this.#remove(item, 'dropped', { reason: 'retries_exhausted', message: result.reason });
+        // A Retry-After beyond the batch's retry budget (days, from a misconfigured upstream) leaves it one
+        // last attempt when the budget ends, rather than holding it past it.
+        else
+          item.nextAttemptAt = Math.min(
+            now + Math.max(MIN_RETRY_GAP_MS, result.afterMs),
+            item.firstAttemptAt + this.#options.maxRetrySeconds * 1000,
+          );
       });
+      if (this.#options.spoolDir !== undefined ? this.#inFlight === 0 : this.#memory.size === 0) this.#idle?.();
+      this.#pump();
+    });
   }
 
   #remove(item: Item, outcome: DeliveryOutcome, why?: Undelivered): void {
