@@ -2,7 +2,7 @@
  * Runs a piece of work in a new span, a child of the span active when it is called. The span is active while
  * `work` runs synchronously, so a `fetch` started there is its child (and so is the backend span that fetch
  * causes); it ends when `work` returns, or when the promise `work` returns settles. A throw or a rejection
- * is recorded on the span, which then has status ERROR, and passed on.
+ * is recorded on the span, which then has status ERROR, and passed on: `withSpan` returns what `work` returned.
  *
  *     const invoice = await withSpan(rum.tracer, 'checkout.pay', (span) => fetch('/api/pay', { method: 'POST' }),
  *       { 'app.cart.items': 3 });
@@ -25,16 +25,14 @@ export function withSpan<T>(tracer: Tracer, name: string, work: (span: Span) => 
       span.end();
       return result;
     }
-    return result.then(
-      (value) => {
-        span.end();
-        return value;
-      },
-      (error: unknown) => {
-        fail(span, error);
-        throw error;
-      },
-    ) as T;
+    // The caller gets what `work` returned, with whatever else it carries (a ky promise's `.json()`, a jqXHR's
+    // `.abort()`): the span ends on a branch of its own, which takes the rejection it records, so that branch
+    // leaves no unhandled rejection of its own.
+    result.then(
+      () => span.end(),
+      (error: unknown) => fail(span, error),
+    );
+    return result;
   });
 }
 
