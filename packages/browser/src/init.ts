@@ -12,7 +12,8 @@ import type { LoadDeferred } from './chunks.ts';
 import { type AttributeValue, type RumkitConfig, validateConfig } from './config.ts';
 import { followEdgeRate, startingRate } from './edgeRate.ts';
 import { captureUncaughtErrors, recordError } from './errors/index.ts';
-import { createFetchInstrumentation } from './fetch/index.ts';
+import { fetchInstrumentation } from './fetch/index.ts';
+import { httpClientOptions } from './httpClientOptions.ts';
 import { enableInstrumentation } from './instrumentations.ts';
 import { guard } from './lib/guard.ts';
 import { safeStorage } from './lib/storage.ts';
@@ -27,8 +28,8 @@ import { createTransport } from './transport/index.ts';
 import { VERSION } from './version.ts';
 
 export interface RumkitUser {
-  id: string;
-  [key: string]: string;
+  id: string | number;
+  [key: string]: string | number | boolean;
 }
 
 export interface RumkitAgent {
@@ -109,7 +110,7 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
     views.stop,
     // The page can reject with anything, getters that throw included: the agent's listener must not throw.
     captureUncaughtErrors(guard((error) => recordError(tracer, error))),
-    enableInstrumentation(createFetchInstrumentation(settings), provider),
+    enableInstrumentation(fetchInstrumentation(httpClientOptions(settings)), provider),
     recordPageViews(views, tracer),
   ];
   if (settings.xhr) disposers.push(settings.xhr.start(settings, provider));
@@ -124,7 +125,7 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
       (deferred) =>
         setTimeout(
           guard(() => {
-            if (!stopped) disposers.push(deferred.startDeferred(provider, tracer, views));
+            if (!stopped) disposers.push(deferred.startDeferred(provider, { tracer, views }));
           }),
         ),
       (error) => log('document load and web vitals failed to load', error),
@@ -149,7 +150,10 @@ function startAgent(settings: Exclude<ReturnType<typeof validateConfig>, string>
     },
     setUser: guard((next: RumkitUser | null) => {
       user = {};
-      for (const key in next) if (typeof next[key] === 'string') user[`user.${key}`] = next[key];
+      // As strings, as `user.id` is: numeric ids are common, and were dropped without a word.
+      for (const key in next) {
+        if (['string', 'number', 'boolean'].includes(typeof next[key])) user[`user.${key}`] = String(next[key]);
+      }
     }),
     setToken: guard((token: string) => {
       settings.token = token;

@@ -243,6 +243,8 @@ test('every span carries session, page view and route; SPA navigation (and back)
     esmPage({
       config: `attributes: { 'app.tenant': 'acme' }`,
       script: `
+        rum.setUser({ id: 1842, admin: false, tags: ['x'] });
+        rum.tracer.startSpan('numeric-user').end();
         rum.setUser({ id: 'u-1', name: 'Ada' });
         rum.tracer.startSpan('first').end();
         history.pushState({}, '', '/docs/43');
@@ -280,6 +282,13 @@ test('every span carries session, page view and route; SPA navigation (and back)
     'anonymous',
     'back',
   ].map((n) => named(spans, n)[0]?.attributes ?? {});
+  // Numbers and booleans as strings (user.id is one), other values left out.
+  const numericUser = named(spans, 'numeric-user')[0]?.attributes ?? {};
+  expect([numericUser['user.id'], numericUser['user.admin'], numericUser['user.tags']]).toEqual([
+    '1842',
+    'false',
+    undefined,
+  ]);
   expect(first).toMatchObject({
     'rumkit.page.route': '/docs/42',
     'user.id': 'u-1',

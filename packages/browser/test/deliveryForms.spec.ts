@@ -148,6 +148,17 @@ test('the loader snippet is under 1 KB, is the one in the README, and queues cal
   expect(pageErrors.splice(0)).toEqual(['uncaught before the agent']);
 });
 
+test('the loader snippet keeps at most 100 queued things when the agent never arrives', async ({ page, servers }) => {
+  const blocked = snippet.replace('https://cdn.example.com/rumkit/0.1.0/rumkit.iife.js', `${ORIGINS.app}/blocked.js`);
+  servers.app.pages.set('/snippet-blocked', `<!doctype html><html><head>${blocked}</head><body></body></html>`);
+  await page.goto(`${ORIGINS.app}/snippet-blocked`);
+  const queued = await page.evaluate(() => {
+    for (let i = 0; i < 150; i++) dispatchEvent(new ErrorEvent('error', { error: new Error(`e${i}`) }));
+    return (window as unknown as { rumkit: { q: unknown[] } }).rumkit.q.length;
+  });
+  expect(queued).toBe(100);
+});
+
 test('@rumkit/browser/xhr adds XHR spans to the npm build', async ({ page, servers }) => {
   servers.app.pages.set(
     '/xhr',

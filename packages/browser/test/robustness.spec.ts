@@ -166,6 +166,38 @@ test("fetch with a frozen init neither throws nor loses its trace context, and a
   expect(servers.api.requests.map((headers) => typeof headers.traceparent)).toEqual(['string', 'string']);
 });
 
+test("fetch reads the caller's init as fetch does, inherited members and getters included, and leaves a reused Headers object alone", async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/inherited-init',
+    esmPage({
+      script: `
+        const shared = new Headers({ 'x-app': '1' });
+        const defaults = { method: 'POST', headers: shared };
+        const inherited = Object.assign(Object.create(defaults), { body: 'inherited' });
+        const getters = { get method() { return 'PUT'; }, get body() { return 'getter'; } };
+        const answers = [];
+        for (const [path, init] of [['/echo/inherited', inherited], ['/echo/getters', getters]]) {
+          const response = await fetch(API + path, init);
+          answers.push(await response.text());
+        }
+        window.result = { answers, sharedKeys: [...shared.keys()] };`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/inherited-init`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  expect(await page.evaluate(() => (window as unknown as { result: unknown }).result)).toEqual({
+    answers: ['POST /inherited inherited', 'PUT /getters getter'],
+    sharedKeys: ['x-app'],
+  });
+  expect(servers.api.requests.map((headers) => [headers['x-app'], typeof headers.traceparent])).toEqual([
+    ['1', 'string'],
+    [undefined, 'string'],
+  ]);
+});
+
 test('a fetch the instrumentation throws on rejects as fetch would, and its span ends at once with an error, its observer gone', async ({
   page,
   servers,

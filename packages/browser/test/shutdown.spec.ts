@@ -53,6 +53,54 @@ test('after shutdown() nothing is recorded; init() again starts an agent that re
   expect(pageErrors).toEqual([]);
 });
 
+test("init() and shutdown() again and again after load: one fetch wrapper, the document's load and vitals reported once", async ({
+  page,
+  servers,
+  pageErrors,
+}) => {
+  await openLoadedPage(
+    page,
+    servers,
+    '/cycles',
+    esmPage({ before: `window.initAgain = (await import('/dist/index.js')).init;` }),
+  );
+  await waitFor(() => servers.edge.spans().some((s) => s.name === 'web_vital.TTFB'), 10_000, 'the first TTFB');
+  const wrappers = await page.evaluate(async (edge) => {
+    const page = window as unknown as { rum: RumkitAgent; initAgain: typeof import('../src/index.ts').init };
+    const first = fetch;
+    const same: boolean[] = [];
+    for (let cycle = 1; cycle <= 3; cycle++) {
+      await page.rum.shutdown();
+      page.rum = page.initAgain({ endpoint: edge, apiKey: 'pk_test', serviceName: `test-web-${cycle}` });
+      same.push(fetch === first);
+      // Past the start of what an agent starts after load.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    await fetch('/after-cycles');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await page.rum.flush();
+    return same;
+  }, ORIGINS.edge);
+  expect(wrappers).toEqual([true, true, true]);
+  const fetchSpans = await waitFor(
+    () => {
+      const found = servers.edge.spans().filter((s) => String(s.attributes['url.full']).endsWith('/after-cycles'));
+      return found.length ? found : undefined;
+    },
+    10_000,
+    'the last agent’s fetch span',
+  );
+  await page.waitForTimeout(1_000);
+  expect(fetchSpans.map((s) => s.resource['service.name'])).toEqual(['test-web-3']);
+  const count = (name: string) => servers.edge.spans().filter((s) => s.name === name).length;
+  expect([count('documentLoad'), count('web_vital.TTFB'), count('web_vital.FCP')]).toEqual([1, 1, 1]);
+  // LCP, reported at page hide, goes to the agent running then.
+  await page.goto('about:blank');
+  const lcp = await waitFor(() => servers.edge.spans().find((s) => s.name === 'web_vital.LCP'), 10_000, 'the LCP span');
+  expect(lcp.resource['service.name']).toBe('test-web-3');
+  expect(pageErrors).toEqual([]);
+});
+
 test('shutdown() ends when the edge never answers, and a later init() starts an agent', async ({
   page,
   servers,

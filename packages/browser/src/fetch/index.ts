@@ -2,7 +2,7 @@
  * `fetch` spans (kind CLIENT, stable HTTP semantic conventions) from `@opentelemetry/instrumentation-fetch`;
  * `traceparent`/`tracestate` only to the URLs the user listed.
  *
- *     enableInstrumentation(createFetchInstrumentation(settings), provider);
+ *     enableInstrumentation(fetchInstrumentation(httpClientOptions(settings)), provider);
  *
  * The instrumentation ends a span 300 ms after the response; the span processor ends it early, at the
  * response's time (responseTimes.ts), when the page hides or unloads meanwhile (processor.ts).
@@ -12,18 +12,18 @@
  * page cancelled its own reading: the server went on generating. For those the span ends at the headers.
  */
 import { type Span, SpanStatusCode } from '@opentelemetry/api';
-import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
-import type { Settings } from '../config.ts';
-import { httpClientOptions } from '../httpClientOptions.ts';
+import { FetchInstrumentation, type FetchInstrumentationConfig } from '@opentelemetry/instrumentation-fetch';
+import { onePerPage } from '../instrumentations.ts';
 
 type FetchPatch = (original: typeof fetch) => typeof fetch;
 
-export function createFetchInstrumentation(settings: Settings): FetchInstrumentation {
-  const instrumentation = new FetchInstrumentation(httpClientOptions(settings));
-  // The instrumentation writes the trace headers into the caller's init object: a frozen one made fetch() throw
-  // synchronously, which fetch never does, and other callers got their object back changed. It gets a copy, and
-  // a throw before the request goes out (headers its copy of them refuses) falls back to the untraced fetch,
-  // which rejects as fetch does; the span and the resource-timing observer the call had started are ended then.
+export const fetchInstrumentation = onePerPage((config: FetchInstrumentationConfig) => {
+  const instrumentation = new FetchInstrumentation(config);
+  // The instrumentation writes the trace headers into the caller's init: a frozen one made fetch() throw
+  // synchronously, which fetch never does, and other callers got their object back changed. It gets an init of
+  // its own (`ownInit`), and a throw before the request goes out (headers its copy of them refuses) falls back to
+  // the untraced fetch, which rejects as fetch does; the span and the resource-timing observer the call had
+  // started are ended then.
   const internals = instrumentation as unknown as {
     _patchConstructor(): FetchPatch;
     _createSpan: (...args: unknown[]) => Span | undefined;
@@ -45,7 +45,7 @@ export function createFetchInstrumentation(settings: Settings): FetchInstrumenta
     return function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
       try {
         spanned = observed = undefined;
-        return traced.call(this, input, init && { ...init });
+        return traced.call(this, input, init && ownInit(init));
       } catch (error) {
         observed?.observer?.disconnect();
         spanned?.setStatus({ code: SpanStatusCode.ERROR, message: String(error) }).end();
@@ -54,6 +54,17 @@ export function createFetchInstrumentation(settings: Settings): FetchInstrumenta
     } as typeof fetch;
   };
   return instrumentation;
+});
+
+/**
+ * An init that fetch reads as the caller's, inherited members and getters included (a spread copy loses them: an
+ * init made with `Object.create(defaults)` went out as a GET), whose `headers` the instrumentation may replace.
+ * Defined rather than inherited, since assigning over a member of a frozen init throws.
+ */
+function ownInit(init: RequestInit): RequestInit {
+  const own: RequestInit = Object.create(init);
+  if ('headers' in init) Object.defineProperty(own, 'headers', { value: init.headers, writable: true });
+  return own;
 }
 
 /** `text/event-stream`, `application/x-ndjson`, `application/ndjson`. */

@@ -1,7 +1,7 @@
 /**
  * The agent never throws into the page: a failing call is reported on the console instead.
  *
- *     setTimeout(guard(() => observeWebVitals(tracer, views)));
+ *     setTimeout(guard(() => observeWebVitals(() => agent)));
  */
 export function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
   return (...args) => {

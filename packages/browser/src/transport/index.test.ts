@@ -10,6 +10,7 @@ import {
   KEEPALIVE_REQUESTS,
   MAX_BATCH_BYTES,
   MAX_BATCH_SPANS,
+  MAX_OUTBOX_BYTES,
   REQUEST_TIMEOUT_MS,
 } from './index.ts';
 import { createPersistentQueue } from './persistentQueue.ts';
@@ -223,6 +224,30 @@ describe('createTransport: keepalive limits', () => {
     await vi.waitFor(() => expect(requests).toHaveLength(3));
     expect(inFlight()).toHaveLength(2);
     expect(inFlightBytes()).toBeLessThanOrEqual(KEEPALIVE_BYTES);
+  });
+});
+
+describe('createTransport: an edge slower than the page', () => {
+  it(`keeps at most ${MAX_OUTBOX_BYTES} bytes waiting, storing the oldest beyond, and sends the newest`, async () => {
+    const storage = memoryStorage();
+    const { transport, requests } = transportWithStubbedFetch(storage);
+    // Ten times what may wait, in bodies of about 20 KB, while the two in flight are not answered.
+    const bodies = Math.ceil((10 * MAX_OUTBOX_BYTES) / 20_000);
+    for (let i = 0; i < bodies; i++) transport.add(item(20_000));
+    transport.add({ scope: '{"name":"s"}', span: '"last"', bytes: 6 });
+    await vi.advanceTimersByTimeAsync(BATCH_DELAY_MS);
+    const first = requests.length;
+    expect(createPersistentQueue(storage).take().length).toBeGreaterThan(0);
+    // Then the edge answers everything: what waited goes out, and no more than the bound waited.
+    for (let answered = 0; answered < requests.length && answered < bodies; answered++) {
+      requests[answered]?.answer();
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    const waited = requests.length - first;
+    expect(waited).toBeGreaterThan(0);
+    expect(waited * 20_000).toBeLessThanOrEqual(MAX_OUTBOX_BYTES + 20_000);
+    // The last span added was among them.
+    expect(requests.at(-1)?.body).toContain('"last"');
   });
 });
 

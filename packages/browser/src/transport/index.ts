@@ -1,5 +1,6 @@
 /**
- * Delivers finished spans to the rumkit edge: batches by count, bytes and time; sends each batch as a
+ * Delivers finished spans to the rumkit edge: batches by count, bytes and time (and stores the oldest for the next
+ * page when more than 300 KB wait, the edge slow or holding the page off); sends each batch as a
  * `keepalive` fetch while fewer than 9 such requests and under 60 KB are in flight (later batches wait for
  * room, so every request outlives the page); retries with backoff; at `pagehide` or when the page is hidden,
  * sends what is left with `navigator.sendBeacon` in bodies that fit the keepalive quota the fetches leave, and
@@ -34,6 +35,11 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 /** Where a tab claims what earlier pages stored, and how long it waits for the claims of other tabs. */
 export const CLAIM_KEY = 'rumkit.claim';
 export const CLAIM_WAIT_MS = 200;
+/**
+ * Bodies waiting to be sent, at most: past it the oldest are stored for the next page. A slow edge, or a
+ * `Retry-After` of minutes, otherwise let a long-lived single-page app hold every span it made meanwhile.
+ */
+export const MAX_OUTBOX_BYTES = 300_000;
 /** Room in each body for the resource and the scope wrappers around the spans. */
 const ENVELOPE_BYTES = 1_000;
 
@@ -124,6 +130,15 @@ export function createTransport(
     }
     pending = [];
     pendingBytes = 0;
+    let waiting = outbox.reduce((sum, item) => sum + item.bytes, 0);
+    const overflow: Outgoing[] = [];
+    while (waiting > MAX_OUTBOX_BYTES) {
+      const oldest = outbox.shift() as Outgoing;
+      waiting -= oldest.bytes;
+      release(oldest);
+      overflow.push(oldest);
+    }
+    if (overflow.length) store(overflow);
   }
 
   function pump() {

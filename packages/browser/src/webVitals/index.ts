@@ -7,18 +7,26 @@
  * CLS and INP reported at page hide belong to it, not to the route a single-page app has moved to since. After
  * a restore from the back/forward cache the library measures again, for the view that the restore began.
  *
- *     observeWebVitals(tracer, views);
+ *     observeWebVitals(() => ({ tracer, views }));
  */
 import type { Tracer } from '@opentelemetry/api';
 import { type MetricWithAttribution, onCLS, onFCP, onINP, onLCP, onTTFB } from 'web-vitals/attribution';
 import type { PageViews } from '../session/pageView.ts';
 
-export function observeWebVitals(tracer: Tracer, views: Pick<PageViews, 'document'>): void {
+/** Where reports go: an agent's tracer and page views. */
+export interface VitalsTarget {
+  tracer: Tracer;
+  views: Pick<PageViews, 'document'>;
+}
+
+/** Reports to the target `to()` gives at the time, if any (none once the page's agent is shut down). */
+export function observeWebVitals(to: () => VitalsTarget | undefined): void {
   const report = (metric: MetricWithAttribution) => {
+    const target = to();
     // After the span processor, which stamps the page view current at the span's start.
-    tracer
+    target?.tracer
       .startSpan(`web_vital.${metric.name}`, { attributes: webVitalAttributes(metric) })
-      .setAttributes(views.document.attributes)
+      .setAttributes(target.views.document.attributes)
       .end();
   };
   for (const observe of [onLCP, onINP, onCLS, onFCP, onTTFB]) observe(report);

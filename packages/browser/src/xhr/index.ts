@@ -11,14 +11,15 @@ import type { TracerProvider } from '@opentelemetry/api';
 import { XMLHttpRequestInstrumentation } from '@opentelemetry/instrumentation-xml-http-request';
 import type { Settings } from '../config.ts';
 import { httpClientOptions } from '../httpClientOptions.ts';
-import { enableInstrumentation } from '../instrumentations.ts';
+import { enableInstrumentation, onePerPage } from '../instrumentations.ts';
 
 /** An optional capture the agent starts at `init`; the function it returns stops it. */
 export interface Feature {
   start(settings: Settings, provider: TracerProvider): () => void;
 }
 
+const xhrInstrumentation = onePerPage((config) => new XMLHttpRequestInstrumentation(config));
+
 export const xhr: Feature = {
-  start: (settings, provider) =>
-    enableInstrumentation(new XMLHttpRequestInstrumentation(httpClientOptions(settings)), provider),
+  start: (settings, provider) => enableInstrumentation(xhrInstrumentation(httpClientOptions(settings)), provider),
 };

@@ -164,14 +164,22 @@ export async function startServers(): Promise<Servers> {
   });
 
   const backend = (log: Array<IncomingMessage['headers']>) =>
-    createServer((req, res) => {
+    createServer(async (req, res) => {
       const cors = {
         'access-control-allow-origin': '*',
-        'access-control-allow-headers': 'traceparent, tracestate, content-type',
+        'access-control-allow-headers': 'traceparent, tracestate, content-type, x-app',
+        'access-control-allow-methods': 'GET, POST, PUT',
         'timing-allow-origin': '*',
       };
       if (req.method === 'OPTIONS') return send(res, 204, 'text/plain', '', cors);
       log.push(req.headers);
+      // `/echo/…` answers what it got: method, path and body.
+      if (req.url?.startsWith('/echo/')) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const body = Buffer.concat(chunks).toString();
+        return send(res, 200, 'text/plain', `${req.method} ${req.url.slice(5)} ${body}`, cors);
+      }
       send(res, 200, 'application/json', '{"ok":true}', cors);
     });
   const api = backend(apiRequests);
