@@ -126,8 +126,8 @@ const ConfigSchema = v.strictObject({
       /** A neutral second path for POST /v1/traces, since filter lists block well-known ones. */
       tracesAlias: v.optional(v.pipe(v.string(), v.regex(/^\/[\w/.-]*$/, 'expected a path such as /t')), '/t'),
       /**
-       * Header set by a trusted reverse proxy that carries the client address (Node only). Of a list such as
-       * X-Forwarded-For, the right-most entry counts: the proxy appends what it saw, the client writes the rest.
+       * Header set by a trusted reverse proxy that carries the client address (Node only). A list such as
+       * X-Forwarded-For is read from the right, past the trusted proxies' entries (`clientAddress`).
        */
       clientIpHeader: v.optional(v.string()),
       /**
@@ -145,6 +145,11 @@ const ConfigSchema = v.strictObject({
       ),
       /** When set, `/metrics` (Node) answers only `Authorization: Bearer <token>`: it names tenants and routes. */
       metricsToken: v.optional(secret),
+      /**
+       * How long a stopping worker (Node) lets requests under way finish before it cuts their connections; a
+       * slow upload or a browser's idle preconnect would otherwise hold the stop, and the spooling, forever.
+       */
+      shutdownGraceSeconds: nonNegative(5),
     }),
     {},
   ),

@@ -3,9 +3,9 @@
  * official OpenTelemetry JS exporters as the senders.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,6 +163,50 @@ describe('operations endpoints on Node', () => {
   });
 });
 
+describe('stopping', () => {
+  it('cuts connections still open after server.shutdownGraceSeconds and spools what it accepted', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const spoolDir = mkdtempSync(join(tmpdir(), 'rumkit-spool-'));
+    const edge = await startNodeServer(
+      parseConfig({
+        server: { port: 0, shutdownGraceSeconds: 0.3 },
+        tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: hashKey(KEY) }] }],
+        upstream: { url: `http://127.0.0.1:${port}`, timeoutMs: 200 },
+        queue: { spoolDir },
+        metrics: { exportIntervalSeconds: 0 },
+      }),
+      createLogger('error', () => {}),
+    );
+    const sockets: Socket[] = [];
+    try {
+      const result = await exportWith(
+        new JsonExporter({ url: `${edge.url}/v1/traces`, headers: { 'x-rumkit-key': KEY } }),
+        recordSpans(2, 'held'),
+      );
+      expect(result.code).toBe(ExportResultCode.SUCCESS);
+      const { port: edgePort } = new URL(edge.url);
+      // A connection that never sends a request (a preconnect), and an upload that stops halfway.
+      for (const start of ['', 'POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"resource']) {
+        const socket = connect(Number(edgePort), '127.0.0.1');
+        await new Promise((resolve) => socket.once('connect', resolve));
+        socket.on('error', () => {});
+        socket.write(start);
+        sockets.push(socket);
+      }
+      const started = Date.now();
+      await edge.close();
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(readdirSync(spoolDir).filter((f) => f.endsWith('.pb'))).toHaveLength(1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      rmSync(spoolDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the upstream's answers in the metrics", () => {
   it('counts the spans a collector refuses for good as undelivered, by the status it answered', async () => {
     const refusing = http.createServer((req, res) => {
@@ -257,12 +301,20 @@ describe('the client address behind a trusted proxy', () => {
     }
   }
 
-  it('counts the right-most X-Forwarded-For entry, which the client cannot write', () =>
+  it('counts the X-Forwarded-For entry the trusted proxy wrote, not what the client wrote left of it', () =>
     withProxiedWorker({}, async (post) => {
       expect(await post('203.0.113.9, 198.51.100.1')).toBe(200);
       // A new spoofed address on the left does not buy the same client a fresh bucket.
       expect(await post('203.0.113.10, 198.51.100.1')).toBe(429);
       expect(await post('198.51.100.2')).toBe(200);
+    }));
+
+  it('reads past the entries of trusted proxies in a chain (a CDN in front of the local proxy) to the client', () =>
+    withProxiedWorker({ trustedProxies: ['127.0.0.1', '203.0.113.0/24'] }, async (post) => {
+      expect(await post('198.51.100.1, 203.0.113.5')).toBe(200);
+      // The same client through another of the CDN's addresses, and with a spoofed entry: its own bucket.
+      expect(await post('192.0.2.77, 198.51.100.1, 203.0.113.6')).toBe(429);
+      expect(await post('198.51.100.2, 203.0.113.5')).toBe(200);
     }));
 
   it('ignores the header from a peer that is not one of server.trustedProxies', () =>

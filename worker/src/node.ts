@@ -12,6 +12,7 @@
  * spool, sends it for a few seconds and counts the rest as dropped).
  */
 import { readFileSync, realpathSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type HttpBindings, serve } from '@hono/node-server';
@@ -26,7 +27,7 @@ import { CircuitBreaker, type ExportResult, forwardWithRetry } from './pipeline/
 import { reject } from './pipeline/rejection.ts';
 import { registerForwardGauges } from './telemetry/edgeMetrics.ts';
 import { createTelemetry, exportMetrics } from './telemetry/telemetry.ts';
-import { trustedPeers } from './trustedPeers.ts';
+import { clientAddress, trustedPeers } from './trustedPeers.ts';
 
 const CIRCUIT_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 /** Geography from a proxy is a country or region name or code; anything longer is not one. */
@@ -80,6 +81,7 @@ export async function startNodeServer(
     now: Date.now,
     onLockWait: (message) => log.warn(message),
     onLockLost: (message) => log.error(message),
+    onSpoolError: (message) => log.error(message),
     send: async (payload) => {
       const result = await forwardWithRetry(
         payload,
@@ -135,8 +137,8 @@ export async function startNodeServer(
         const peer = (c.env as HttpBindings).incoming.socket.remoteAddress;
         // What the request's headers say counts only when a proxy of ours sent it.
         const header = (name: string | undefined) => (name && fromProxy(peer) ? c.req.header(name) : undefined);
-        // The right-most entry is the one the trusted proxy wrote; entries left of it came from the client.
-        const forwarded = header(config.server.clientIpHeader)?.split(',').pop()?.trim() || undefined;
+        const list = header(config.server.clientIpHeader);
+        const forwarded = list === undefined ? undefined : clientAddress(list, fromProxy);
         const { geoHeaders } = config.enrich;
         const geo = {
           country: header(geoHeaders.country)?.slice(0, GEO_HEADER_MAX_LENGTH),
@@ -193,7 +195,13 @@ export async function startNodeServer(
     queue,
     async close() {
       clearInterval(exportTimer);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // `close()` waits for every connection to end, which a slow upload or a browser's idle preconnect may never
+      // do: past the grace period they are cut, their requests unanswered and so not accepted.
+      const http = server as Server;
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      const cut = setTimeout(() => http.closeAllConnections(), config.server.shutdownGraceSeconds * 1000);
+      await closed;
+      clearTimeout(cut);
       await queue.close();
       if (config.metrics.exportIntervalSeconds > 0)
         await exportMetrics(telemetry, transport, config.upstream, Date.now()).catch((error: unknown) =>

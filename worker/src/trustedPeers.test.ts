@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRUSTED_PROXIES, parseBlock, trustedPeers } from './trustedPeers.ts';
+import { clientAddress, DEFAULT_TRUSTED_PROXIES, parseBlock, trustedPeers } from './trustedPeers.ts';
 
 describe('trustedPeers', () => {
   it('matches IPv4 and IPv6 peers against addresses and CIDR blocks', () => {
@@ -40,5 +40,22 @@ describe('trustedPeers', () => {
       expect(parseBlock(bad), bad).toBeUndefined();
     }
     expect(() => trustedPeers(['10.0.0.0/33'])).toThrow('not an address or CIDR block: 10.0.0.0/33');
+  });
+});
+
+describe('clientAddress', () => {
+  const trusted = trustedPeers(['127.0.0.1', '203.0.113.0/24']);
+  it('reads from the right past the trusted proxies, to the first address that is none of them', () => {
+    expect(clientAddress('198.51.100.7', trusted)).toBe('198.51.100.7');
+    // A CDN (203.0.113.5) in front of the local proxy: the CDN's peer is the client.
+    expect(clientAddress('198.51.100.7, 203.0.113.5', trusted)).toBe('198.51.100.7');
+    // What the client wrote itself, left of that, is not believed.
+    expect(clientAddress('1.2.3.4, 198.51.100.7, 203.0.113.5', trusted)).toBe('198.51.100.7');
+    expect(clientAddress(' 198.51.100.7 ,, 203.0.113.5 ', trusted)).toBe('198.51.100.7');
+  });
+
+  it('takes the left-most entry when every entry is a trusted proxy, and nothing from an empty list', () => {
+    expect(clientAddress('203.0.113.9, 203.0.113.5', trusted)).toBe('203.0.113.9');
+    expect(clientAddress(' , ', trusted)).toBeUndefined();
   });
 });

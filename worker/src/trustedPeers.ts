@@ -6,6 +6,7 @@
  *     const trusted = trustedPeers(['10.0.0.0/8', '::1']);
  *     trusted('10.1.2.3');            // true
  *     trusted('::ffff:10.1.2.3');     // true: an IPv4 peer on a dual-stack socket
+ *     clientAddress('198.51.100.7, 10.0.0.5', trusted);   // '198.51.100.7'
  */
 import { ipv4Octets, ipv6Groups, plainAddress } from './ipAddress.ts';
 
@@ -20,6 +21,23 @@ export const DEFAULT_TRUSTED_PROXIES = [
   'fc00::/7',
   'fe80::/10',
 ];
+
+/**
+ * The client's address in a list such as X-Forwarded-For that a trusted proxy sent: each proxy appends the
+ * address it saw, so the entries are read from the right, past the trusted proxies' own, to the first that is
+ * none of them (as nginx's `real_ip_recursive` does); what lies left of it the client wrote, and proves nothing.
+ * Behind a CDN and a load balancer both listed, the client is then the CDN's peer, not the CDN.
+ */
+export function clientAddress(list: string, trusted: (address: string) => boolean): string | undefined {
+  const entries = list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (let i = entries.length - 1; i > 0; i--) {
+    if (!trusted(entries[i] as string)) return entries[i];
+  }
+  return entries[0];
+}
 
 interface Block {
   bits: bigint;

@@ -1,4 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -295,6 +304,30 @@ describe('ForwardQueue', () => {
     const { queue } = await harness(options({ spoolDir: spoolDir(), maxSpoolBytes: 6 }), staysDown);
     expect([1, 2, 3, 4, 5].map((n) => queue.enqueue(payload(n)))).toEqual([true, true, true, true, false]);
     await queue.close(0);
+  });
+
+  it('says no when its spool cannot be written to, leaves no file behind, and counts what close() cannot spool', async () => {
+    const dir = spoolDir();
+    const errors: string[] = [];
+    const done: string[] = [];
+    const queue = await ForwardQueue.open(options({ spoolDir: dir, maxMemoryBatches: 1 }), {
+      send: () => new Promise<ExportResult>(() => {}),
+      onDone: (_, outcome, why) => done.push(`${outcome} ${why?.message}`),
+      now: Date.now,
+      onSpoolError: (message) => errors.push(message),
+    });
+    expect(queue.enqueue(payload(1))).toBe(true); // in memory, its export never answered
+    // The spool becomes unwritable, as a full disk does: its directory is a file now.
+    const moved = `${dir}-moved`;
+    renameSync(dir, moved);
+    writeFileSync(dir, '');
+    dirs.push(moved);
+    expect(queue.enqueue(payload(2))).toBe(false);
+    expect(errors).toEqual([expect.stringMatching(/^a batch could not be spooled: ENOTDIR/)]);
+    expect(readdirSync(moved).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    await queue.close(10);
+    expect(errors).toHaveLength(2);
+    expect(done).toEqual(['dropped the worker stopped before delivering it, and could not write it to queue.spoolDir']);
   });
 
   it('retries a batch until delivered, and drops only a final refusal', async () => {

@@ -46,6 +46,8 @@ export interface ForwardQueueHooks {
   onLockWait?(message: string): void;
   /** Another process took the spool's lock over from this one, which stood still for too long. */
   onLockLost?(message: string): void;
+  /** A batch could not be written to the spool (a full disk, permissions): it was refused or counted dropped. */
+  onSpoolError?(message: string): void;
 }
 
 interface Item {
@@ -155,9 +157,12 @@ export class ForwardQueue {
         fresh: true,
       });
       this.#memoryBytes += payload.body.byteLength;
-    } else if (this.#options.spoolDir && this.#spoolBytes + payload.body.byteLength <= this.#options.maxSpoolBytes) {
-      this.#spool(payload, now);
-    } else {
+    } else if (
+      !this.#options.spoolDir ||
+      this.#spoolBytes + payload.body.byteLength > this.#options.maxSpoolBytes ||
+      // A spool that cannot be written to is full too: the sender hears 503 and sends again later.
+      this.#spool(payload, now) === undefined
+    ) {
       return false;
     }
     this.#pump();
@@ -191,22 +196,33 @@ export class ForwardQueue {
     // Batches still in flight are spooled (or counted) too; if their export completes after all, their file goes.
     for (const item of [...this.#memory]) {
       if (spooling) item.file ??= this.#spool(item.payload, item.firstAttemptAt);
-      else
+      if (!item.file)
         this.#remove(item, 'dropped', {
           reason: 'stopped',
-          message: 'the worker stopped before delivering it, and has no queue.spoolDir',
+          message: spooling
+            ? 'the worker stopped before delivering it, and could not write it to queue.spoolDir'
+            : 'the worker stopped before delivering it, and has no queue.spoolDir',
         });
     }
     this.#lock?.release();
   }
 
-  #spool(payload: UpstreamPayload, now: number): string {
+  /** Writes a batch to the spool; undefined when that fails, leaving no file behind. */
+  #spool(payload: UpstreamPayload, now: number): string | undefined {
     const dir = this.#options.spoolDir as string;
     const sequence = String(this.#sequence++ % 1_000_000).padStart(6, '0');
     const extension = payload.contentType === 'application/json' ? 'json' : 'pb';
     const file = `${now}-${sequence}.${payload.tenant}.${payload.spans}.${extension}`;
-    writeFileSync(join(dir, `${file}.tmp`), payload.body, { mode: 0o600 });
-    renameSync(join(dir, `${file}.tmp`), join(dir, file));
+    try {
+      writeFileSync(join(dir, `${file}.tmp`), payload.body, { mode: 0o600 });
+      renameSync(join(dir, `${file}.tmp`), join(dir, file));
+    } catch (error) {
+      try {
+        rmSync(join(dir, `${file}.tmp`), { force: true });
+      } catch {}
+      this.#hooks.onSpoolError?.(`a batch could not be spooled: ${(error as Error).message}`);
+      return undefined;
+    }
     this.#spooled.push({ file, bytes: payload.body.byteLength });
     this.#spoolBytes += payload.body.byteLength;
     return file;
