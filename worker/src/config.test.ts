@@ -28,6 +28,14 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ ...minimal, upstream: { url: 'https://otel:s3cret@collector.example' } })).toThrow(
       /^upstream\.url: must not carry credentials .*upstream\.bearerToken/,
     );
+    for (const url of ['http://collector:4318/?tenant=a', 'http://collector:4318/#x', 'http://collector:4318?']) {
+      expect(() => parseConfig({ ...minimal, upstream: { url } })).toThrow(/^upstream\.url: must not carry a query/);
+    }
+    // A secret of the wrong type is named, not quoted.
+    const numericToken = () =>
+      parseConfig({ ...minimal, upstream: { url: 'http://collector:4318', bearerToken: 31415926535897932 } });
+    expect(numericToken).toThrow(/^upstream\.bearerToken: .*\(a value not shown\)/);
+    expect(numericToken).not.toThrow(/31415926/);
     expect(() =>
       parseConfig({
         ...minimal,
@@ -68,13 +76,25 @@ describe('parseConfig', () => {
       // Deeper down: the repeat inside a group inside the repeated one.
       ['(?:(a+))+b', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
       ['x(?:y(?:[)]z+)?){2,}', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
+      // A large bound is no bound: the outer repeat may take 1 to 100 turns.
+      ['(\\w+\\s?){1,100}$', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
       ['x*', /^scrub\.rules\[0\]\.pattern: the pattern matches the empty string/],
+      // Empty matches between characters, not in empty text.
+      ['\\b', /^scrub\.rules\[0\]\.pattern: the pattern matches the empty string/],
+      ['(?=\\d)', /^scrub\.rules\[0\]\.pattern: the pattern matches the empty string/],
     ] as const) {
       expect(() => parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern }] } })).toThrow(message);
     }
     // Bounded repeats of a group are fine: `(\d+\.){3}\d+` reads an address. So are repeats after a group,
     // in a class, or escaped.
-    for (const pattern of ['(?:\\d+\\.){3}\\d+', '(?:a[+*])+', '(?:a\\+)+', '(\\d+)\\+x']) {
+    for (const pattern of [
+      '(?:\\d+\\.){3}\\d+',
+      '(?:\\d+-){2,5}\\d',
+      '(?:a[+*])+',
+      '(?:a\\+)+',
+      '(\\d+)\\+x',
+      '\\bORD-\\d{6}\\b',
+    ]) {
       expect(() => parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern }] } })).not.toThrow();
     }
   });

@@ -61,6 +61,19 @@ function compiled(pattern: string): RegExp | undefined {
   }
 }
 
+/**
+ * Whether a pattern matches the empty string somewhere, as `\b` or `(?=\d)` do where text starts or between two
+ * characters, not only in empty text: read over a few short texts of each kind of character.
+ */
+function matchesEmpty(pattern: string): boolean {
+  const regex = compiled(pattern);
+  if (!regex) return false;
+  const global = new RegExp(regex.source, 'g');
+  return ['', 'a', '1', ' ', '-', 'a1 b-2.c@d/e'].some((text) =>
+    [...text.matchAll(global)].some((match) => match[0] === ''),
+  );
+}
+
 const ScrubRuleSchema = v.pipe(
   v.strictObject({
     name: v.pipe(v.string(), v.regex(/^[\w.-]{1,64}$/, 'expected 1–64 letters, digits, _ . or -')),
@@ -74,7 +87,7 @@ const ScrubRuleSchema = v.pipe(
           'a repeated group with a repeat inside, such as (\\w+\\s?)+, can take seconds on one string: rewrite it without the nesting',
         ),
         v.check(
-          (p) => !compiled(p)?.test(''),
+          (p) => !matchesEmpty(p),
           'the pattern matches the empty string, so it would redact between every character',
         ),
         v.check(
@@ -160,6 +173,11 @@ const ConfigSchema = v.strictObject({
       maxBodyBytes: positiveInt(512 * 1024),
       /** Largest body after gunzip. */
       maxDecompressedBytes: positiveInt(4 * 1024 * 1024),
+      /**
+       * Largest size after gunzip as a multiple of the size sent, above 256 KiB: OTLP/JSON compresses about 9×,
+       * and a body that inflates 1000× (a 4 KB request costing 200 ms of decoding) is an attack, not a batch.
+       */
+      maxCompressionRatio: positiveInt(64),
       maxSpansPerBatch: positiveInt(1000),
       maxAttributes: positiveInt(128),
       maxAttributeValueLength: positiveInt(4096),
@@ -200,6 +218,8 @@ const ConfigSchema = v.strictObject({
         const { username, password } = new URL(u);
         return !username && !password;
       }, 'must not carry credentials (user:password@); give the collector token as upstream.bearerToken'),
+      // The paths are appended: `…/?tenant=a` would send everything to `/?tenant=a/v1/traces`, answered 404.
+      v.check((u) => !/[?#]/.test(u), 'must not carry a query or fragment: requests go to <url>/v1/traces'),
       v.transform((u) => u.replace(/\/+$/, '')),
     ),
     protocol: v.optional(v.picklist(['protobuf', 'json']), 'protobuf'),
@@ -343,8 +363,15 @@ function issuePath(issue: v.BaseIssue<unknown>): string {
   return out || '(root)';
 }
 
+/** Settings whose values are secrets: a message about one must not quote it (it goes to logs and `wrangler tail`). */
+const SECRET_SETTING = /token|secret/i;
+
 function issueMessage(issue: v.BaseIssue<unknown>): string {
   if (issue.type === 'strict_object' && issue.expected === 'never') return 'is not a known setting';
+  const key = issue.path?.at(-1)?.key;
+  if (typeof key === 'string' && SECRET_SETTING.test(key) && issue.received) {
+    return issue.message.replaceAll(issue.received, '(a value not shown)');
+  }
   return issue.message;
 }
 

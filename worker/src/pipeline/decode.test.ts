@@ -5,9 +5,15 @@ import { fixtureBytes, typicalBatch } from '../testing/config.ts';
 import { decodeBody, readBodyCapped } from './decode.ts';
 import { isRejection } from './rejection.ts';
 
-const limits = { maxBodyBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024, maxDepth: 8, maxSpansPerBatch: 1000 };
-const decode = (bytes: Uint8Array, contentType?: string, contentEncoding?: string) =>
-  decodeBody(bytes, { contentType, contentEncoding }, limits);
+const limits = {
+  maxBodyBytes: 64 * 1024,
+  maxDecompressedBytes: 1024 * 1024,
+  maxCompressionRatio: 64,
+  maxDepth: 8,
+  maxSpansPerBatch: 1000,
+};
+const decode = (bytes: Uint8Array, contentType?: string, contentEncoding?: string, given = limits) =>
+  decodeBody(bytes, { contentType, contentEncoding }, given);
 
 /** A stream that delivers `chunks` one at a time and records how many were pulled. */
 function chunked(chunks: Uint8Array[]): { stream: ReadableStream<Uint8Array>; pulled: () => number } {
@@ -91,6 +97,26 @@ describe('decodeBody', () => {
     const bomb = new Uint8Array(gzipSync(new Uint8Array(50 * 1024 * 1024))); // 50 MiB of zeros, ~50 KiB gzip
     expect(bomb.byteLength).toBeLessThan(limits.maxBodyBytes);
     expect(decode(bomb, 'application/json', 'gzip')).toMatchObject({ status: 413, outcome: 'too_large' });
+  });
+
+  it('refuses a small body that inflates past 256 KiB and maxCompressionRatio times its size', () => {
+    // 600 KB of spaces around an empty batch: valid OTLP/JSON, 4 KB or less compressed.
+    const padded = new TextEncoder().encode(`{"resourceSpans":[]${' '.repeat(600_000)}}`);
+    const small = new Uint8Array(gzipSync(padded));
+    expect(small.byteLength).toBeLessThan(4096);
+    expect(decode(small, 'application/json', 'gzip')).toMatchObject({
+      status: 413,
+      message: expect.stringContaining('limits.maxCompressionRatio'),
+    });
+    // Up to 256 KiB, any ratio passes; past it, a ratio under the limit does.
+    const free = new TextEncoder().encode(`{"resourceSpans":[]${' '.repeat(200_000)}}`);
+    expect(decode(new Uint8Array(gzipSync(free)), 'application/json', 'gzip')).toEqual({
+      request: { resourceSpans: [] },
+      format: 'json',
+    });
+    expect(
+      decode(new Uint8Array(gzipSync(padded)), 'application/json', 'gzip', { ...limits, maxCompressionRatio: 1000 }),
+    ).toMatchObject({ format: 'json' });
   });
 
   it('answers 400 to broken JSON, gzip and protobuf', () => {

@@ -8,7 +8,8 @@
  * as `text/plain` by `sendBeacon`, each optionally gzip-compressed. Both sizes are capped while the bytes
  * arrive: the body is read chunk by chunk and abandoned as soon as it passes the limit, whatever
  * Content-Length said (chunked bodies have none), and gunzip stops producing output at its own limit, so a
- * gzip bomb costs no more memory than the limit.
+ * gzip bomb costs no more memory than the limit. That limit also bounds the inflation ratio, so that a small
+ * request cannot buy a large decoding.
  */
 
 import { gunzipSync } from 'node:zlib';
@@ -20,6 +21,7 @@ export type WireFormat = 'json' | 'protobuf';
 export interface DecodeLimits {
   maxBodyBytes: number;
   maxDecompressedBytes: number;
+  maxCompressionRatio: number;
   maxDepth: number;
   maxSpansPerBatch: number;
 }
@@ -79,9 +81,15 @@ export function decodeBody(
   const encoding = headers.contentEncoding?.trim().toLowerCase() || 'identity';
   let plain = bytes;
   if (encoding === 'gzip') {
-    const inflated = gunzipCapped(bytes, limits.maxDecompressedBytes);
+    const limit = inflatedLimit(bytes.byteLength, limits);
+    const inflated = gunzipCapped(bytes, limit);
     if (inflated instanceof Uint8Array) plain = inflated;
-    else return inflated;
+    else if (inflated === TOO_LARGE && limit < limits.maxDecompressedBytes) {
+      return reject(
+        'too_large',
+        `the body inflates to more than ${limits.maxCompressionRatio}× its ${bytes.byteLength} bytes (limits.maxCompressionRatio)`,
+      );
+    } else return inflated === TOO_LARGE ? tooLarge(limit) : inflated;
   } else if (encoding !== 'identity') {
     return reject('unsupported_media_type', `content-encoding ${encoding} is not supported; use gzip or none`);
   } else if (bytes.byteLength > limits.maxDecompressedBytes) {
@@ -123,13 +131,23 @@ function wireFormat(contentType: string | undefined): WireFormat | undefined {
  */
 const chunkFor = (compressed: number) => Math.min(256 * 1024, Math.max(16 * 1024, compressed * 16));
 
-function gunzipCapped(bytes: Uint8Array, maxBytes: number): Uint8Array | Rejection {
+/** Below this, any body may inflate as far as `maxDecompressedBytes`; a small batch compresses less anyway. */
+const RATIO_FREE_BYTES = 256 * 1024;
+
+/** What a body of `compressed` bytes may inflate to: within the size limit and the ratio limit. */
+function inflatedLimit(compressed: number, limits: DecodeLimits): number {
+  return Math.min(limits.maxDecompressedBytes, Math.max(RATIO_FREE_BYTES, compressed * limits.maxCompressionRatio));
+}
+
+const TOO_LARGE = Symbol('too large');
+
+function gunzipCapped(bytes: Uint8Array, maxBytes: number): Uint8Array | Rejection | typeof TOO_LARGE {
   try {
     return gunzipSync(bytes, { maxOutputLength: maxBytes, chunkSize: chunkFor(bytes.byteLength) });
   } catch (error) {
     // Node says ERR_BUFFER_TOO_LARGE, workerd "Memory limit exceeded"; both mean the output hit the cap.
     const { code, message } = error as { code?: string; message?: string };
-    if (code === 'ERR_BUFFER_TOO_LARGE' || /limit exceeded|too large/i.test(message ?? '')) return tooLarge(maxBytes);
+    if (code === 'ERR_BUFFER_TOO_LARGE' || /limit exceeded|too large/i.test(message ?? '')) return TOO_LARGE;
     return reject('invalid', 'the body is not valid gzip');
   }
 }
