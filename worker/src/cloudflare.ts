@@ -47,42 +47,40 @@ interface Instance {
   log: Logger;
   app: ReturnType<typeof createApp>;
   lastExport: number;
+  /** Replaced by a newer configuration: work it still finishes is counted here, after its final export. */
+  retired?: boolean;
 }
-
-let instance: Instance | undefined;
 
 /**
- * Exports this isolate's metrics once an export interval has passed since the last export. Called after
- * ingest requests and Queue batches alike: an isolate lives only while it has work, and Workers have no
- * timers between invocations.
+ * This isolate's app, rebuilt when the configuration it was built from changed. A configuration that fails to load
+ * (KV failing, a bad entry) leaves the last good one serving, with an error in the log once per reload interval:
+ * without one, every request would be refused and every Queue delivery would fail until it was dead-lettered.
  */
-function exportIfDue(current: Instance, ctx: Pick<ExecutionContext, 'waitUntil'>): void {
-  const interval = current.config.metrics.exportIntervalSeconds * 1000;
-  if (interval > 0 && Date.now() - current.lastExport >= interval) exportNow(current, ctx);
-}
-
-function exportNow(current: Instance, ctx: Pick<ExecutionContext, 'waitUntil'>): void {
-  current.lastExport = Date.now();
-  ctx.waitUntil(
-    exportMetrics(current.telemetry, fetchTransport, current.config.upstream, Date.now()).catch((error: unknown) =>
-      current.log.error('metrics export failed', { reason: String(error) }),
-    ),
-  );
-}
-
-/** This isolate's app, rebuilt when the configuration it was built from changed. */
-async function load(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Promise<Instance> {
+async function load(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, last: Instance | undefined): Promise<Instance> {
   const ttlMs = Number(env.RUMKIT_CONFIG_TTL_SECONDS ?? 60) * 1000;
-  if (instance && Date.now() - instance.loadedAt < ttlMs) return instance;
+  if (last && Date.now() - last.loadedAt < ttlMs) return last;
+  try {
+    return await reload(env, ctx, last);
+  } catch (error) {
+    if (!last) throw error;
+    last.loadedAt = Date.now();
+    last.log.error('configuration reload failed; the last good configuration goes on serving', {
+      message: error instanceof Error ? error.message : String(error),
+    });
+    return last;
+  }
+}
+
+async function reload(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, last: Instance | undefined) {
   const text = (await env.RUMKIT_KV?.get('config')) ?? env.RUMKIT_CONFIG;
   if (!text) throw new ConfigError('RUMKIT_CONFIG (var) or the `config` entry of the RUMKIT_KV namespace is required');
   const strings = Object.fromEntries(
     Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
   );
   const source = `${text}\u0000${JSON.stringify(strings)}`;
-  if (instance?.source === source) {
-    instance.loadedAt = Date.now();
-    return instance;
+  if (last?.source === source) {
+    last.loadedAt = Date.now();
+    return last;
   }
   let raw: unknown;
   try {
@@ -92,7 +90,10 @@ async function load(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Promise
   }
   const config = parseConfig(raw, strings);
   // The outgoing instance's counts since its last export go out with its last export, not with it.
-  if (instance && instance.config.metrics.exportIntervalSeconds > 0) exportNow(instance, ctx);
+  if (last) {
+    last.retired = true;
+    if (last.config.metrics.exportIntervalSeconds > 0) exportNow(last, ctx);
+  }
   const telemetry = createTelemetry(config, Date.now());
   const breaker = new CircuitBreaker(config.upstream.circuitBreaker);
   const log = createLogger(config.log.level);
@@ -144,18 +145,46 @@ async function load(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Promise
         return { reachable, circuit: breaker.state(Date.now()) };
       },
       abuseGuard: env.ABUSE_LIMITER
-        ? async (id) => (await (env.ABUSE_LIMITER as NonNullable<Env['ABUSE_LIMITER']>).limit({ key: id })).success
+        ? async (id) => {
+            try {
+              return (await (env.ABUSE_LIMITER as NonNullable<Env['ABUSE_LIMITER']>).limit({ key: id })).success;
+            } catch (error) {
+              // A guard against abuse, not the only limit (the per-key and per-address buckets remain): a binding
+              // that fails lets the request through rather than failing it.
+              log.error('rate limiting binding failed', { message: (error as Error).message });
+              return true;
+            }
+          }
         : undefined,
       metricsRoute: false,
       afterIngest(c) {
-        if (instance) exportIfDue(instance, c.executionCtx);
+        exportIfDue(self, c.executionCtx);
       },
     },
     telemetry,
     log,
   );
-  instance = { source, loadedAt: Date.now(), config, telemetry, breaker, log, app, lastExport: Date.now() };
-  return instance;
+  const self: Instance = { source, loadedAt: Date.now(), config, telemetry, breaker, log, app, lastExport: Date.now() };
+  return self;
+}
+
+/**
+ * Exports this isolate's metrics once an export interval has passed since the last export, or at once for an
+ * instance a newer configuration replaced while it finished a request or a delivery. Called after ingest requests
+ * and Queue batches alike: an isolate lives only while it has work, and Workers have no timers between invocations.
+ */
+function exportIfDue(current: Instance, ctx: Pick<ExecutionContext, 'waitUntil'>): void {
+  const interval = current.config.metrics.exportIntervalSeconds * 1000;
+  if (interval > 0 && (current.retired || Date.now() - current.lastExport >= interval)) exportNow(current, ctx);
+}
+
+function exportNow(current: Instance, ctx: Pick<ExecutionContext, 'waitUntil'>): void {
+  current.lastExport = Date.now();
+  ctx.waitUntil(
+    exportMetrics(current.telemetry, fetchTransport, current.config.upstream, Date.now()).catch((error: unknown) =>
+      current.log.error('metrics export failed', { reason: String(error) }),
+    ),
+  );
 }
 
 /**
@@ -180,71 +209,92 @@ function unconfiguredResponse(request: Request, error: unknown): Response {
   );
 }
 
-export default {
-  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    let app: Awaited<ReturnType<typeof load>>['app'];
-    try {
-      app = (await load(env, ctx)).app;
-    } catch (error) {
-      return unconfiguredResponse(request, error);
-    }
-    return app.fetch(request, env, ctx as never);
-  },
+/** The worker's handlers, with the state of one isolate: its configuration and what was built from it. */
+export function createWorker() {
+  let instance: Instance | undefined;
+  const current = async (env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>) => {
+    instance = await load(env, ctx, instance);
+    return instance;
+  };
+  return {
+    async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+      let app: Instance['app'];
+      try {
+        app = (await current(env, ctx)).app;
+      } catch (error) {
+        return unconfiguredResponse(request, error);
+      }
+      return app.fetch(request, env, ctx as never);
+    },
 
-  /**
-   * The Queue consumer: forwards the batches of a delivery, a tenant's merged into one export each as on Node;
-   * Cloudflare redelivers retried ones and dead-letters the rest.
-   */
-  async queue(batch: MessageBatch<UpstreamPayload>, env: Env, ctx: ExecutionContext): Promise<void> {
-    const current = await load(env, ctx);
-    const { config, telemetry, breaker, log } = current;
-    const once = { ...config.upstream, retry: { ...config.upstream.retry, maxAttempts: 1 } };
-    // Cloudflare's own default when the consumer sets no max_retries.
-    const maxRetries = Number(env.RUMKIT_QUEUE_MAX_RETRIES ?? 3);
-    const forward = (payload: UpstreamPayload) =>
-      forwardWithRetry(
-        payload,
-        {
-          transport: fetchTransport,
-          breaker,
-          now: Date.now,
-          random: Math.random,
-          sleep: async () => {},
-          onAttempt: (seconds) => telemetry.metrics.forwardDuration.observe({ tenant: payload.tenant }, seconds),
-        },
-        once,
-      );
-    const settle = (message: QueueMessage<UpstreamPayload>, result: ExportResult) => {
-      const payload = message.body;
-      if (result.kind === 'retry') {
-        if (message.attempts > maxRetries) {
-          // Its last attempt: Cloudflare moves it to the dead-letter queue, where no one counts it.
-          telemetry.metrics.spans.add({ tenant: payload.tenant, outcome: 'dropped' }, payload.spans);
-          telemetry.metrics.undelivered.add({ tenant: payload.tenant, reason: 'retries_exhausted' }, payload.spans);
-          log.warn('batch dead-lettered after its last attempt', { tenant: payload.tenant, spans: payload.spans });
-        }
-        message.retry({ delaySeconds: queueRetryDelaySeconds(message.attempts - 1, result.afterMs, Math.random) });
+    /**
+     * The Queue consumer: forwards the batches of a delivery, a tenant's merged into one export each as on Node;
+     * Cloudflare redelivers retried ones and dead-letters the rest.
+     */
+    async queue(batch: MessageBatch<UpstreamPayload>, env: Env, ctx: ExecutionContext): Promise<void> {
+      let serving: Instance;
+      try {
+        serving = await current(env, ctx);
+      } catch (error) {
+        // No configuration to forward with, ever in this isolate: the delivery waits a minute rather than failing,
+        // which Cloudflare redelivers at once, spending its attempts in seconds on the way to the dead-letter queue.
+        console.error(
+          JSON.stringify({ level: 'error', msg: 'no configuration; the delivery waits', message: String(error) }),
+        );
+        batch.retryAll({ delaySeconds: 60 });
         return;
       }
-      const outcome = result.kind === 'delivered' ? 'forwarded' : 'forward_failed';
-      telemetry.metrics.spans.add({ tenant: payload.tenant, outcome }, payload.spans);
-      if (result.kind === 'failed') {
-        const reason = refusedReason(result.status);
-        telemetry.metrics.undelivered.add({ tenant: payload.tenant, reason }, payload.spans);
-        log.warn('batch refused by the upstream', { tenant: payload.tenant, reason, message: result.reason });
+      const { config, telemetry, breaker, log } = serving;
+      const once = { ...config.upstream, retry: { ...config.upstream.retry, maxAttempts: 1 } };
+      // Cloudflare's own default when the consumer sets no max_retries.
+      const maxRetries = Number(env.RUMKIT_QUEUE_MAX_RETRIES ?? 3);
+      const forward = (payload: UpstreamPayload) =>
+        forwardWithRetry(
+          payload,
+          {
+            transport: fetchTransport,
+            breaker,
+            now: Date.now,
+            random: Math.random,
+            sleep: async () => {},
+            onAttempt: (seconds) => telemetry.metrics.forwardDuration.observe({ tenant: payload.tenant }, seconds),
+          },
+          once,
+        );
+      const settle = (message: QueueMessage<UpstreamPayload>, result: ExportResult) => {
+        const payload = message.body;
+        if (result.kind === 'retry') {
+          if (message.attempts > maxRetries) {
+            // Its last attempt: Cloudflare moves it to the dead-letter queue, where no one counts it.
+            telemetry.metrics.spans.add({ tenant: payload.tenant, outcome: 'dropped' }, payload.spans);
+            telemetry.metrics.undelivered.add({ tenant: payload.tenant, reason: 'retries_exhausted' }, payload.spans);
+            log.warn('batch dead-lettered after its last attempt', { tenant: payload.tenant, spans: payload.spans });
+          }
+          message.retry({ delaySeconds: queueRetryDelaySeconds(message.attempts - 1, result.afterMs, Math.random) });
+          return;
+        }
+        const outcome = result.kind === 'delivered' ? 'forwarded' : 'forward_failed';
+        telemetry.metrics.spans.add({ tenant: payload.tenant, outcome }, payload.spans);
+        if (result.kind === 'failed') {
+          const reason = refusedReason(result.status);
+          telemetry.metrics.undelivered.add({ tenant: payload.tenant, reason }, payload.spans);
+          log.warn('batch refused by the upstream', { tenant: payload.tenant, reason, message: result.reason });
+        }
+        message.ack();
+      };
+      for (const { items } of exportGroups(batch.messages, (message) => message.body, config.queue.mergeMaxBytes)) {
+        const results = await sendMerged(
+          items.map((message) => message.body),
+          forward,
+        );
+        items.forEach((message, i) => {
+          settle(message, results[i] as ExportResult);
+        });
       }
-      message.ack();
-    };
-    for (const { items } of exportGroups(batch.messages, (message) => message.body, config.queue.mergeMaxBytes)) {
-      const results = await sendMerged(
-        items.map((message) => message.body),
-        forward,
-      );
-      items.forEach((message, i) => {
-        settle(message, results[i] as ExportResult);
-      });
-    }
-    // The outcomes counted here (forwarded, forward_failed, dropped) reach the collector from the consumer too.
-    exportIfDue(current, ctx);
-  },
-};
+      // The outcomes counted here (forwarded, forward_failed, dropped) reach the collector from the consumer too.
+      exportIfDue(serving, ctx);
+    },
+  };
+}
+
+export default createWorker();

@@ -15,7 +15,7 @@ import {
 import { gzipSync } from 'node:zlib';
 import { type ExportTraceServiceRequest, encodeTraceRequest } from '@rumkit/otlp';
 import { describe, expect, inject, it, vi } from 'vitest';
-import worker from './cloudflare.ts';
+import worker, { createWorker } from './cloudflare.ts';
 import type { UpstreamPayload } from './pipeline/forward.ts';
 import { chunkedBody } from './testing/chunkedBody.ts';
 import { FIXTURE_NOW_MS, SHOP_KEY, SHOP_ORIGIN } from './testing/config.ts';
@@ -229,7 +229,8 @@ describe('the worker in workerd', () => {
     const kv = { get: async () => 'tenants: []\nupstream: { url: http://x }' };
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      const res = await worker.fetch(
+      // A new isolate, which never had a good configuration.
+      const res = await createWorker().fetch(
         new Request('https://edge.example/health'),
         { ...env, RUMKIT_KV: kv },
         createExecutionContext(),
@@ -253,7 +254,7 @@ describe('the worker in workerd', () => {
     };
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      const res = await worker.fetch(
+      const res = await createWorker().fetch(
         new Request('https://edge.example/v1/traces', {
           method: 'POST',
           headers: { 'content-type': 'text/plain', origin: SHOP_ORIGIN },
@@ -270,6 +271,76 @@ describe('the worker in workerd', () => {
       expect(logged).toHaveBeenCalledWith(expect.stringContaining('KV GET failed'));
     } finally {
       logged.mockRestore();
+    }
+  });
+
+  it('goes on with its last good configuration when a reload fails, and says why in its log', async () => {
+    // Before the isolate starts: its logger writes with the console.log it finds then.
+    const logged = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const isolate = createWorker();
+    const health = (kv?: { get(): Promise<string | null> }) =>
+      isolate.fetch(new Request('https://edge.example/health'), { ...env, RUMKIT_KV: kv }, createExecutionContext());
+    try {
+      expect((await health()).status).toBe(200);
+      const bad = { get: async () => 'tenants: []\nupstream: { url: http://x }' };
+      const failing = {
+        get: async (): Promise<string> => {
+          throw new Error('KV GET failed: 500 Internal Server Error');
+        },
+      };
+      expect((await health(bad)).status).toBe(200);
+      expect((await health(failing)).status).toBe(200);
+      const reasons = logged.mock.calls
+        .map(([line]) => JSON.parse(String(line)) as { msg: string; message: string })
+        .filter((entry) => entry.msg.startsWith('configuration reload failed'))
+        .map((entry) => entry.message);
+      expect(reasons).toEqual([
+        expect.stringContaining('at least one tenant'),
+        expect.stringContaining('KV GET failed'),
+      ]);
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it('without any configuration, holds a Queue delivery back a minute instead of failing it', async () => {
+    const silenced = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const ctx = createExecutionContext();
+      const batch = createMessageBatch('rumkit-forward', [
+        { id: 'm1', timestamp: new Date(), attempts: 1, body: queuedBatch(3) },
+      ]);
+      const kv = { get: async () => 'tenants: []\nupstream: { url: http://x }' };
+      const retryAll = vi.spyOn(batch, 'retryAll');
+      await createWorker().queue(batch, { ...env, RUMKIT_KV: kv }, ctx);
+      expect(retryAll).toHaveBeenCalledWith({ delaySeconds: 60 });
+      expect(await getQueueResult(batch, ctx)).toMatchObject({ retryBatch: { retry: true }, explicitAcks: [] });
+    } finally {
+      silenced.mockRestore();
+    }
+  });
+
+  it('lets a request through, and logs, when the Rate Limiting binding fails', async () => {
+    const silenced = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const failingLimiter = {
+        limit: async (): Promise<{ success: boolean }> => {
+          throw new Error('rate limiter unavailable');
+        },
+      };
+      const res = await createWorker().fetch(
+        new Request('https://edge.example/v1/traces', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-rumkit-key': SHOP_KEY, 'cf-connecting-ip': '192.0.2.9' },
+          body: '{"resourceSpans":[]}',
+        }),
+        { ...env, ABUSE_LIMITER: failingLimiter },
+        createExecutionContext(),
+      );
+      expect(res.status).toBe(200);
+      expect(silenced.mock.calls.some(([line]) => String(line).includes('rate limiting binding failed'))).toBe(true);
+    } finally {
+      silenced.mockRestore();
     }
   });
 

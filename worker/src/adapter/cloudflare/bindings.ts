@@ -26,6 +26,7 @@ export interface QueueMessage<Body> {
 export interface MessageBatch<Body> {
   readonly queue: string;
   readonly messages: readonly QueueMessage<Body>[];
+  retryAll(options?: { delaySeconds?: number }): void;
 }
 
 export interface RateLimit {
