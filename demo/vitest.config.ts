@@ -4,6 +4,6 @@ import { sharedConfig } from '../vitest.shared.ts';
 export default mergeConfig(
   sharedConfig,
   defineProject({
-    test: { name: 'demo', include: ['traceView/**/*.test.ts'] },
+    test: { name: 'demo', include: ['traceView/**/*.test.ts', 'api/**/*.test.ts'] },
   }),
 );

@@ -12,7 +12,7 @@
  * The demo pages and the agent's script-tag build are built first when their sources changed. Ctrl-C stops
  * everything it started. RUMKIT_PORT_BASE moves every port.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningDemo, startDemo, type TelemetryBackend } from '../e2e/harness/startDemo.ts';
@@ -48,9 +48,13 @@ const stop = stopOnSignal(async (code) => {
   await (demo ? demo.stop() : stopInReverseOrder(demoProcesses));
   // Interrupted while the stack starts: its PIDs are on disk by then.
   await (stack ? stack.stop() : stackStarting && stopRecordedStack(base));
-  // Interrupted before anything was up: the user never learnt where the logs are, and they hold nothing to read.
-  if (!demo && code !== 1 && logDir) rmSync(logDir, { recursive: true, force: true });
+  // Interrupted before anything was up, or refused before anything started (its ports taken): the user never
+  // learnt where the logs are, or they hold nothing to read.
+  if (!demo && logDir && (code !== 1 || !hasLogs())) rmSync(logDir, { recursive: true, force: true });
 });
+
+/** Whether the demo's processes wrote any log yet. */
+const hasLogs = () => logDir !== undefined && existsSync(logDir) && readdirSync(logDir).length > 0;
 
 // From the start, builds included: "up in" is what the user waited.
 const started = performance.now();
@@ -129,7 +133,9 @@ Upload a document on a demo page, then follow its trace link. Ctrl-C stops every
 } catch (error) {
   // Interrupted by Ctrl-C: the processes and builds it stops fail what was waiting for them, as expected.
   if (!stop.stopping) {
-    console.error(`npm start: ${error instanceof Error ? error.message : error}${logDir ? ` (logs: ${logDir})` : ''}`);
+    console.error(
+      `npm start: ${error instanceof Error ? error.message : error}${hasLogs() ? ` (logs: ${logDir})` : ''}`,
+    );
     await stop(1);
   }
 }

@@ -24,7 +24,15 @@ const provider = new NodeTracerProvider({
   ],
 });
 provider.register();
-registerInstrumentations({ instrumentations: [new HttpInstrumentation()] });
+registerInstrumentations({
+  instrumentations: [
+    new HttpInstrumentation({
+      // Readiness probes and CORS preflights (which carry no traceparent) would each be a trace of their own,
+      // listed in the trace view before and beside every upload's.
+      ignoreIncomingRequestHook: (req) => req.url === '/health' || req.method === 'OPTIONS',
+    }),
+  ],
+});
 
 const shutdown = () => void provider.shutdown().finally(() => process.exit(0));
 process.once('SIGTERM', shutdown);

@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -140,6 +140,46 @@ test('Ctrl-C while the demo processes are still starting stops them', async () =
   expect(running.output()).not.toMatch(/did not become ready|npm start:/);
   // Nor logs it never said where to find.
   expect(logDirs()).toEqual(earlierLogDirs);
+});
+
+test('a start refused because one of its ports is taken names no logs and leaves none', async () => {
+  const ports = stackPorts(portBaseFromEnv() + 200);
+  const logDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`rumkit-demo-${ports.web}-`));
+  const earlierLogDirs = logDirs();
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(ports.view, '127.0.0.1', resolve));
+  try {
+    const refused = npmStart(ports.web);
+    expect(await refused.exited).toBe(1);
+    expect(refused.output()).toContain(`port ${ports.view} (view) on 127.0.0.1 is in use`);
+    expect(refused.output()).not.toContain('(logs:');
+    expect(logDirs()).toEqual(earlierLogDirs);
+  } finally {
+    await new Promise<void>((resolve) => taken.close(() => resolve()));
+  }
+});
+
+test('npm start itself, stopped by a signal to npm (as IDEs and process managers stop it), stops everything', async () => {
+  const ports = stackPorts(portBaseFromEnv() + 210);
+  const demoPorts = [ports.web, ports.api, ports.worker, ports.thirdParty, ports.view];
+  const child = spawn('npm', ['start'], {
+    cwd: repoPaths.root,
+    env: { ...process.env, RUMKIT_PORT_BASE: String(ports.web) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? String(signal))),
+  );
+  runs.push({ child, output: () => output, exited });
+  await expect.poll(() => output, { timeout: 120_000 }).toContain('Ctrl-C stops everything');
+  child.kill('SIGTERM');
+  await exited;
+  await expect
+    .poll(async () => (await Promise.all(demoPorts.map(listening))).some(Boolean), { timeout: 10_000 })
+    .toBe(false);
 });
 
 test('what a killed npm start left running is stopped by the next run on its ports, a live run is left alone', async () => {
