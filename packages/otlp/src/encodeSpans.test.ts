@@ -52,6 +52,19 @@ describe('encodeSpans', () => {
     expect(documentLoad?.startTimeUnixNano).toBe('1700000000000000005');
   });
 
+  it('keeps scopes apart that differ only in their schema URL, as the official serializer does', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    for (const schemaUrl of ['https://opentelemetry.io/schemas/1.20.0', 'https://opentelemetry.io/schemas/1.30.0']) {
+      provider.getTracer('s', '1', { schemaUrl }).startSpan('x').end();
+    }
+    const scopes = encodeSpans(exporter.getFinishedSpans()).resourceSpans.flatMap((rs) => rs.scopeSpans);
+    expect(scopes.map((ss) => [ss.schemaUrl, ss.spans.length])).toEqual([
+      ['https://opentelemetry.io/schemas/1.20.0', 1],
+      ['https://opentelemetry.io/schemas/1.30.0', 1],
+    ]);
+  });
+
   it('writes nanoseconds as exact decimal strings', () => {
     expect(hrTimeToNanos([1_732_000_000, 123_456_789])).toBe('1732000000123456789');
     expect(hrTimeToNanos([0, 42])).toBe('42');

@@ -66,7 +66,7 @@ export function encodeSpans(spans: readonly ReadableSpanLike[]): ExportTraceServ
       byResource.set(span.resource, scopes);
     }
     const { name, version, schemaUrl } = span.instrumentationScope;
-    const scopeKey = `${name}@${version ?? ''}`;
+    const scopeKey = `${name}@${version ?? ''} ${schemaUrl ?? ''}`;
     let scope = scopes.get(scopeKey);
     if (!scope) {
       scope = { scope: { name, ...(version ? { version } : {}) }, spans: [], ...(schemaUrl ? { schemaUrl } : {}) };

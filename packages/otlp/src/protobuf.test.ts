@@ -129,6 +129,7 @@ describe('encodeTraceRequest', () => {
         values: [
           { key: 'text', value: { stringValue: `héllo ✓ 🎉 ${'x'.repeat(70_000)}` } },
           { key: 'café', value: { stringValue: 'ünï ✓ 🎉' } },
+          { key: 'bom', value: { stringValue: '\uFEFFstarts with a byte-order mark' } },
           { key: 'medium', value: { stringValue: `é${'x'.repeat(200)}` } },
           { key: 'neg', value: { intValue: '-9223372036854775808' } },
           { key: 'max', value: { intValue: '9223372036854775807' } },

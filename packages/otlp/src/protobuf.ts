@@ -47,7 +47,8 @@ const WIRE_BYTES = 2;
 const WIRE_FIXED32 = 5;
 const DEFAULT_MAX_DEPTH = 32;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// `ignoreBOM`: a string that starts with U+FEFF keeps it (the default strips it as a byte-order mark).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 /** The character codes of `0123456789abcdef`. */
 const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));

@@ -25,6 +25,11 @@ describe('thresholdForRate', () => {
     expect(isTraceSampled(traceWithRandomness('00000000000000'), thresholdForRate(1))).toBe(true);
   });
 
+  it('keeps one value in 2^56 at rates too small to keep any, not nearly everything', () => {
+    expect(thresholdForRate(1e-18)).toBe('ffffffffffffff');
+    expect(isTraceSampled('0af7651916cd43dd8448eb211c80319c', thresholdForRate(1e-18))).toBe(false);
+  });
+
   it('round-trips rates', () => {
     for (const rate of [0.001, 0.1, 0.25, 0.5, 0.9, 1]) {
       expect(rateForThreshold(thresholdForRate(rate))).toBeCloseTo(rate, 12);

@@ -23,8 +23,9 @@ const HEX = /^[0-9a-f]+$/;
 export function thresholdForRate(rate: number): string {
   if (!(rate > 0)) return NEVER;
   if (rate >= 1) return '0'.repeat(HEX_DIGITS);
-  // rate × 2^56 only rescales the double, so it is exact; 1 − rate would round first.
-  const rejected = 2n ** 56n - BigInt(Math.round(rate * 2 ** 56));
+  // rate × 2^56 only rescales the double, so it is exact; 1 − rate would round first. A rate too small to keep one
+  // value in 2^56 keeps that one: 2^56 itself would spell a 15-digit threshold that compares below every other.
+  const rejected = 2n ** 56n - BigInt(Math.max(1, Math.round(rate * 2 ** 56)));
   return rejected.toString(16).padStart(HEX_DIGITS, '0');
 }
 

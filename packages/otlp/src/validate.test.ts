@@ -186,6 +186,68 @@ describe('validateTraceRequest', () => {
     expect(span?.attributes?.map((kv) => kv.value.intValue)).toEqual(ints.slice(0, 3));
   });
 
+  it('keeps integers sent as JSON numbers past 2^53, as the official serializer sends them', () => {
+    const attributes = [2 ** 60, -(2 ** 62), 1.7e18, 2 ** 63, 1.5].map((intValue, i) => ({
+      key: `i${i}`,
+      value: { intValue },
+    }));
+    const span = firstSpan(validateTraceRequest(request([spanAt({ attributes })]), limits, NOW_MS));
+    expect(span?.attributes?.map((kv) => kv.value.intValue)).toEqual([
+      '1152921504606846976',
+      '-4611686018427387904',
+      '1700000000000000000',
+    ]);
+    expect(span?.droppedAttributesCount).toBe(2);
+  });
+
+  it('reads doubles written as strings, as the protobuf JSON mapping allows, and drops other strings', () => {
+    const doubles = ['NaN', 'Infinity', '-Infinity', '1.5', '-2e-3', 0.25, 'fast', '', '1.5.2'];
+    const attributes = doubles.map((doubleValue, i) => ({ key: `d${i}`, value: { doubleValue } }));
+    const span = firstSpan(validateTraceRequest(request([spanAt({ attributes })]), limits, NOW_MS));
+    expect(span?.attributes?.map((kv) => kv.value.doubleValue)).toEqual([
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      1.5,
+      -0.002,
+      0.25,
+    ]);
+    expect(span?.droppedAttributesCount).toBe(3);
+  });
+
+  it('keeps a count of dropped attributes sent without attributes, as protobuf sends it when all were dropped', () => {
+    const event = { timeUnixNano: String(NOW_MS * 1e6), name: 'e', droppedAttributesCount: 9 };
+    const span = firstSpan(
+      validateTraceRequest(request([spanAt({ droppedAttributesCount: 4, events: [event] })]), limits, NOW_MS),
+    );
+    expect(span?.droppedAttributesCount).toBe(4);
+    expect(span?.events?.[0]?.droppedAttributesCount).toBe(9);
+  });
+
+  it('keeps links to an invalid (all-zero) context, and drops a malformed link alone, counting it', () => {
+    const zero = {
+      traceId: '0'.repeat(32),
+      spanId: '0'.repeat(16),
+      attributes: [{ key: 'm', value: { stringValue: 'x' } }],
+    };
+    const result = validateTraceRequest(
+      request([spanAt({ links: [zero, { traceId: 'nope', spanId: '0'.repeat(16) }] })]),
+      limits,
+      NOW_MS,
+    );
+    expect(result.acceptedSpans).toBe(1);
+    const span = firstSpan(result);
+    expect(span?.links?.map((l) => l.traceId)).toEqual(['0'.repeat(32)]);
+    expect(span?.droppedLinksCount).toBe(1);
+  });
+
+  it('cuts a trace state over 512 characters between its entries, never inside one', () => {
+    const traceState = `v1=${'a'.repeat(250)},v2=${'b'.repeat(249)},ot=th:c8`;
+    expect(traceState.length).toBeGreaterThan(512);
+    const span = firstSpan(validateTraceRequest(request([spanAt({ traceState })]), limits, NOW_MS));
+    expect(span?.traceState).toBe(`v1=${'a'.repeat(250)},v2=${'b'.repeat(249)}`);
+  });
+
   it('drops attribute values nested deeper than the limit instead of recursing without bound', () => {
     let deep: AnyValue = { stringValue: 'leaf' };
     for (let i = 0; i < 10_000; i++) deep = { kvlistValue: { values: [{ key: 'k', value: deep }] } };

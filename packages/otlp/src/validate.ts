@@ -200,7 +200,7 @@ class Validator {
   scope(raw: Record<string, unknown>): InstrumentationScope {
     const out: InstrumentationScope = { name: typeof raw.name === 'string' ? this.cut(raw.name) : '' };
     if (typeof raw.version === 'string' && raw.version) out.version = this.cut(raw.version);
-    if (raw.attributes !== undefined) this.attributesInto(out, raw);
+    if (hasAttributes(raw)) this.attributesInto(out, raw);
     return out;
   }
 
@@ -229,10 +229,10 @@ class Validator {
     if (raw.parentSpanId !== undefined && raw.parentSpanId !== '') {
       out.parentSpanId = id(raw.parentSpanId, SPAN_ID, 'parentSpanId');
     }
-    if (typeof raw.traceState === 'string' && raw.traceState) out.traceState = raw.traceState.slice(0, 512);
+    if (typeof raw.traceState === 'string' && raw.traceState) out.traceState = traceState(raw.traceState);
     const flags = uint32(raw.flags);
     if (flags) out.flags = flags;
-    if (raw.attributes !== undefined) this.attributesInto(out, raw);
+    if (hasAttributes(raw)) this.attributesInto(out, raw);
     if (Array.isArray(raw.events)) {
       const events: SpanEvent[] = [];
       for (const rawEvent of raw.events.slice(0, this.limits.maxEventsPerSpan)) {
@@ -245,7 +245,12 @@ class Validator {
       if (dropped) out.droppedEventsCount = dropped;
     } else if (uint32(raw.droppedEventsCount)) out.droppedEventsCount = uint32(raw.droppedEventsCount);
     if (Array.isArray(raw.links)) {
-      const links = raw.links.slice(0, this.limits.maxLinksPerSpan).map((l) => this.link(l));
+      const links: SpanLink[] = [];
+      for (const rawLink of raw.links.slice(0, this.limits.maxLinksPerSpan)) {
+        // A malformed link is dropped (and counted), not the span that carries it.
+        const link = this.link(rawLink);
+        if (link) links.push(link);
+      }
       if (links.length) out.links = links;
       const dropped = raw.links.length - links.length + (uint32(raw.droppedLinksCount) ?? 0);
       if (dropped) out.droppedLinksCount = dropped;
@@ -264,20 +269,21 @@ class Validator {
       timeUnixNano: timestamp(raw.timeUnixNano, 'event timeUnixNano'),
       name: typeof raw.name === 'string' ? this.cut(raw.name) : '',
     };
-    if (raw.attributes !== undefined) this.attributesInto(out, raw);
+    if (hasAttributes(raw)) this.attributesInto(out, raw);
     return out;
   }
 
-  link(raw: unknown): SpanLink {
-    if (!isRecord(raw)) throw new SpanRejected('a span link is not an object');
-    const out: SpanLink = {
-      traceId: id(raw.traceId, TRACE_ID, 'link traceId'),
-      spanId: id(raw.spanId, SPAN_ID, 'link spanId'),
-    };
-    if (typeof raw.traceState === 'string' && raw.traceState) out.traceState = raw.traceState.slice(0, 512);
+  /**
+   * A clean copy of a link, undefined when it is malformed. Its ids may be all zero: the API records links to an
+   * invalid span context when they carry attributes or a trace state (a message without trace context).
+   */
+  link(raw: unknown): SpanLink | undefined {
+    if (!isRecord(raw) || !isHexId(raw.traceId, TRACE_ID) || !isHexId(raw.spanId, SPAN_ID)) return undefined;
+    const out: SpanLink = { traceId: raw.traceId.toLowerCase(), spanId: raw.spanId.toLowerCase() };
+    if (typeof raw.traceState === 'string' && raw.traceState) out.traceState = traceState(raw.traceState);
     const flags = uint32(raw.flags);
     if (flags) out.flags = flags;
-    if (raw.attributes !== undefined) this.attributesInto(out, raw);
+    if (hasAttributes(raw)) this.attributesInto(out, raw);
     return out;
   }
 
@@ -342,11 +348,18 @@ class Validator {
     if (typeof raw.boolValue === 'boolean') return { boolValue: raw.boolValue };
     if (raw.intValue !== undefined) {
       const { intValue } = raw;
-      if (typeof intValue === 'number' && Number.isSafeInteger(intValue)) return { intValue: String(intValue) };
+      // Past 2^53 a JSON number has lost its last digits already, but is still the integer it reads as (what
+      // OpenTelemetry's own JSON serializer sends for large values).
+      if (typeof intValue === 'number' && Number.isInteger(intValue) && intValue >= -(2 ** 63) && intValue < 2 ** 63) {
+        return { intValue: BigInt(intValue).toString() };
+      }
       if (typeof intValue === 'string' && SIGNED.test(intValue) && isInt64(intValue)) return { intValue };
       return undefined;
     }
-    if (typeof raw.doubleValue === 'number') return { doubleValue: raw.doubleValue };
+    if (raw.doubleValue !== undefined) {
+      const doubleValue = double(raw.doubleValue);
+      return doubleValue === undefined ? undefined : { doubleValue };
+    }
     if (typeof raw.bytesValue === 'string') {
       const bytesValue =
         raw.bytesValue.length <= this.limits.maxAttributeValueLength ? standardBase64(raw.bytesValue) : undefined;
@@ -378,12 +391,47 @@ class Validator {
   }
 }
 
+/** Whether `raw` has attributes, or a count of dropped ones (sent alone when a limit of 0 dropped them all). */
+function hasAttributes(raw: Record<string, unknown>): boolean {
+  return raw.attributes !== undefined || raw.droppedAttributesCount !== undefined;
+}
+
+/**
+ * A double as the protobuf JSON mapping writes one: a number, or a string holding one or `NaN`, `Infinity`,
+ * `-Infinity`; undefined for anything else.
+ */
+function double(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return undefined;
+  if (value === 'NaN' || value === 'Infinity' || value === '-Infinity') return Number(value);
+  return /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(value) ? Number(value) : undefined;
+}
+
+/**
+ * At most 512 characters of a W3C trace state, cut between its entries: a cut inside one (`ot=th:c8` becoming
+ * `ot=th`) would change what it says.
+ */
+function traceState(value: string): string {
+  if (value.length <= 512) return value;
+  let kept = '';
+  for (const entry of value.split(',')) {
+    const next = kept ? `${kept},${entry}` : entry;
+    if (next.length > 512) break;
+    kept = next;
+  }
+  return kept;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function isHexId(value: unknown, shape: RegExp): value is string {
+  return typeof value === 'string' && shape.test(value);
+}
+
 function id(value: unknown, shape: RegExp, field: string): string {
-  if (typeof value !== 'string' || !shape.test(value) || ZERO_ID.test(value)) {
+  if (!isHexId(value, shape) || ZERO_ID.test(value)) {
     throw new SpanRejected(`${field} is not a non-zero hex id of the right length`);
   }
   return value.toLowerCase();

@@ -72,6 +72,20 @@ describe('encodeForUpstream', () => {
     expect(JSON.parse(new TextDecoder().decode(json.body))).toEqual(typicalBatch());
   });
 
+  it('writes NaN and infinite doubles as the strings of the protobuf JSON mapping, not as null', () => {
+    const batch = typicalBatch();
+    const span = batch.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    if (!span) throw new Error('the fixture has no span');
+    span.attributes = [Number.NaN, Number.POSITIVE_INFINITY, 0.5].map((doubleValue, i) => ({
+      key: `d${i}`,
+      value: { doubleValue },
+    }));
+    const text = new TextDecoder().decode(encodeForUpstream(batch, 'shop', 'json').body);
+    expect(text).toContain(
+      '"attributes":[{"key":"d0","value":{"doubleValue":"NaN"}},{"key":"d1","value":{"doubleValue":"Infinity"}},{"key":"d2","value":{"doubleValue":0.5}}]',
+    );
+  });
+
   it('splits a batch into parts under a size limit without losing or repeating spans', () => {
     const { payloads: parts, oversized } = encodeInParts(typicalBatch(), 'shop', 'protobuf', 8 * 1024);
     expect(oversized).toBe(0);

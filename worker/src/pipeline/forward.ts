@@ -83,9 +83,13 @@ export function encodeForUpstream(
   let spans = 0;
   for (const rs of request.resourceSpans) for (const ss of rs.scopeSpans) spans += ss.spans.length;
   return protocol === 'json'
-    ? { tenant, spans, contentType: 'application/json', body: utf8.encode(JSON.stringify(request)) }
+    ? { tenant, spans, contentType: 'application/json', body: utf8.encode(JSON.stringify(request, nonFiniteAsString)) }
     : { tenant, spans, contentType: 'application/x-protobuf', body: encodeTraceRequest(request) };
 }
+
+/** NaN and ±Infinity as the protobuf JSON mapping writes them (`JSON.stringify` would write `null`). */
+const nonFiniteAsString = (key: string, value: unknown) =>
+  key === 'doubleValue' && typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 
 /**
  * Payloads with one key can go out as one export: protobuf of one tenant. A JSON payload has none, since JSON
