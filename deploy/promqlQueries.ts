@@ -36,6 +36,8 @@ type Target = {
   instant?: boolean;
   datasource?: { uid?: string };
   queryType?: string;
+  /** `table` merges the result into one frame: only a table panel shows it as rows. */
+  format?: string;
   serviceMapQuery?: string;
 };
 export type Panel = {

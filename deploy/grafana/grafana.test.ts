@@ -38,6 +38,17 @@ describe('Grafana dashboards', () => {
     expect(strays).toEqual([]);
   });
 
+  it('ask for table-formatted results only in table panels, which alone can show them', () => {
+    // Grafana merges a table-formatted result into one frame with one `Value` field: a bar gauge or stat shows a
+    // single value then, whatever the legend says.
+    const misplaced = dashboards.flatMap(({ file, dashboard }) =>
+      panelsOf(dashboard)
+        .filter((panel) => panel.type !== 'table' && (panel.targets ?? []).some((t) => t.format === 'table'))
+        .map((panel) => `${file} › ${panel.title}`),
+    );
+    expect(misplaced).toEqual([]);
+  });
+
   it('draw the service map from Tempo', () => {
     const serviceMaps = dashboards.flatMap(({ dashboard }) =>
       panelsOf(dashboard).filter((panel) => panel.type === 'nodeGraph' && panel.datasource?.uid === 'tempo'),
@@ -109,6 +120,12 @@ describe('Grafana provisioning', () => {
     expect(tempo?.secureJsonData).toEqual({
       httpHeaderValue1: expect.stringMatching(/^\$\{RUMKIT_GRAFANA_TEMPO_TENANT\}$/),
     });
-    expect(datasources.find((datasource) => datasource.uid === 'prometheus')?.type).toBe('prometheus');
+    const prometheus = datasources.find((datasource) => datasource.uid === 'prometheus');
+    expect(prometheus?.type).toBe('prometheus');
+    // Exemplars lead to their traces: Tempo's own label and the collector's spanmetrics one.
+    expect(prometheus?.jsonData?.exemplarTraceIdDestinations).toEqual([
+      { name: 'traceID', datasourceUid: 'tempo' },
+      { name: 'trace_id', datasourceUid: 'tempo' },
+    ]);
   });
 });
