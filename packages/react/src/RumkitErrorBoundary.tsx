@@ -29,10 +29,12 @@ export class RumkitErrorBoundary extends Component<RumkitErrorBoundaryProps, { e
   override state = { error: undefined as Error | undefined };
 
   static getDerivedStateFromError(thrown: unknown) {
-    return { error: thrown instanceof Error ? thrown : new Error(String(thrown)) };
+    return { error: asError(thrown) };
   }
 
-  override componentDidCatch(error: Error, info: ErrorInfo) {
+  override componentDidCatch(thrown: unknown, info: ErrorInfo) {
+    // What was thrown need not be an Error (`throw 'boom'`); onError gets the Error that fallback gets.
+    const error = asError(thrown);
     this.context?.recordError(error, info.componentStack ? { 'react.component_stack': info.componentStack } : {});
     this.props.onError?.(error, info);
   }
@@ -45,4 +47,8 @@ export class RumkitErrorBoundary extends Component<RumkitErrorBoundaryProps, { e
     const { fallback } = this.props;
     return typeof fallback === 'function' ? fallback({ error, reset: this.reset }) : fallback;
   }
+}
+
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
 }

@@ -15,13 +15,15 @@ export function startAgentOnce(config: RumkitConfig): RumkitAgent | undefined {
     const agent = init(config);
     // After shutdown() the page has no agent, as after the agent's own shutdown(): a provider mounted later
     // starts a new one instead of handing out the stopped one.
-    started = {
+    const wrapper: RumkitAgent = {
       ...agent,
       shutdown() {
-        started = undefined;
+        // Only if it is still the page's: a handle kept from before must not take a later agent's place away.
+        if (started === wrapper) started = undefined;
         return agent.shutdown();
       },
     };
+    started = wrapper;
   }
   return started;
 }

@@ -9,16 +9,23 @@
  * Routers that do not change `location.pathname` (hash or memory routers) get a page view per route change
  * this way too.
  */
-import { useEffect, useRef } from 'react';
+import type { RumkitAgent } from '@rumkit/browser';
+import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect.ts';
 import { useRumkit } from './useRumkit.ts';
+
+/**
+ * The pathname last reported to the page's agent: StrictMode's second run of the effect, a reporter remounted on
+ * the same URL (an error boundary's retry) and a second reporter in the tree report nothing new.
+ */
+let reported: { agent: RumkitAgent; pathname: string } | undefined;
 
 export function useRouteChange(pathname: string, route: string = pathname): void {
   const agent = useRumkit();
-  const reported = useRef<string | undefined>(undefined);
-  useEffect(() => {
-    // StrictMode runs this effect twice on mount; the second run must not start another page view.
-    if (!agent || reported.current === pathname) return;
-    reported.current = pathname;
+  // A layout effect: it runs before any passive effect of the commit, such as a `<Navigate>` redirecting at once,
+  // which would otherwise change the URL first and have this report name the redirect's page view.
+  useIsomorphicLayoutEffect(() => {
+    if (!agent || (reported?.agent === agent && reported.pathname === pathname)) return;
+    reported = { agent, pathname };
     agent.pageView(route);
   }, [agent, pathname, route]);
 }

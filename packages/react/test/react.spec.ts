@@ -222,6 +222,34 @@ test('a route change starts a new page view named by the route template', async 
   expect(onDocument.attributes['session.id']).toBe(onHome.attributes['session.id']);
 });
 
+test('a redirect as a route renders (<Navigate>) names each page view by its own route', async ({ page, server }) => {
+  await page.goto(server.url);
+  await expect(page.getByRole('heading', { name: 'Home' })).toBeVisible();
+  await page.getByRole('link', { name: 'Moved' }).click();
+  await expect(page.getByRole('heading', { name: 'Document 7' })).toBeVisible();
+  const opened = await receivedSpan(
+    server,
+    page,
+    'the span of document 7 opening',
+    (s) => s.attributes['test.screen'] === 'Document 7',
+  );
+  expect(opened.attributes['rumkit.page.route']).toBe('/docs/:id');
+  await receivedSpan(
+    server,
+    page,
+    'the page view of /docs/7',
+    (s) => s.name === 'page_view' && String(s.attributes['url.full']).endsWith('/docs/7'),
+  );
+  const views = server.spans().filter((s) => s.name === 'page_view');
+  expect(
+    views.map((s) => [new URL(String(s.attributes['url.full'])).pathname, s.attributes['rumkit.page.route']]),
+  ).toEqual([
+    ['/moved', '/moved'],
+    ['/docs/7', '/docs/:id'],
+  ]);
+  expect(views[1]?.attributes['rumkit.page_view.id']).toBe(opened.attributes['rumkit.page_view.id']);
+});
+
 test('descendant RumkitRoutes add no page view: a navigation is one, named by the outer template', async ({
   page,
   server,

@@ -1,6 +1,6 @@
 /**
  * The test app (`/`): StrictMode around a `RumkitProvider` whose edge is the test server (same origin, below /edge), React Router
- * with `RumkitRoutes` (and descendant ones under /guide), buttons that run work in hook-made spans, and a component that throws while rendering
+ * with `RumkitRoutes` (and descendant ones under /guide, and a redirect from /moved), buttons that run work in hook-made spans, and a component that throws while rendering
  * inside a `RumkitErrorBoundary`. `window.reactTest` (./testKit.tsx) tells the tests what the app saw, and which
  * React, React DOM and React Router it runs on, and lets them mount the app again.
  */
@@ -8,7 +8,7 @@ import { RumkitErrorBoundary, RumkitProvider } from '@rumkit/react';
 import { RumkitRoutes } from '@rumkit/react/react-router';
 import { StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { BrowserRouter, Link, Route, useParams } from 'react-router';
+import { BrowserRouter, Link, Navigate, Route, useParams } from 'react-router';
 import { AgentProbe, agentConfig, Screen, TracedWork } from './testKit.tsx';
 
 function Explode(): never {
@@ -55,12 +55,14 @@ const app = (
       <BrowserRouter>
         <AgentProbe />
         <nav>
-          <Link to="/">Home</Link> <Link to="/docs/42">Document 42</Link> <Link to="/guide/intro">Guide intro</Link>
+          <Link to="/">Home</Link> <Link to="/docs/42">Document 42</Link> <Link to="/guide/intro">Guide intro</Link>{' '}
+          <Link to="/moved">Moved</Link>
         </nav>
         <RumkitRoutes>
           <Route path="/" element={<Screen title="Home" />} />
           <Route path="/docs/:id" element={<Document />} />
           <Route path="/guide/*" element={<Guide />} />
+          <Route path="/moved" element={<Navigate to="/docs/7" replace />} />
         </RumkitRoutes>
         <TracedWork />
         <Breakable />
