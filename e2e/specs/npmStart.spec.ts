@@ -26,8 +26,12 @@ interface NpmStart {
   exited: Promise<number | string>;
 }
 
-function npmStart(base: number, args: string[] = [], env: NodeJS.ProcessEnv = {}): NpmStart {
-  const child = spawn(process.execPath, ['scripts/start.ts', ...args], {
+/** `node scripts/start.ts`, as the terminal's npm start runs it; `viaNpm`: `npm start` itself, npm in between. */
+function npmStart(base: number, args: string[] = [], env: NodeJS.ProcessEnv = {}, viaNpm = false): NpmStart {
+  const [command, commandArgs] = viaNpm
+    ? ['npm', ['start', '--', ...args]]
+    : [process.execPath, ['scripts/start.ts', ...args]];
+  const child = spawn(command, commandArgs, {
     cwd: repoPaths.root,
     env: { ...process.env, ...env, RUMKIT_PORT_BASE: String(base) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -162,21 +166,10 @@ test('a start refused because one of its ports is taken names no logs and leaves
 test('npm start itself, stopped by a signal to npm (as IDEs and process managers stop it), stops everything', async () => {
   const ports = stackPorts(portBaseFromEnv() + 210);
   const demoPorts = [ports.web, ports.api, ports.worker, ports.thirdParty, ports.view];
-  const child = spawn('npm', ['start'], {
-    cwd: repoPaths.root,
-    env: { ...process.env, RUMKIT_PORT_BASE: String(ports.web) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? String(signal))),
-  );
-  runs.push({ child, output: () => output, exited });
-  await expect.poll(() => output, { timeout: 120_000 }).toContain('Ctrl-C stops everything');
-  child.kill('SIGTERM');
-  await exited;
+  const run = npmStart(ports.web, [], {}, true);
+  await expect.poll(() => run.output(), { timeout: 120_000 }).toContain('Ctrl-C stops everything');
+  run.child.kill('SIGTERM');
+  await run.exited;
   await expect
     .poll(async () => (await Promise.all(demoPorts.map(listening))).some(Boolean), { timeout: 10_000 })
     .toBe(false);
