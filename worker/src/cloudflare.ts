@@ -194,9 +194,7 @@ function exportNow(current: Instance, ctx: Pick<ExecutionContext, 'waitUntil'>):
  * since the allowed ones are unknown: the answer holds nothing, and the agent can read its Retry-After.
  */
 function unconfiguredResponse(request: Request, error: unknown): Response {
-  const invalid = error instanceof ConfigError;
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(JSON.stringify({ level: 'error', msg: invalid ? 'bad configuration' : 'no configuration', message }));
+  const invalid = logUnconfigured(error, 'every request is refused');
   const origin = request.headers.get('origin');
   const cors = origin
     ? { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'retry-after', vary: 'Origin' }
@@ -207,6 +205,18 @@ function unconfiguredResponse(request: Request, error: unknown): Response {
       : { error: 'unavailable', message: 'the worker could not load its configuration; try again later' },
     { status: 503, headers: { 'retry-after': invalid ? '60' : '10', ...cors } },
   );
+}
+
+/**
+ * Logs why no configuration could be loaded (there is no configured logger yet) and what follows; whether it was
+ * a configuration error rather than KV failing.
+ */
+function logUnconfigured(error: unknown, consequence: string): boolean {
+  const invalid = error instanceof ConfigError;
+  const message = error instanceof Error ? error.message : String(error);
+  const msg = `${invalid ? 'bad configuration' : 'no configuration'}; ${consequence}`;
+  console.error(JSON.stringify({ level: 'error', msg, message }));
+  return invalid;
 }
 
 /** The worker's handlers, with the state of one isolate: its configuration and what was built from it. */
@@ -238,9 +248,7 @@ export function createWorker() {
       } catch (error) {
         // No configuration to forward with, ever in this isolate: the delivery waits a minute rather than failing,
         // which Cloudflare redelivers at once, spending its attempts in seconds on the way to the dead-letter queue.
-        console.error(
-          JSON.stringify({ level: 'error', msg: 'no configuration; the delivery waits', message: String(error) }),
-        );
+        logUnconfigured(error, 'the delivery waits a minute');
         batch.retryAll({ delaySeconds: 60 });
         return;
       }

@@ -33,8 +33,9 @@ export class RumkitErrorBoundary extends Component<RumkitErrorBoundaryProps, { e
   }
 
   override componentDidCatch(thrown: unknown, info: ErrorInfo) {
-    // What was thrown need not be an Error (`throw 'boom'`); onError gets the Error that fallback gets.
-    const error = asError(thrown);
+    // What was thrown need not be an Error (`throw 'boom'`); onError gets the Error that fallback gets, which
+    // getDerivedStateFromError put in the state this fallback was rendered with.
+    const error = this.state.error ?? asError(thrown);
     this.context?.recordError(error, info.componentStack ? { 'react.component_stack': info.componentStack } : {});
     this.props.onError?.(error, info);
   }

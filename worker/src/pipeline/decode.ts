@@ -81,15 +81,9 @@ export function decodeBody(
   const encoding = headers.contentEncoding?.trim().toLowerCase() || 'identity';
   let plain = bytes;
   if (encoding === 'gzip') {
-    const limit = inflatedLimit(bytes.byteLength, limits);
-    const inflated = gunzipCapped(bytes, limit);
+    const inflated = gunzipCapped(bytes, limits);
     if (inflated instanceof Uint8Array) plain = inflated;
-    else if (inflated === TOO_LARGE && limit < limits.maxDecompressedBytes) {
-      return reject(
-        'too_large',
-        `the body inflates to more than ${limits.maxCompressionRatio}× its ${bytes.byteLength} bytes (limits.maxCompressionRatio)`,
-      );
-    } else return inflated === TOO_LARGE ? tooLarge(limit) : inflated;
+    else return inflated;
   } else if (encoding !== 'identity') {
     return reject('unsupported_media_type', `content-encoding ${encoding} is not supported; use gzip or none`);
   } else if (bytes.byteLength > limits.maxDecompressedBytes) {
@@ -134,21 +128,24 @@ const chunkFor = (compressed: number) => Math.min(256 * 1024, Math.max(16 * 1024
 /** Below this, any body may inflate as far as `maxDecompressedBytes`; a small batch compresses less anyway. */
 const RATIO_FREE_BYTES = 256 * 1024;
 
-/** What a body of `compressed` bytes may inflate to: within the size limit and the ratio limit. */
-function inflatedLimit(compressed: number, limits: DecodeLimits): number {
-  return Math.min(limits.maxDecompressedBytes, Math.max(RATIO_FREE_BYTES, compressed * limits.maxCompressionRatio));
-}
-
-const TOO_LARGE = Symbol('too large');
-
-function gunzipCapped(bytes: Uint8Array, maxBytes: number): Uint8Array | Rejection | typeof TOO_LARGE {
+/** Inflates within the size limit and, past `RATIO_FREE_BYTES`, within the ratio limit. */
+function gunzipCapped(bytes: Uint8Array, limits: DecodeLimits): Uint8Array | Rejection {
+  const byRatio = Math.max(RATIO_FREE_BYTES, bytes.byteLength * limits.maxCompressionRatio);
+  const maxBytes = Math.min(limits.maxDecompressedBytes, byRatio);
   try {
     return gunzipSync(bytes, { maxOutputLength: maxBytes, chunkSize: chunkFor(bytes.byteLength) });
   } catch (error) {
     // Node says ERR_BUFFER_TOO_LARGE, workerd "Memory limit exceeded"; both mean the output hit the cap.
     const { code, message } = error as { code?: string; message?: string };
-    if (code === 'ERR_BUFFER_TOO_LARGE' || /limit exceeded|too large/i.test(message ?? '')) return TOO_LARGE;
-    return reject('invalid', 'the body is not valid gzip');
+    if (code !== 'ERR_BUFFER_TOO_LARGE' && !/limit exceeded|too large/i.test(message ?? '')) {
+      return reject('invalid', 'the body is not valid gzip');
+    }
+    return maxBytes < limits.maxDecompressedBytes
+      ? reject(
+          'too_large',
+          `the body inflates to more than ${limits.maxCompressionRatio}× its ${bytes.byteLength} bytes (limits.maxCompressionRatio)`,
+        )
+      : tooLarge(maxBytes);
   }
 }
 
