@@ -70,6 +70,7 @@ describe('parseConfig', () => {
   });
 
   it('rejects scrub patterns that backtrack without bound or match the empty string', () => {
+    // The shapes themselves are read in backtrackingShape.test.ts; here, that each one has its message.
     for (const [pattern, message] of [
       ['(\\w+\\s?)+$', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
       ['(?:a*)*b', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
@@ -78,6 +79,7 @@ describe('parseConfig', () => {
       ['x(?:y(?:[)]z+)?){2,}', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
       // A large bound is no bound: the outer repeat may take 1 to 100 turns.
       ['(\\w+\\s?){1,100}$', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
+      ['(?:\\w|\\d)+!', /^scrub\.rules\[0\]\.pattern: a repeated group whose alternatives can start with the same/],
       ['x*', /^scrub\.rules\[0\]\.pattern: the pattern matches the empty string/],
       // Empty matches between characters, not in empty text.
       ['\\b', /^scrub\.rules\[0\]\.pattern: the pattern matches the empty string/],

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
-import { nestsUnboundedRepeats } from './nestsUnboundedRepeats.ts';
+import { backtrackingShape } from './backtrackingShape.ts';
 import { DEFAULT_TRUSTED_PROXIES, parseBlock } from './trustedPeers.ts';
 
 const sha256Hash = v.pipe(
@@ -83,8 +83,12 @@ const ScrubRuleSchema = v.pipe(
         v.string(),
         v.check((p) => compiled(p) !== undefined, 'expected a valid JavaScript regular expression'),
         v.check(
-          (p) => !nestsUnboundedRepeats(p),
+          (p) => backtrackingShape(p) !== 'nested repeats',
           'a repeated group with a repeat inside, such as (\\w+\\s?)+, can take seconds on one string: rewrite it without the nesting',
+        ),
+        v.check(
+          (p) => backtrackingShape(p) !== 'overlapping alternatives',
+          'a repeated group whose alternatives can start with the same character, such as (a|aa)+ or (\\w|\\d)*, can take seconds on one string: make them start differently, or use a character class',
         ),
         v.check(
           (p) => !matchesEmpty(p),
