@@ -19,6 +19,14 @@ import { memoryRuntime } from './testing/runtime.ts';
 
 const silent = createLogger('error', () => {});
 const json = fixtureBytes('typical.json');
+/** The typical batch's first 20 spans: under 64 KiB, so one token of a rate limit (the whole is 77.7 KB: two). */
+const small = (() => {
+  const batch = JSON.parse(new TextDecoder().decode(json)) as ExportTraceServiceRequest;
+  const spans = batch.resourceSpans.flatMap((rs) => rs.scopeSpans).flatMap((ss) => ss.spans);
+  const keep = new Set(spans.slice(0, 20));
+  for (const ss of batch.resourceSpans.flatMap((rs) => rs.scopeSpans)) ss.spans = ss.spans.filter((s) => keep.has(s));
+  return new TextEncoder().encode(JSON.stringify(batch));
+})();
 
 function setup(
   configOverrides: Record<string, unknown> = {},
@@ -143,18 +151,43 @@ describe('POST /v1/traces', () => {
 
   it('answers 429 with Retry-After past the per-key rate', async () => {
     const { post } = setup({ rateLimit: { perKey: { ratePerSecond: 1, burst: 2 } } });
-    expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(200);
-    expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(200);
-    const res = await post({ 'x-rumkit-key': SHOP_KEY });
+    expect((await post({ 'x-rumkit-key': SHOP_KEY }, small)).status).toBe(200);
+    expect((await post({ 'x-rumkit-key': SHOP_KEY }, small)).status).toBe(200);
+    const res = await post({ 'x-rumkit-key': SHOP_KEY }, small);
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('1');
+  });
+
+  it('charges a batch one token per 64 KiB started once inflated, before scrubbing it, to its address and key', async () => {
+    expect(small.byteLength).toBeLessThanOrEqual(65_536);
+    expect(json.byteLength).toBeGreaterThan(65_536);
+    const byAddress = setup({ rateLimit: { perIp: { ratePerSecond: 0.001, burst: 3 } } });
+    const from = (ip: string, body: Uint8Array, headers: Record<string, string> = {}) =>
+      byAddress.post({ 'x-rumkit-key': SHOP_KEY, 'x-test-client-ip': ip, ...headers }, body);
+    expect((await from('198.51.100.1', json)).status).toBe(200); // two tokens of three
+    const refused = await from('198.51.100.1', json);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+    expect(await refused.json()).toMatchObject({ message: 'too many bytes from this address' });
+    expect(byAddress.delivered).toHaveLength(1);
+    // The size counts inflated: the same batch gzipped is 8 KB on the wire, and still two tokens.
+    const gzipped = new Uint8Array(gzipSync(json));
+    expect((await from('198.51.100.2', gzipped, { 'content-encoding': 'gzip' })).status).toBe(200);
+    expect((await from('198.51.100.2', gzipped, { 'content-encoding': 'gzip' })).status).toBe(429);
+
+    // The key's bucket, which every sender of the key shares, is charged as well.
+    const byKey = setup({ rateLimit: { perKey: { ratePerSecond: 0.001, burst: 3 } } });
+    expect((await byKey.post({ 'x-rumkit-key': SHOP_KEY }, json)).status).toBe(200);
+    const keyRefused = await byKey.post({ 'x-rumkit-key': SHOP_KEY }, json);
+    expect(keyRefused.status).toBe(429);
+    expect(await keyRefused.json()).toMatchObject({ message: 'too many bytes for this key' });
   });
 
   it("spends the key's shared tokens only on clients within their own address limit", async () => {
     const { post } = setup({
       rateLimit: { perKey: { ratePerSecond: 0.001, burst: 3 }, perIp: { ratePerSecond: 0.001, burst: 1 } },
     });
-    const from = (ip: string) => post({ 'x-rumkit-key': SHOP_KEY, 'x-test-client-ip': ip });
+    const from = (ip: string) => post({ 'x-rumkit-key': SHOP_KEY, 'x-test-client-ip': ip }, small);
     expect((await from('198.51.100.1')).status).toBe(200);
     // One client hammering past its own limit…
     for (let i = 0; i < 5; i++) expect((await from('198.51.100.1')).status).toBe(429);
@@ -207,8 +240,8 @@ describe('POST /v1/traces', () => {
 
   it('counts refusals after a valid key against its tenant', async () => {
     const { app, post } = setup({ rateLimit: { perKey: { ratePerSecond: 0.001, burst: 1 } } });
-    await post({ 'x-rumkit-key': SHOP_KEY });
-    await post({ 'x-rumkit-key': SHOP_KEY });
+    await post({ 'x-rumkit-key': SHOP_KEY }, small);
+    await post({ 'x-rumkit-key': SHOP_KEY }, small);
     await post({ 'x-rumkit-key': SHOP_KEY, origin: 'https://evil.example' });
     const text = await (await app.request('/metrics')).text();
     expect(text).toContain('rumkit_edge_requests_total{tenant="shop",outcome="rate_limited"} 1');

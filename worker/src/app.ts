@@ -55,6 +55,8 @@ export interface Runtime {
 const HEALTH_PROBE_INTERVAL_MS = 5_000;
 /** What the dry-run route takes, as sent and after gunzip. */
 const DRY_RUN_MAX_BODY_BYTES = 262_144;
+/** A batch up to this size, inflated, costs one token: the browser agent's stay within it (the beacon quota). */
+const RATE_UNIT_BYTES = 65_536;
 
 export function createApp(
   config: EdgeConfig,
@@ -85,14 +87,30 @@ export function createApp(
     const { ip, geo } = runtime.client(c);
     // The address first, whatever the key: a client over its own limit must not spend the tokens every user of
     // the key shares, and a flood of wrong keys is limited like any other.
-    const ipWait = ip ? ipLimiter.take(addressBucket(ip), nowMs) : 0;
+    const ipBucket = ip ? addressBucket(ip) : undefined;
+    const ipWait = ipBucket ? ipLimiter.take(ipBucket, nowMs) : 0;
     if (ipWait) {
       const refusal = reject('rate_limited', 'too many requests from this address', ipWait);
       return isRejection(auth) ? refusal : { ...refusal, tenant: auth.tenant.id };
     }
     if (isRejection(auth)) return auth;
     const refusal = await limit(ip, auth.key.id, nowMs);
-    return refusal ? { ...refusal, tenant: auth.tenant.id } : { ...auth, geo };
+    return refusal ? { ...refusal, tenant: auth.tenant.id } : { ...auth, geo, ipBucket };
+  };
+
+  /**
+   * What a batch larger than `RATE_UNIT_BYTES` once inflated costs its address and key beyond the token its
+   * request took: one token per unit started. Scrubbing a megabyte of dense text takes 50 ms, fifty typical
+   * batches' worth of CPU, which a limit counting requests sold for one token. Charged before the batch is
+   * validated and scrubbed, which is where that CPU goes.
+   */
+  const chargeSize = (admitted: { ipBucket?: string; key: { id: string } }, bytes: number, nowMs: number) => {
+    const extra = Math.ceil(bytes / RATE_UNIT_BYTES) - 1;
+    if (extra <= 0) return undefined;
+    const ipWait = admitted.ipBucket ? ipLimiter.take(admitted.ipBucket, nowMs, extra) : 0;
+    if (ipWait) return reject('rate_limited', 'too many bytes from this address', ipWait);
+    const keyWait = keyLimiter.take(admitted.key.id, nowMs, extra);
+    return keyWait ? reject('rate_limited', 'too many bytes for this key', keyWait) : undefined;
   };
 
   /** The key's limits and capacity, for a request of an authenticated key within its address's limit. */
@@ -110,6 +128,7 @@ export function createApp(
   /** Decode and validate: the request body as a clean OTLP batch on the sender's clock. */
   const readBatch = async (
     c: Context,
+    admitted: Parameters<typeof chargeSize>[0],
     receivedAtMs: number,
     skewMs: number | undefined,
     bodyLimits: EdgeConfig['limits'] = config.limits,
@@ -120,6 +139,8 @@ export function createApp(
     const headers = { contentType: c.req.header('content-type'), contentEncoding: c.req.header('content-encoding') };
     const decoded = decodeBody(body, headers, bodyLimits);
     if (isRejection(decoded)) return decoded;
+    const refusal = chargeSize(admitted, decoded.bytes, receivedAtMs);
+    if (refusal) return refusal;
     const checked = validate(decoded.request, limits, receivedAtMs - (skewMs ?? 0));
     return isRejection(checked) ? checked : { ...checked, format: decoded.format };
   };
@@ -156,7 +177,7 @@ export function createApp(
     if (isRejection(admitted)) return refuse(admitted);
     tenant = admitted.tenant.id;
     const skewMs = measureClockSkew(c.req.header(SENT_AT_HEADER) ?? c.req.query('sent_at'), receivedAtMs);
-    const checked = await readBatch(c, receivedAtMs, skewMs); // decode, validate
+    const checked = await readBatch(c, admitted, receivedAtMs, skewMs); // decode, rate by size, validate
     if (isRejection(checked)) return refuse(checked);
     const batch = checked.request;
     const redactions = scrubbers.get(tenant)?.scrub(batch) ?? {}; // scrub
@@ -240,7 +261,7 @@ export function createApp(
   app.post('/v1/scrub/dry-run', async (c) => {
     const admitted = await admit(c, now());
     if (isRejection(admitted)) return fail(c, admitted);
-    const checked = await readBatch(c, now(), undefined, dryRunLimits);
+    const checked = await readBatch(c, admitted, now(), undefined, dryRunLimits);
     if (isRejection(checked)) return fail(c, checked);
     const redactions = scrubbers.get(admitted.tenant.id)?.scrub(checked.request, { dryRun: true }) ?? {};
     return c.json({ request: checked.request, redactions, rejectedSpans: checked.rejectedSpans });

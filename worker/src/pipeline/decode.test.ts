@@ -74,11 +74,12 @@ describe('decodeBody', () => {
       [json, 'text/plain;charset=UTF-8', undefined],
       [fixtureBytes('typical.json.gz'), 'application/json', 'gzip'],
     ] as const) {
-      expect(decode(bytes, type, encoding)).toEqual({ request: expected, format: 'json' });
+      // The size once inflated, which the rate limits charge: the JSON's, gzipped or not.
+      expect(decode(bytes, type, encoding)).toEqual({ request: expected, format: 'json', bytes: json.byteLength });
     }
     const pb = decode(fixtureBytes('typical.pb'), 'application/x-protobuf');
     const pbGzip = decode(new Uint8Array(gzipSync(fixtureBytes('typical.pb'))), 'application/x-protobuf', 'gzip');
-    expect(pb).toMatchObject({ format: 'protobuf' });
+    expect(pb).toMatchObject({ format: 'protobuf', bytes: fixtureBytes('typical.pb').byteLength });
     expect(pbGzip).toEqual(pb);
   });
 
@@ -113,6 +114,7 @@ describe('decodeBody', () => {
     expect(decode(new Uint8Array(gzipSync(free)), 'application/json', 'gzip')).toEqual({
       request: { resourceSpans: [] },
       format: 'json',
+      bytes: free.byteLength,
     });
     expect(
       decode(new Uint8Array(gzipSync(padded)), 'application/json', 'gzip', { ...limits, maxCompressionRatio: 1000 }),

@@ -30,6 +30,8 @@ export interface DecodedBody {
   /** Still unchecked: the validate stage makes it an OTLP request. */
   request: unknown;
   format: WireFormat;
+  /** The body's size once inflated: what the rate limits charge a large batch for. */
+  bytes: number;
 }
 
 /**
@@ -94,6 +96,7 @@ export function decodeBody(
       return {
         request: decodeTraceRequest(plain, { maxDepth: limits.maxDepth, maxSpans: limits.maxSpansPerBatch }),
         format,
+        bytes: plain.byteLength,
       };
     } catch (error) {
       if (error instanceof ProtobufError) return reject('invalid', `the protobuf body is malformed: ${error.message}`);
@@ -103,7 +106,7 @@ export function decodeBody(
   try {
     // V8's JSON.parse does not recurse on the native stack, so deep nesting cannot overflow it; depth is
     // bounded later by the validate stage.
-    return { request: JSON.parse(utf8.decode(plain)), format };
+    return { request: JSON.parse(utf8.decode(plain)), format, bytes: plain.byteLength };
   } catch {
     return reject('invalid', 'the body is not valid OTLP/JSON (JSON.parse failed)');
   }

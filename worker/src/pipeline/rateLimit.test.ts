@@ -10,6 +10,17 @@ describe('createRateLimiter', () => {
     expect(limiter.take('a', 500)).toBeGreaterThan(0);
   });
 
+  it('takes as many tokens as a request costs, and lets a request dearer than the burst leave a full bucket in debt', () => {
+    const limiter = createRateLimiter({ ratePerSecond: 2, burst: 4 }, 10);
+    expect(limiter.take('a', 0, 3)).toBe(0);
+    expect(limiter.take('a', 0, 3)).toBe(1); // one token left: two more take a second
+    expect(limiter.take('a', 1_000, 3)).toBe(0);
+    expect(limiter.take('b', 0, 10)).toBe(0); // full: in debt by 6
+    expect(limiter.take('b', 0)).toBe(4); // 7 tokens to come back before the next one
+    expect(limiter.take('b', 3_000, 10)).toBe(2); // back to 0: a dear request waits for a full bucket
+    expect(limiter.take('b', 5_000, 10)).toBe(0);
+  });
+
   it('keeps separate buckets per id', () => {
     const limiter = createRateLimiter({ ratePerSecond: 1, burst: 1 }, 10);
     expect(limiter.take('a', 0)).toBe(0);

@@ -4,6 +4,10 @@
  *
  *     const limiter = createRateLimiter({ ratePerSecond: 20, burst: 60 }, 50_000);
  *     const wait = limiter.take(addressBucket(clientIp), Date.now());   // 0 when allowed, else seconds to wait
+ *     limiter.take(id, Date.now(), 3);                                   // a request that costs three tokens
+ *
+ * A request costing more than the burst is let through from a full bucket, which it leaves in debt: the largest
+ * request the limits allow stays possible, and pays for itself in the time the bucket takes to refill.
  *
  * Buckets live in a bounded LRU. When it is full, the least recently used bucket is handed to the newcomer as
  * its last owner left it, without refilling for the time it sat unused: an attacker cycling through more
@@ -18,8 +22,8 @@ export interface BucketConfig {
 }
 
 export interface RateLimiter {
-  /** Takes one token; returns 0 when it was there, else the seconds until one will be (for Retry-After). */
-  take(id: string, nowMs: number): number;
+  /** Takes `cost` tokens; returns 0 when they were there, else the seconds until they will be (for Retry-After). */
+  take(id: string, nowMs: number, cost?: number): number;
 }
 
 interface Bucket {
@@ -30,7 +34,7 @@ interface Bucket {
 export function createRateLimiter({ ratePerSecond, burst }: BucketConfig, maxBuckets: number): RateLimiter {
   const buckets = new Map<string, Bucket>();
   return {
-    take(id, nowMs) {
+    take(id, nowMs, cost = 1) {
       let bucket = buckets.get(id);
       if (bucket) buckets.delete(id);
       else if (buckets.size >= maxBuckets) {
@@ -43,11 +47,12 @@ export function createRateLimiter({ ratePerSecond, burst }: BucketConfig, maxBuc
       buckets.set(id, bucket);
       bucket.tokens = Math.min(burst, bucket.tokens + ((nowMs - bucket.updatedMs) / 1000) * ratePerSecond);
       bucket.updatedMs = nowMs;
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
+      const needed = Math.min(cost, burst);
+      if (bucket.tokens >= needed) {
+        bucket.tokens -= cost;
         return 0;
       }
-      return ratePerSecond > 0 ? Math.max(1, Math.ceil((1 - bucket.tokens) / ratePerSecond)) : 60;
+      return ratePerSecond > 0 ? Math.max(1, Math.ceil((needed - bucket.tokens) / ratePerSecond)) : 60;
     },
   };
 }
