@@ -440,6 +440,7 @@ describe('logs', () => {
         msg: 'ingest',
         requestId: 'req-1',
         tenant: 'shop',
+        key: 'shop-web', // the key's id, never the key
         status: 200,
         outcome: 'accepted',
       }),
@@ -453,5 +454,30 @@ describe('logs', () => {
     ]);
     const all = lines.join('\n');
     for (const secret of [SHOP_KEY, BLOG_KEY, 'tok_secret', '198.51.100.77']) expect(all).not.toContain(secret);
+  });
+
+  it('answers 500 to a bug and logs it with the request id', async () => {
+    const lines: string[] = [];
+    const { runtime } = memoryRuntime({
+      deliver: async () => {
+        throw new Error('a bug');
+      },
+    });
+    const app = createApp(
+      testConfig(),
+      runtime,
+      undefined,
+      createLogger('info', (l) => lines.push(l)),
+    );
+    const res = await app.request('/v1/traces', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-rumkit-key': SHOP_KEY, 'x-request-id': 'req-2' },
+      body: json,
+    });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: 'internal', message: 'internal error' });
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 'error', msg: 'unhandled', requestId: 'req-2', message: 'a bug' }),
+    ]);
   });
 });

@@ -74,6 +74,8 @@ export function createApp(
   const limits = validationLimits(config.limits);
   const enricher = createEnricher(config.enrich);
   const tracesPaths = ['/v1/traces', config.server.tracesAlias];
+  /** The id of each ingest request, for the log line of an error that escapes the handler. */
+  const requestIds = new WeakMap<Request, string>();
 
   const credentials = (c: Context) => ({
     key: c.req.header(KEY_HEADER) ?? c.req.query('key'),
@@ -153,7 +155,9 @@ export function createApp(
   const ingest = async (c: Context) => {
     const receivedAtMs = now();
     const requestId = c.req.header('x-request-id')?.slice(0, 64) ?? crypto.randomUUID();
+    requestIds.set(c.req.raw, requestId);
     let tenant = 'unknown';
+    let key: string | undefined;
     const finish = (status: number, outcome: string, fields: Record<string, number> = {}) => {
       metrics.requests.add({ tenant, outcome });
       metrics.requestDuration.observe({ tenant }, (now() - receivedAtMs) / 1000);
@@ -161,6 +165,7 @@ export function createApp(
       log[status < 300 || status === 429 ? 'debug' : 'info']('ingest', {
         requestId,
         tenant,
+        ...(key && { key }),
         status,
         outcome,
         ...fields,
@@ -176,6 +181,7 @@ export function createApp(
     const admitted = await admit(c, receivedAtMs); // auth, rate limits
     if (isRejection(admitted)) return refuse(admitted);
     tenant = admitted.tenant.id;
+    key = admitted.key.id;
     const skewMs = measureClockSkew(c.req.header(SENT_AT_HEADER) ?? c.req.query('sent_at'), receivedAtMs);
     const checked = await readBatch(c, admitted, receivedAtMs, skewMs); // decode, rate by size, validate
     if (isRejection(checked)) return refuse(checked);
@@ -287,7 +293,7 @@ export function createApp(
   app.onError((error, c) => {
     // Hono's own middleware (bearerAuth's 401) answers by throwing its response.
     if (error instanceof HTTPException) return error.getResponse();
-    log.error('unhandled', { message: error.message });
+    log.error('unhandled', { requestId: requestIds.get(c.req.raw), message: error.message });
     return c.json({ error: 'internal', message: 'internal error' }, 500);
   });
   return app;

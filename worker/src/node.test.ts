@@ -396,6 +396,42 @@ describe('one spool directory per worker', () => {
     }
   });
 
+  it('refuses to forward to its own address, where a local collector usually listens', async () => {
+    const config = (server: Record<string, unknown>, url: string) =>
+      parseConfig({
+        server,
+        tenants: [{ id: 'shop', keys: [{ id: 'web', keyHash: hashKey(KEY) }] }],
+        upstream: { url },
+        metrics: { exportIntervalSeconds: 0 },
+      });
+    for (const [server, url] of [
+      [{}, 'http://127.0.0.1:4318'],
+      [{}, 'http://localhost:4318/'],
+      [{ host: '0.0.0.0', port: 8080 }, 'http://[::1]:8080'],
+      [{ host: '10.0.0.5', port: 80 }, 'http://10.0.0.5'],
+    ] as const) {
+      await expect(
+        startNodeServer(
+          config(server, url),
+          createLogger('error', () => {}),
+        ),
+      ).rejects.toThrow(
+        /^upstream\.url .* is this worker's own address \(server\.port \d+\): give the worker another port/,
+      );
+    }
+    const cli = await runCli({ RUMKIT_API_KEY: KEY, RUMKIT_UPSTREAM_URL: 'http://127.0.0.1:4318' }, 10_000);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain("rumkit-edge: upstream.url http://127.0.0.1:4318 is this worker's own address");
+    // Another address with the same port is a collector elsewhere.
+    const { hostname, port } = new URL(receiver.url);
+    expect(hostname).toBe('127.0.0.1');
+    const elsewhere = await startNodeServer(
+      config({ host: '127.0.0.2', port: Number(port) }, receiver.url),
+      createLogger('error', () => {}),
+    );
+    await elsewhere.close();
+  }, 15_000);
+
   it('refuses to start a second worker on the spool of a running one, with the message a bad configuration gets', async () => {
     const spoolDir = mkdtempSync(join(tmpdir(), 'rumkit-node-spool-'));
     const config = parseConfig({

@@ -66,6 +66,7 @@ export async function startNodeServer(
   config: EdgeConfig,
   log: Logger = createLogger(config.log.level),
 ): Promise<NodeServer> {
+  refuseForwardingToItself(config);
   const telemetry = createTelemetry(config, Date.now());
   const { metrics } = telemetry;
   const transport = createHttpTransport();
@@ -247,6 +248,23 @@ function restartWithNodeFlags(): void {
     ]);
   } catch {
     // execve(2) refused (newer Nodes throw rather than abort): this process serves, with Node's default.
+  }
+}
+
+/**
+ * The worker listens on 4318 by default, the collector's OTLP/HTTP port: run beside a local collector without a
+ * port of its own, it was told to forward to itself, and every export, which carries no ingest key, came back 401.
+ */
+function refuseForwardingToItself({ server, upstream }: EdgeConfig): void {
+  const url = new URL(upstream.url);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const local = (name: string) => (name === 'localhost' ? ['localhost', '127.0.0.1', '::1'] : [name]);
+  const listening = ['0.0.0.0', '::', ''].includes(server.host) ? local('localhost') : local(server.host);
+  if (port === server.port && local(host).some((name) => listening.includes(name))) {
+    throw new ConfigError(
+      `upstream.url ${upstream.url} is this worker's own address (server.port ${server.port}): give the worker another port (server.port, or PORT)`,
+    );
   }
 }
 
