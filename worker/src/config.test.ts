@@ -73,12 +73,6 @@ describe('parseConfig', () => {
     // The shapes themselves are read in backtrackingShape.test.ts; here, that each one has its message.
     for (const [pattern, message] of [
       ['(\\w+\\s?)+$', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
-      ['(?:a*)*b', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
-      // Deeper down: the repeat inside a group inside the repeated one.
-      ['(?:(a+))+b', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
-      ['x(?:y(?:[)]z+)?){2,}', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
-      // A large bound is no bound: the outer repeat may take 1 to 100 turns.
-      ['(\\w+\\s?){1,100}$', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
       ['(?:\\w|\\d)+!', /^scrub\.rules\[0\]\.pattern: a repeated group whose alternatives can start with the same/],
       ['x*', /^scrub\.rules\[0\]\.pattern: the pattern matches the empty string/],
       // Empty matches between characters, not in empty text.
@@ -87,16 +81,7 @@ describe('parseConfig', () => {
     ] as const) {
       expect(() => parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern }] } })).toThrow(message);
     }
-    // Bounded repeats of a group are fine: `(\d+\.){3}\d+` reads an address. So are repeats after a group,
-    // in a class, or escaped.
-    for (const pattern of [
-      '(?:\\d+\\.){3}\\d+',
-      '(?:\\d+-){2,5}\\d',
-      '(?:a[+*])+',
-      '(?:a\\+)+',
-      '(\\d+)\\+x',
-      '\\bORD-\\d{6}\\b',
-    ]) {
+    for (const pattern of ['(?:\\d+\\.){3}\\d+', '\\bORD-\\d{6}\\b', '(?:-|\\d)+']) {
       expect(() => parseConfig({ ...minimal, scrub: { rules: [{ name: 'x', pattern }] } })).not.toThrow();
     }
   });
