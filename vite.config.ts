@@ -11,6 +11,7 @@ export default defineConfig({
       'worker/vitest*.config.ts',
       'demo/vitest*.config.ts',
       'deploy/vitest*.config.ts',
+      'e2e/stack/vitest*.config.ts',
     ],
   },
 });

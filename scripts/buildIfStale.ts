@@ -2,7 +2,7 @@
  * Runs a build step only when one of its inputs changed since its output was written, so `npm start` builds
  * on a fresh clone and starts in seconds afterwards.
  *
- *   await buildIfStale({ name: 'the agent', inputs: ['packages/browser/src'], output: 'packages/browser/dist/x.js',
+ *   await buildIfStale({ name: 'the agent', inputs: ['packages/browser/src'], outputs: ['packages/browser/dist/x.js'],
  *                        command: ['packages/browser/scripts/build.ts'] }, log, abortController.signal);
  */
 import { spawn } from 'node:child_process';
@@ -16,8 +16,11 @@ export type BuildStep = {
   name: string;
   /** Files and directories (searched recursively, without node_modules and dist), relative to the repository. */
   inputs: string[];
-  /** The file the step writes last. */
-  output: string;
+  /**
+   * Every file the step writes that a run needs, whatever their order: a build stopped halfway leaves some
+   * fresh and others old or missing, and is run again.
+   */
+  outputs: string[];
   /** Node arguments, a script and its arguments, run in `cwd`. */
   command: string[];
   cwd?: string;
@@ -25,7 +28,7 @@ export type BuildStep = {
 
 /** `signal` ends the build's process, for a Ctrl-C that comes while it runs. */
 export async function buildIfStale(step: BuildStep, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
-  const builtAt = modifiedMs(join(repoRoot, step.output));
+  const builtAt = oldestOutput(step.outputs);
   if (builtAt !== undefined && newestInput(step.inputs) <= builtAt) return;
   const started = performance.now();
   log(`building ${step.name}…`);
@@ -60,6 +63,13 @@ function newestInput(inputs: string[]): number {
   return newest;
 }
 
-function modifiedMs(path: string): number | undefined {
-  return statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+/** When the oldest output was written; undefined if one is missing. */
+function oldestOutput(outputs: string[]): number | undefined {
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const output of outputs) {
+    const modified = statSync(join(repoRoot, output), { throwIfNoEntry: false })?.mtimeMs;
+    if (modified === undefined) return undefined;
+    oldest = Math.min(oldest, modified);
+  }
+  return oldest;
 }

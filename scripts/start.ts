@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { type RunningDemo, startDemo, type TelemetryBackend } from '../e2e/harness/startDemo.ts';
 import { stopInReverseOrder } from '../e2e/stack/launchProcesses.ts';
 import { portBaseFromEnv, stackPorts } from '../e2e/stack/ports.ts';
-import { type RunningStack, startStack, stopRecordedStack } from '../e2e/stack/stack.ts';
+import { type RunningStack, startStack } from '../e2e/stack/stack.ts';
 import { stopOnSignal } from '../e2e/stack/stopOnSignal.ts';
 import type { RecordedProcess } from '../e2e/stack/stopProcesses.ts';
 import { buildIfStale } from './buildIfStale.ts';
@@ -33,21 +33,22 @@ const AGENT_SOURCES = [
   'package-lock.json',
 ];
 
+let stackStart: Promise<RunningStack> | undefined;
 let stack: RunningStack | undefined;
-let stackStarting = false;
 let demo: RunningDemo | undefined;
 /** The demo's processes from their launch on, before `demo` is there: Ctrl-C may come while they start. */
 let demoProcesses: RecordedProcess[] = [];
 /** The demo's logs, whose path is printed once everything is up (or with the error that stopped the start). */
 let logDir: string | undefined;
-/** Ends a build that is running when Ctrl-C comes. */
-const builds = new AbortController();
+/** Ends a build, or a start of the stack, that is running when Ctrl-C comes. */
+const starting = new AbortController();
 const stop = stopOnSignal(async (code) => {
   console.log('\nstopping…');
-  builds.abort();
+  starting.abort();
   await (demo ? demo.stop() : stopInReverseOrder(demoProcesses));
-  // Interrupted while the stack starts: its PIDs are on disk by then.
-  await (stack ? stack.stop() : stackStarting && stopRecordedStack(base));
+  // A start of the stack the abort interrupts stops what it launched itself; a stack it did not return (refused,
+  // because another run's stack is up on these ports) is not ours to stop.
+  await (await stackStart?.catch(() => undefined))?.stop();
   // Interrupted before anything was up, or refused before anything started (its ports taken): the user never
   // learnt where the logs are, or they hold nothing to read.
   if (!demo && logDir && (code !== 1 || !hasLogs())) rmSync(logDir, { recursive: true, force: true });
@@ -63,29 +64,32 @@ try {
     {
       name: "the agent's script-tag build",
       inputs: AGENT_SOURCES,
-      output: 'packages/browser/dist/rumkit.iife.js',
+      // The script and the chunks it loads from beside itself; the build writes them one after another.
+      outputs: [
+        'packages/browser/dist/rumkit.iife.js',
+        'packages/browser/dist/rumkit.deferred.js',
+        'packages/browser/dist/rumkit.xhr.js',
+      ],
       command: ['scripts/build.ts'],
       cwd: 'packages/browser',
     },
     log,
-    builds.signal,
+    starting.signal,
   );
   await buildIfStale(
     {
       name: 'the demo pages',
       inputs: [...AGENT_SOURCES, 'packages/react/src', 'demo/web', 'demo/vite.config.ts'],
-      output: 'demo/dist/web/index.html',
+      outputs: ['demo/dist/web/index.html', 'demo/dist/web/plain.html'],
       command: ['../node_modules/vite/bin/vite.js', 'build', '--logLevel', 'error'],
       cwd: 'demo',
     },
     log,
-    builds.signal,
+    starting.signal,
   );
   if (withStack) {
-    stackStarting = true;
-    stack = await startStack({ base }).finally(() => {
-      stackStarting = false;
-    });
+    stackStart = startStack({ base, signal: starting.signal });
+    stack = await stackStart;
   }
   const backend: TelemetryBackend | undefined = stack
     ? { collectorUrl: stack.urls.collectorOtlpHttp, tempoUrl: stack.urls.tempo }

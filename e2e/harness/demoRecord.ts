@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rumkitCacheDir } from '../stack/cacheDir.ts';
 import { stopInReverseOrder } from '../stack/launchProcesses.ts';
-import { isRunning, processStart, type RecordedProcess } from '../stack/stopProcesses.ts';
+import { isRunning, type RecordedProcess, thisProcess } from '../stack/stopProcesses.ts';
 
 type DemoRecord = { owner: RecordedProcess; processes: RecordedProcess[] };
 
@@ -36,8 +36,7 @@ export async function stopLeftovers(base: number, log: (line: string) => void): 
 
 export function recordDemo(base: number): { save(processes: RecordedProcess[]): void; forget(): void } {
   const file = recordFile(base);
-  // process.argv0 is what /proc shows as this process's argv[0], which isRunning compares.
-  const owner = { name: 'owner', pid: process.pid, executable: process.argv0, started: processStart(process.pid) };
+  const owner = thisProcess();
   return {
     save: (processes) => {
       const record: DemoRecord = {

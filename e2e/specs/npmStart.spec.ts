@@ -1,9 +1,9 @@
 /**
  * `npm start` as a user runs it: scripts/start.ts in a process of its own, which prints where everything is,
  * serves it, and stops every process it started on Ctrl-C (SIGINT) — also when Ctrl-C comes while the demo's
- * processes or the stack of `--stack` are still starting —, what a run killed outright left is stopped by the next
- * one, and `TEMPO_URL=… npm start` against the global setup's collector and Tempo. Each test has its own ports (70,
- * 100, 140, 150 and 180 above the run's base) beside the global setup's system.
+ * processes or the stack of `--stack` are still starting —, what a run killed outright left (the demo, the stack) is
+ * stopped by the next one, and `TEMPO_URL=… npm start` against the global setup's collector and Tempo. Each test has
+ * its own ports (70, 100, 140, 150, 180, 200, 210 and 240 above the run's base) beside the global setup's system.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { DEMO_API_KEY } from '../harness/startDemo.ts';
 import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
 import { postTestSpans, testSpan } from '../stack/postTestSpans.ts';
 import { repoPaths } from '../stack/repoPaths.ts';
-import { stopRecordedStack } from '../stack/stack.ts';
+import { stopRecordedStack } from '../stack/stackRecord.ts';
 
 interface NpmStart {
   child: ChildProcess;
@@ -201,6 +201,40 @@ test('what a killed npm start left running is stopped by the next run on its por
   running.child.kill('SIGINT');
   expect(await running.exited).toBe(130);
   for (const port of demoPorts) expect(await listening(port), `port ${port} after Ctrl-C`).toBe(false);
+});
+
+test('the stack of a killed npm run start:stack is stopped by the next run, a live run is left alone', async () => {
+  stackBase = portBaseFromEnv() + 240;
+  demoBase = stackBase;
+  const ports = stackPorts(stackBase);
+  const first = npmStart(stackBase, ['--stack']);
+  await expect.poll(() => first.output(), { timeout: 120_000 }).toContain('Ctrl-C stops everything');
+
+  const second = npmStart(stackBase, ['--stack']);
+  expect(await second.exited).toBe(1);
+  expect(second.output()).toContain(
+    `a stack on port base ${stackBase} is already running, owned by process ${first.child.pid}`,
+  );
+  expect(second.output()).toContain(`RUMKIT_PORT_BASE=${stackBase} node e2e/stack/stop.ts`);
+  for (const port of [ports.prometheus, ports.tempoHttp, ports.collectorHealth]) {
+    expect(await listening(port), `port ${port} of the live run`).toBe(true);
+  }
+
+  // No handler runs on SIGKILL: the stack it started outlives it.
+  first.child.kill('SIGKILL');
+  await first.exited;
+  running = npmStart(stackBase, ['--stack']);
+  await expect.poll(() => running?.output() ?? '', { timeout: 120_000 }).toContain('Ctrl-C stops everything');
+  expect(running.output()).toMatch(
+    new RegExp(
+      `stack: stopping what an earlier run left on port base ${stackBase}: prometheus \\(\\d+\\), tempo \\(\\d+\\), collector \\(\\d+\\)`,
+    ),
+  );
+  running.child.kill('SIGINT');
+  expect(await running.exited).toBe(130);
+  for (const port of [ports.prometheus, ports.tempoHttp, ports.collectorHealth, ports.web]) {
+    expect(await listening(port), `port ${port} after Ctrl-C`).toBe(false);
+  }
 });
 
 test('TEMPO_URL=… npm start sends to that collector and reads that Tempo', async () => {

@@ -11,24 +11,15 @@
  * Cold builds use the default Go module and build caches (GOMODCACHE, GOCACHE), which is
  * what CI should cache; together they reach about 6 GB.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { setPriority } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { rumkitCacheDir } from './cacheDir.ts';
+import { isExecutable } from './findExecutable.ts';
 import { repoPaths } from './repoPaths.ts';
+import { runBuildStep } from './runBuildStep.ts';
+import { inScratchDir, removeStaleScratchDirs } from './scratchDir.ts';
 
 export type StackBinaries = {
   collector: string;
@@ -38,6 +29,8 @@ export type StackBinaries = {
 export type BuildOptions = {
   cacheDir?: string;
   log?: (line: string) => void;
+  /** Ends a build in progress (its Go processes, and their scratch dirs, included) and rejects with its reason. */
+  signal?: AbortSignal;
 };
 
 const TEMPO_PACKAGE = 'github.com/grafana/tempo/cmd/tempo';
@@ -48,11 +41,14 @@ const PLATFORM = `${process.platform}-${process.arch}`;
 const BUILDER_PACKAGE = 'go.opentelemetry.io/collector/cmd/builder';
 
 export async function buildStackBinaries(options: BuildOptions = {}): Promise<StackBinaries> {
-  const { cacheDir = rumkitCacheDir(), log = (line: string) => console.error(line) } = options;
+  const { cacheDir = rumkitCacheDir(), log = (line: string) => console.error(line), signal } = options;
   const binDir = join(cacheDir, 'bin');
   mkdirSync(binDir, { recursive: true });
-  const collector = await cached('collector', collectorBinaryPath(binDir), log, (out) => buildCollector(binDir, out));
-  const tempo = await cached('tempo', tempoBinaryPath(binDir), log, (out) => buildTempo(binDir, out, log));
+  removeStaleScratchDirs(binDir);
+  const collector = await cached('collector', collectorBinaryPath(binDir), log, (out) =>
+    buildCollector(binDir, out, signal),
+  );
+  const tempo = await cached('tempo', tempoBinaryPath(binDir), log, (out) => buildTempo(binDir, out, log, signal));
   return { collector, tempo };
 }
 
@@ -98,11 +94,11 @@ async function cached(
   return path;
 }
 
-async function buildCollector(binDir: string, out: string): Promise<void> {
+async function buildCollector(binDir: string, out: string, signal?: AbortSignal): Promise<void> {
   const manifest = readFileSync(repoPaths.collectorManifest, 'utf8');
   const version = collectorVersion(manifest);
-  const builder = await findOrInstallBuilder(version);
-  await inTempDir(binDir, '.build-otelcol-', async (dir) => {
+  const builder = await findOrInstallBuilder(version, signal);
+  await inScratchDir(binDir, 'otelcol', async (dir) => {
     const distDir = join(dir, 'dist');
     if (!/^[ \t]+output_path:.*$/m.test(manifest))
       throw new Error(`${repoPaths.collectorManifest}: dist.output_path is missing`);
@@ -112,13 +108,22 @@ async function buildCollector(binDir: string, out: string): Promise<void> {
       manifest.replace(/^([ \t]+output_path:).*$/m, (_, key: string) => `${key} ${JSON.stringify(distDir)}`),
     );
     // ocb resolves the manifest's local `path:` entries from its working directory.
-    await run(builder, ['--config', manifestCopy], { cwd: dirname(repoPaths.collectorManifest) });
+    await runBuildStep(builder, ['--config', manifestCopy], {
+      cwd: dirname(repoPaths.collectorManifest),
+      env: envWithGoTmpDir(dir),
+      signal,
+    });
     renameSync(join(distDir, distName(manifest)), out);
   });
 }
 
-async function buildTempo(binDir: string, out: string, log: (line: string) => void): Promise<void> {
-  await inTempDir(binDir, '.build-tempo-', async (dir) => {
+async function buildTempo(
+  binDir: string,
+  out: string,
+  log: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  await inScratchDir(binDir, 'tempo', async (dir) => {
     const committedSum = readFileSync(join(repoPaths.tempoModuleDir, 'go.sum'), 'utf8');
     writeFileSync(join(dir, 'go.mod'), readFileSync(join(repoPaths.tempoModuleDir, 'go.mod')));
     writeFileSync(join(dir, 'go.sum'), committedSum);
@@ -126,14 +131,15 @@ async function buildTempo(binDir: string, out: string, log: (line: string) => vo
     // against the committed go.sum instead; -mod=mod lets Go resolve Tempo's own
     // requirements, which the hand-written go.mod does not list.
     const env = {
-      ...process.env,
+      ...envWithGoTmpDir(dir),
       ...TEMPO_BUILD.env,
       GONOSUMDB: [process.env.GONOSUMDB, 'github.com/grafana/tempo'].filter(Boolean).join(','),
     };
     // Without the symbol table the binary shrinks by a third; panics still print stack traces.
-    await run('go', ['build', `-ldflags=${TEMPO_BUILD.ldflags}`, '-o', join(dir, 'tempo'), TEMPO_PACKAGE], {
+    await runBuildStep('go', ['build', `-ldflags=${TEMPO_BUILD.ldflags}`, '-o', join(dir, 'tempo'), TEMPO_PACKAGE], {
       cwd: dir,
       env,
+      signal,
     });
     if (readFileSync(join(dir, 'go.sum'), 'utf8') !== committedSum) {
       log(
@@ -145,7 +151,17 @@ async function buildTempo(binDir: string, out: string, log: (line: string) => vo
   });
 }
 
-async function findOrInstallBuilder(version: string): Promise<string> {
+/**
+ * The environment with Go's work directory inside the scratch dir, so that it goes with it: `go build` removes
+ * its own (in /tmp, hundreds of MB) on success and failure, not when a signal ends it.
+ */
+function envWithGoTmpDir(scratchDir: string): NodeJS.ProcessEnv {
+  const goTmpDir = join(scratchDir, 'gotmp');
+  mkdirSync(goTmpDir);
+  return { ...process.env, GOTMPDIR: goTmpDir };
+}
+
+async function findOrInstallBuilder(version: string, signal?: AbortSignal): Promise<string> {
   const installDir = goInstallDir();
   const candidates = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), installDir].map((dir) =>
     join(dir, 'builder'),
@@ -153,7 +169,7 @@ async function findOrInstallBuilder(version: string): Promise<string> {
   const matching = candidates.find((path) => isExecutable(path) && builderVersion(path) === version);
   if (matching) return matching;
   // ocb must match the components' version: it generates code against that collector API.
-  await run('go', ['install', `${BUILDER_PACKAGE}@${version}`], {});
+  await runBuildStep('go', ['install', `${BUILDER_PACKAGE}@${version}`], { signal });
   return join(installDir, 'builder');
 }
 
@@ -187,50 +203,6 @@ function distName(manifest: string): string {
   const name = /^[ \t]+name:[ \t]*"?([\w.-]+)"?[ \t]*$/m.exec(manifest)?.[1];
   if (!name) throw new Error(`${repoPaths.collectorManifest}: dist.name is missing`);
   return name;
-}
-
-/** Builds in a scratch directory beside the cache so the final rename is atomic. */
-async function inTempDir(binDir: string, prefix: string, work: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(binDir, prefix));
-  try {
-    await work(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    // Build output goes to stderr so a caller's stdout stays machine-readable.
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 2, 2] });
-    child.on('spawn', () => {
-      // Go builds saturate every core; let the rest of the machine stay responsive.
-      try {
-        if (child.pid) setPriority(child.pid, 10);
-      } catch {
-        // Lowering priority is a courtesy, not a requirement.
-      }
-    });
-    child.on('error', (error) =>
-      reject(
-        new Error(`${command}: ${error.message}${command === 'go' ? ' (Go is needed to build the stack once)' : ''}`),
-      ),
-    );
-    child.on('exit', (code, signal) =>
-      code === 0
-        ? resolvePromise()
-        : reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`)),
-    );
-  });
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function sha256Prefix(text: string): string {

@@ -44,11 +44,14 @@ export type LaunchOptions = {
   detached?: boolean;
   /** Called with every PID before the readiness wait, so a start that hangs can still be stopped. */
   onRecorded?: (processes: LoggedProcess[]) => void;
+  /** Ends the readiness wait: the processes are stopped and the launch rejects with the signal's reason. */
+  signal?: AbortSignal;
 };
 
 type Launched = { spec: ProcessSpec; child: ChildProcess; record: LoggedProcess; exited: Promise<string> };
 
 export async function launchProcesses(specs: ProcessSpec[], options: LaunchOptions): Promise<LaunchedProcesses> {
+  options.signal?.throwIfAborted();
   const launched = specs.map((spec) => launch(spec, options.logDir));
   const processes = launched.map(({ record }) => record);
   let stopping = false;
@@ -84,7 +87,7 @@ export async function launchProcesses(specs: ProcessSpec[], options: LaunchOptio
   };
   try {
     options.onRecorded?.(processes);
-    await Promise.all(launched.map(waitUntilReady));
+    await Promise.all(launched.map((entry) => waitUntilReady(entry, options.signal)));
   } catch (error) {
     await stop();
     throw error;
@@ -103,7 +106,11 @@ export async function stopInReverseOrder(processes: RecordedProcess[]): Promise<
   // One that cannot be stopped must not leave the rest running.
   for (const recorded of [...processes].reverse())
     await stopProcesses([recorded]).catch((error) => failures.push(error));
-  if (failures.length) throw new AggregateError(failures, `${failures.length} processes could not be stopped`);
+  if (failures.length) {
+    // The message is all that command-line tools print: it names each process and why.
+    const reasons = failures.map((error) => (error instanceof Error ? error.message : String(error)));
+    throw new AggregateError(failures, `${failures.length} processes could not be stopped: ${reasons.join('; ')}`);
+  }
 }
 
 function logTail({ logFile }: { logFile: string }, lines = 30): string {
@@ -145,7 +152,7 @@ function launch(spec: ProcessSpec, logDir: string): Launched {
   return { spec, child, record, exited };
 }
 
-async function waitUntilReady({ spec, record, exited }: Launched): Promise<void> {
+async function waitUntilReady({ spec, record, exited }: Launched, stopped?: AbortSignal): Promise<void> {
   const gaveUp = new AbortController();
   let exitReason: string | undefined;
   void exited.then((reason) => {
@@ -161,9 +168,15 @@ async function waitUntilReady({ spec, record, exited }: Launched): Promise<void>
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         return true;
       },
-      { timeoutMs: spec.readyTimeoutMs, intervalMs: 200, signal: gaveUp.signal },
+      {
+        timeoutMs: spec.readyTimeoutMs,
+        intervalMs: 200,
+        signal: stopped ? AbortSignal.any([gaveUp.signal, stopped]) : gaveUp.signal,
+      },
     );
   } catch (error) {
+    // Stopped on purpose, not a process that failed to come up.
+    stopped?.throwIfAborted();
     const reason = exitReason ?? (error instanceof Error ? error.message : String(error));
     throw new Error(`${spec.name} did not become ready: ${reason}\n${logTail(record)}`);
   }

@@ -24,8 +24,10 @@ export type StackPorts = {
   prometheus: number;
 };
 
+export const DEFAULT_PORT_BASE = 14300;
+
 export function portBaseFromEnv(): number {
-  return Number(process.env.RUMKIT_PORT_BASE ?? 14300);
+  return Number(process.env.RUMKIT_PORT_BASE ?? DEFAULT_PORT_BASE);
 }
 
 export function stackPorts(base = portBaseFromEnv()): StackPorts {

@@ -8,20 +8,22 @@
  *   await fetch(`${stack.urls.collectorOtlpHttp}/v1/traces`, { method: 'POST', ... });
  *   await stack.stop();
  *
- * The PIDs are recorded in <dataDir>/pids.json, and a pointer to it in the cache dir
- * (stack-<base>.json), so `node e2e/stack/stop.ts` can stop a stack another process started.
+ * The PIDs are recorded (see stackRecord.ts), so `node e2e/stack/stop.ts` can stop a stack another process
+ * started, and the next start stops what a run killed outright left. After a failed start or a crash, the
+ * stack's logs stay in its data dir.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertPortsFree } from './assertPortsFree.ts';
 import { buildStackBinaries, type StackBinaries } from './build.ts';
-import { rumkitCacheDir } from './cacheDir.ts';
 import { collectorTokenFromEnv } from './collectorToken.ts';
-import { type LoggedProcess, launchProcesses, type ProcessSpec, stopInReverseOrder } from './launchProcesses.ts';
+import { findExecutable } from './findExecutable.ts';
+import { launchProcesses, type ProcessSpec } from './launchProcesses.ts';
 import { portBaseFromEnv, type StackPorts, stackPorts } from './ports.ts';
 import { repoPaths } from './repoPaths.ts';
-import { isRunning } from './stopProcesses.ts';
+import { recordStack, stopStackLeftovers } from './stackRecord.ts';
+import { thisProcess } from './stopProcesses.ts';
 
 export type StackUrls = {
   /** OTLP/HTTP base URL; POST to /v1/traces or /v1/metrics. */
@@ -40,6 +42,12 @@ export type StackOptions = {
   /** What writers must send as `Authorization: Bearer …`; see collectorToken.ts. */
   collectorToken?: string;
   log?: (line: string) => void;
+  /**
+   * Ends the start wherever it is (the build, the readiness wait): what it launched is stopped, its files
+   * removed, and startStack rejects. A stop handler aborts, then stops the stack only if startStack returned
+   * one — never another run's stack on the same ports.
+   */
+  signal?: AbortSignal;
 };
 
 export type RunningStack = {
@@ -50,19 +58,14 @@ export type RunningStack = {
   unexpectedExit: Promise<string>;
   /** Stops one component, runs `whileStopped`, starts it again on the same data and waits until it is ready. */
   restart: (component: StackComponent, whileStopped?: () => Promise<void>) => Promise<void>;
-  stop: () => Promise<void>;
+  /** Removes the data dir, but keeps its logs if a component crashed or `keepLogs` asks to (a failed run). */
+  stop: (options?: { keepLogs?: boolean }) => Promise<void>;
 };
 
 export type StackComponent = 'prometheus' | 'tempo' | 'collector';
 
-type StackState = {
-  base: number;
-  urls: StackUrls;
-  dataDir: string;
-  keepData: boolean;
-  startedAt: string;
-  processes: LoggedProcess[];
-};
+/** Prometheus is not built here: it comes from the system (Debian's package) or RUMKIT_PROMETHEUS_BIN. */
+const PROMETHEUS_INSTALL_HINT = 'apt-get install prometheus, or set RUMKIT_PROMETHEUS_BIN';
 
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const {
@@ -71,10 +74,16 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     keepData = process.env.RUMKIT_KEEP_DATA === '1',
     collectorToken = collectorTokenFromEnv(),
     log = (line: string) => console.error(line),
+    signal,
   } = options;
   const ports = stackPorts(base);
-  const pointerFile = stackPointerFile(base);
-  refuseIfAlreadyRunning(pointerFile);
+  // Before the build, which takes minutes on a fresh machine.
+  if (!findExecutable(prometheusCommand())) {
+    throw new Error(`${prometheusCommand()} not found (${PROMETHEUS_INSTALL_HINT})`);
+  }
+  const binaries = await buildStackBinaries({ log, signal });
+  // After the build, so that a stack started while it ran is found, and its ports taken.
+  await stopStackLeftovers(base, log);
   await assertPortsFree({
     collectorHttp: ports.collectorHttp,
     collectorGrpc: ports.collectorGrpc,
@@ -87,7 +96,6 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     tempoOtlpGrpc: ports.tempoOtlpGrpc,
     prometheus: ports.prometheus,
   });
-  const binaries = await buildStackBinaries({ log });
 
   const started = performance.now();
   const dataDir = mkdtempSync(join(tmpdir(), `rumkit-stack-${base}-`));
@@ -95,38 +103,40 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const components = stackComponents(binaries, ports, dataDir, collectorToken);
   writePrometheusFiles(ports, dataDir);
 
-  const state: StackState = { base, urls, dataDir, keepData, startedAt: new Date().toISOString(), processes: [] };
+  const record = recordStack({
+    base,
+    urls,
+    dataDir,
+    keepData,
+    startedAt: new Date().toISOString(),
+    // A detached stack outlives the process that starts it: it has no owner whose death would make it a leftover.
+    owner: detached ? undefined : thisProcess(),
+    processes: [],
+  });
+  const forget = (keepLogs: boolean) => {
+    record.forget({ keepLogs });
+    if (keepLogs) log(`stack: logs kept in ${dataDir}`);
+  };
   const group = await launchProcesses(components, {
     logDir: dataDir,
     detached,
-    onRecorded: (processes) => {
-      state.processes = processes;
-      writeFileSync(join(dataDir, 'pids.json'), `${JSON.stringify(state, null, 2)}\n`);
-      writeFileSync(pointerFile, `${JSON.stringify({ stateFile: join(dataDir, 'pids.json') })}\n`);
-    },
+    signal,
+    onRecorded: record.save,
   }).catch((error: unknown) => {
-    removeStackFiles(state, pointerFile);
+    // Keep the logs the error quotes and names; an abort is no failure.
+    forget(!signal?.aborted);
     throw error;
   });
-  const stop = async () => {
+  let crashed = false;
+  void group.unexpectedExit.then(() => {
+    crashed = true;
+  });
+  const stop = async ({ keepLogs = false } = {}) => {
     await group.stop();
-    removeStackFiles(state, pointerFile);
+    forget(keepLogs || crashed);
   };
   log(`stack: ready in ${((performance.now() - started) / 1000).toFixed(1)}s (data in ${dataDir})`);
   return { urls, collectorToken, dataDir, unexpectedExit: group.unexpectedExit, restart: group.restart, stop };
-}
-
-/** Stops the stack recorded for a port base by another process; false if none was recorded. */
-export async function stopRecordedStack(base = portBaseFromEnv()): Promise<boolean> {
-  const pointerFile = stackPointerFile(base);
-  const state = readRecordedState(pointerFile);
-  if (!state) {
-    rmSync(pointerFile, { force: true });
-    return false;
-  }
-  await stopInReverseOrder(state.processes);
-  removeStackFiles(state, pointerFile);
-  return true;
 }
 
 function stackUrls(ports: StackPorts): StackUrls {
@@ -152,8 +162,8 @@ export function stackComponents(
   return [
     {
       name: 'prometheus',
-      executable: process.env.RUMKIT_PROMETHEUS_BIN ?? 'prometheus',
-      installHint: 'apt-get install prometheus, or set RUMKIT_PROMETHEUS_BIN',
+      executable: prometheusCommand(),
+      installHint: PROMETHEUS_INSTALL_HINT,
       args: [
         // The symlink's directory, not deploy/prometheus, is where relative file_sd paths resolve.
         `--config.file=${join(dataDir, 'prometheus', 'prometheus.yml')}`,
@@ -219,31 +229,6 @@ function writePrometheusFiles(ports: StackPorts, dataDir: string): void {
   }
 }
 
-function refuseIfAlreadyRunning(pointerFile: string): void {
-  const state = readRecordedState(pointerFile);
-  if (state?.processes.some(isRunning)) {
-    throw new Error(
-      `a stack on port base ${state.base} is already running (started ${state.startedAt}, data in ${state.dataDir}); stop it with: node e2e/stack/stop.ts`,
-    );
-  }
-}
-
-function readRecordedState(pointerFile: string): StackState | undefined {
-  try {
-    const { stateFile } = JSON.parse(readFileSync(pointerFile, 'utf8')) as { stateFile: string };
-    return JSON.parse(readFileSync(stateFile, 'utf8')) as StackState;
-  } catch {
-    return undefined;
-  }
-}
-
-function removeStackFiles(state: StackState, pointerFile: string): void {
-  if (readRecordedState(pointerFile)?.dataDir === state.dataDir) rmSync(pointerFile, { force: true });
-  if (!state.keepData) rmSync(state.dataDir, { recursive: true, force: true });
-}
-
-function stackPointerFile(base: number): string {
-  const dir = rumkitCacheDir();
-  mkdirSync(dir, { recursive: true });
-  return join(dir, `stack-${base}.json`);
+function prometheusCommand(): string {
+  return process.env.RUMKIT_PROMETHEUS_BIN ?? 'prometheus';
 }

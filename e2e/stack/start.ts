@@ -7,20 +7,25 @@
  * RUMKIT_PORT_BASE picks the ports (see ports.ts), RUMKIT_KEEP_DATA=1 keeps the data dir.
  */
 import { portBaseFromEnv } from './ports.ts';
-import { type RunningStack, startStack, stopRecordedStack } from './stack.ts';
+import { startStack } from './stack.ts';
+import { stopCommand } from './stackRecord.ts';
 import { stopOnSignal } from './stopOnSignal.ts';
 
 const base = portBaseFromEnv();
 const detached = process.argv.includes('--detach');
-let stack: RunningStack | undefined;
-// A signal during startup arrives before startStack has returned; the PIDs are on disk by then.
-const stopAndExit = stopOnSignal(async () => void (await (stack ? stack.stop() : stopRecordedStack(base))));
+const starting = new AbortController();
+const stackStart = startStack({ base, detached, signal: starting.signal });
+// A start the abort interrupts stops what it launched itself; a stack it did not return is not ours to stop.
+const stopAndExit = stopOnSignal(async () => {
+  starting.abort();
+  await (await stackStart.catch(() => undefined))?.stop();
+});
 try {
-  stack = await startStack({ base, detached });
+  const stack = await stackStart;
   for (const [name, url] of Object.entries(stack.urls)) console.log(`${name.padEnd(18)} ${url}`);
   console.log(`${'logs'.padEnd(18)} ${stack.dataDir}/*.log`);
   if (detached) {
-    console.log('detached; stop with: node e2e/stack/stop.ts');
+    console.log(`detached; stop with: ${stopCommand(base)}`);
   } else {
     console.log('running; Ctrl-C to stop');
     const problem = await stack.unexpectedExit;

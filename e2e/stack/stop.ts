@@ -4,7 +4,7 @@
  *
  *   RUMKIT_PORT_BASE=15300 node e2e/stack/stop.ts
  */
-import { stopRecordedStack } from './stack.ts';
+import { stopRecordedStack } from './stackRecord.ts';
 
 const started = performance.now();
 try {

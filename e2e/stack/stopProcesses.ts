@@ -52,6 +52,15 @@ export function isRunning({ pid, executable, started }: RecordedProcess): boolea
 }
 
 /**
+ * This Node process as a record, for a run that owns processes: a later run that finds the record tells by
+ * isRunning whether the owner is alive (leave its processes alone) or died without stopping them.
+ */
+export function thisProcess(): RecordedProcess {
+  // process.argv0 is what /proc shows as this process's argv[0], which isRunning compares.
+  return { name: 'owner', pid: process.pid, executable: process.argv0, started: processStart(process.pid) };
+}
+
+/**
  * The boot and the clock tick a process began in, from /proc (undefined where there is none). Records written
  * to disk outlive reboots, after which their PIDs name other processes, possibly also `node`.
  */
