@@ -391,9 +391,12 @@ class Validator {
   }
 }
 
-/** Whether `raw` has attributes, or a count of dropped ones (sent alone when a limit of 0 dropped them all). */
+/**
+ * Whether `raw` has attributes, or a count of dropped ones (sent alone when a limit of 0 dropped them all). A count
+ * of 0 alone is no reason to read them: the protobuf decoder writes one on every event and link.
+ */
 function hasAttributes(raw: Record<string, unknown>): boolean {
-  return raw.attributes !== undefined || raw.droppedAttributesCount !== undefined;
+  return raw.attributes !== undefined || !!uint32(raw.droppedAttributesCount);
 }
 
 /**
