@@ -16,11 +16,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningDemo, startDemo, type TelemetryBackend } from '../e2e/harness/startDemo.ts';
-import { stopInReverseOrder } from '../e2e/stack/launchProcesses.ts';
 import { portBaseFromEnv, stackPorts } from '../e2e/stack/ports.ts';
 import { type RunningStack, startStack } from '../e2e/stack/stack.ts';
 import { stopOnSignal } from '../e2e/stack/stopOnSignal.ts';
-import type { RecordedProcess } from '../e2e/stack/stopProcesses.ts';
 import { buildIfStale } from './buildIfStale.ts';
 
 const log = (line: string) => console.log(line);
@@ -35,19 +33,18 @@ const AGENT_SOURCES = [
 
 let stackStart: Promise<RunningStack> | undefined;
 let stack: RunningStack | undefined;
+let demoStart: Promise<RunningDemo> | undefined;
 let demo: RunningDemo | undefined;
-/** The demo's processes from their launch on, before `demo` is there: Ctrl-C may come while they start. */
-let demoProcesses: RecordedProcess[] = [];
 /** The demo's logs, whose path is printed once everything is up (or with the error that stopped the start). */
 let logDir: string | undefined;
-/** Ends a build, or a start of the stack, that is running when Ctrl-C comes. */
+/** Ends a build, or a start of the stack or the demo, that is running when Ctrl-C comes. */
 const starting = new AbortController();
 const stop = stopOnSignal(async (code) => {
   console.log('\nstopping…');
   starting.abort();
-  await (demo ? demo.stop() : stopInReverseOrder(demoProcesses));
-  // A start of the stack the abort interrupts stops what it launched itself; a stack it did not return (refused,
-  // because another run's stack is up on these ports) is not ours to stop.
+  // A start the abort interrupts stops what it launched itself; a stack or demo a start did not return (refused,
+  // because another run's are up on these ports) is not ours to stop.
+  await (await demoStart?.catch(() => undefined))?.stop();
   await (await stackStart?.catch(() => undefined))?.stop();
   // Interrupted before anything was up, or refused before anything started (its ports taken): the user never
   // learnt where the logs are, or they hold nothing to read.
@@ -97,14 +94,8 @@ try {
       ? { collectorUrl: process.env.OTEL_COLLECTOR_URL ?? 'http://127.0.0.1:4318', tempoUrl: process.env.TEMPO_URL }
       : undefined;
   logDir = mkdtempSync(join(tmpdir(), `rumkit-demo-${base}-`));
-  demo = await startDemo({
-    ports: stackPorts(base),
-    backend,
-    logDir,
-    onRecorded: (processes) => {
-      demoProcesses = processes;
-    },
-  });
+  demoStart = startDemo({ ports: stackPorts(base), backend, logDir, signal: starting.signal });
+  demo = await demoStart;
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const { urls } = demo;
   console.log(`

@@ -51,7 +51,8 @@ export function recordDemo(base: number): { save(processes: RecordedProcess[]): 
   };
 }
 
-function recordFile(base: number): string {
+/** Where the demo on port base `base` records its processes. */
+export function recordFile(base: number): string {
   const dir = rumkitCacheDir();
   mkdirSync(dir, { recursive: true });
   return join(dir, `demo-${base}.json`);

@@ -16,12 +16,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { assertPortsFree } from '../stack/assertPortsFree.ts';
 import { collectorTokenFromEnv } from '../stack/collectorToken.ts';
-import {
-  type LaunchedProcesses,
-  type LaunchOptions,
-  launchProcesses,
-  type ProcessSpec,
-} from '../stack/launchProcesses.ts';
+import { type LaunchedProcesses, launchProcesses, type ProcessSpec } from '../stack/launchProcesses.ts';
 import type { StackPorts } from '../stack/ports.ts';
 import { repoPaths } from '../stack/repoPaths.ts';
 import { recordDemo, stopLeftovers } from './demoRecord.ts';
@@ -56,8 +51,8 @@ export type DemoOptions = {
   logDir: string;
   /** How often the worker exports its metrics. */
   metricsExportSeconds?: number;
-  /** Called with every PID before the readiness wait, so that a start interrupted by Ctrl-C can stop them. */
-  onRecorded?: LaunchOptions['onRecorded'];
+  /** Ends the start (Ctrl-C): what it launched is stopped, its record removed, and the start rejects. */
+  signal?: AbortSignal;
   log?: (line: string) => void;
 };
 
@@ -152,10 +147,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     ],
     {
       logDir,
-      onRecorded: (processes) => {
-        record.save(processes);
-        options.onRecorded?.(processes);
-      },
+      onRecorded: record.save,
+      signal: options.signal,
     },
   ).catch((error: unknown) => {
     record.forget();

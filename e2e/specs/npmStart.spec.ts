@@ -6,12 +6,12 @@
  * its own ports (70, 100, 140, 150, 180, 200, 210 and 240 above the run's base) beside the global setup's system.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { stopLeftovers } from '../harness/demoRecord.ts';
+import { recordFile, stopLeftovers } from '../harness/demoRecord.ts';
 import { e2eUrls } from '../harness/e2eUrls.ts';
 import { DEMO_API_KEY } from '../harness/startDemo.ts';
 import { portBaseFromEnv, stackPorts } from '../stack/ports.ts';
@@ -142,8 +142,9 @@ test('Ctrl-C while the demo processes are still starting stops them', async () =
   for (const port of demoPorts) expect(await listening(port), `port ${port} after Ctrl-C`).toBe(false);
   // The processes it stopped fail their readiness waits, as expected: no error about them.
   expect(running.output()).not.toMatch(/did not become ready|npm start:/);
-  // Nor logs it never said where to find.
+  // Nor logs it never said where to find, nor the record of processes it stopped.
   expect(logDirs()).toEqual(earlierLogDirs);
+  expect(existsSync(recordFile(ports.web))).toBe(false);
 });
 
 test('a start refused because one of its ports is taken names no logs and leaves none', async () => {
