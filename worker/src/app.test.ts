@@ -175,12 +175,30 @@ describe('POST /v1/traces', () => {
     expect((await from('198.51.100.2', gzipped, { 'content-encoding': 'gzip' })).status).toBe(200);
     expect((await from('198.51.100.2', gzipped, { 'content-encoding': 'gzip' })).status).toBe(429);
 
+    // A batch dearer than the burst (5 units against 3) passes from a bucket full before it, and leaves it in debt.
+    const large = new TextEncoder().encode(`{"resourceSpans":[]${' '.repeat(300_000)}}`);
+    expect((await from('198.51.100.3', large)).status).toBe(200);
+    expect((await from('198.51.100.3', small)).status).toBe(429);
+
     // The key's bucket, which every sender of the key shares, is charged as well.
     const byKey = setup({ rateLimit: { perKey: { ratePerSecond: 0.001, burst: 3 } } });
     expect((await byKey.post({ 'x-rumkit-key': SHOP_KEY }, json)).status).toBe(200);
     const keyRefused = await byKey.post({ 'x-rumkit-key': SHOP_KEY }, json);
     expect(keyRefused.status).toBe(429);
     expect(await keyRefused.json()).toMatchObject({ message: 'too many bytes for this key' });
+    // What the key refused is not charged to the address: one behind a key's limit keeps its own tokens.
+    const both = setup({
+      rateLimit: { perKey: { ratePerSecond: 0.001, burst: 3 }, perIp: { ratePerSecond: 0.001, burst: 5 } },
+    });
+    const fromBoth = (key: string, body: Uint8Array) =>
+      both.post({ 'x-rumkit-key': key, 'x-test-client-ip': '198.51.100.4' }, body);
+    expect((await fromBoth(SHOP_KEY, json)).status).toBe(200); // the key has 1 token left, the address 3
+    const byBytes = await fromBoth(SHOP_KEY, json); // admitted by both, then refused by the key for its size
+    expect(await byBytes.json()).toMatchObject({ message: 'too many bytes for this key' });
+    // The address paid the admission (2 left), not the size: two more requests of another key pass, not one.
+    expect((await fromBoth(BLOG_KEY, small)).status).toBe(200);
+    expect((await fromBoth(BLOG_KEY, small)).status).toBe(200);
+    expect((await fromBoth(BLOG_KEY, small)).status).toBe(429);
   });
 
   it("spends the key's shared tokens only on clients within their own address limit", async () => {

@@ -109,10 +109,14 @@ export function createApp(
   const chargeSize = (admitted: { ipBucket?: string; key: { id: string } }, bytes: number, nowMs: number) => {
     const extra = Math.ceil(bytes / RATE_UNIT_BYTES) - 1;
     if (extra <= 0) return undefined;
-    const ipWait = admitted.ipBucket ? ipLimiter.take(admitted.ipBucket, nowMs, extra) : 0;
+    const { ipBucket } = admitted;
+    const ipWait = ipBucket ? ipLimiter.take(ipBucket, nowMs, extra, 1) : 0;
     if (ipWait) return reject('rate_limited', 'too many bytes from this address', ipWait);
-    const keyWait = keyLimiter.take(admitted.key.id, nowMs, extra);
-    return keyWait ? reject('rate_limited', 'too many bytes for this key', keyWait) : undefined;
+    const keyWait = keyLimiter.take(admitted.key.id, nowMs, extra, 1);
+    if (!keyWait) return undefined;
+    // The key's refusal is not the address's doing: its tokens go back, as when admission refuses for the key.
+    if (ipBucket) ipLimiter.refund(ipBucket, extra);
+    return reject('rate_limited', 'too many bytes for this key', keyWait);
   };
 
   /** The key's limits and capacity, for a request of an authenticated key within its address's limit. */

@@ -21,6 +21,20 @@ describe('createRateLimiter', () => {
     expect(limiter.take('b', 5_000, 10)).toBe(0);
   });
 
+  it('counts what the request took already: one dearer than the burst passes from a bucket full before it', () => {
+    const limiter = createRateLimiter({ ratePerSecond: 1, burst: 4 }, 10);
+    expect(limiter.take('a', 0)).toBe(0); // the admission's token
+    expect(limiter.take('a', 0, 9, 1)).toBe(0); // 3 left of the 4 it found: enough for a dear request
+    expect(limiter.take('a', 0)).toBe(7); // in debt by 6: 7 s to the next token
+    expect(limiter.take('a', 7_000)).toBe(0); // back to 1 token
+    // Refused with the bucket not full before it: the wait is until it is, the retry's admission counted.
+    expect(limiter.take('a', 7_000, 9, 1)).toBe(4);
+    limiter.refund('a', 2);
+    expect(limiter.take('a', 7_000, 9, 1)).toBeGreaterThan(0);
+    limiter.refund('a', 1);
+    expect(limiter.take('a', 7_000, 9, 1)).toBe(0);
+  });
+
   it('keeps separate buckets per id', () => {
     const limiter = createRateLimiter({ ratePerSecond: 1, burst: 1 }, 10);
     expect(limiter.take('a', 0)).toBe(0);

@@ -22,8 +22,15 @@ export interface BucketConfig {
 }
 
 export interface RateLimiter {
-  /** Takes `cost` tokens; returns 0 when they were there, else the seconds until they will be (for Retry-After). */
-  take(id: string, nowMs: number, cost?: number): number;
+  /**
+   * Takes `cost` tokens; returns 0 when they were there, else the seconds until they will be (for Retry-After).
+   * `taken` is what the same request took from this bucket already (its admission's token): a request dearer than
+   * the burst passes from a bucket that was full before it, and the wait it is told counts the admission its retry
+   * pays again.
+   */
+  take(id: string, nowMs: number, cost?: number, taken?: number): number;
+  /** Gives back tokens a request took before another limit refused it. */
+  refund(id: string, cost: number): void;
 }
 
 interface Bucket {
@@ -34,7 +41,7 @@ interface Bucket {
 export function createRateLimiter({ ratePerSecond, burst }: BucketConfig, maxBuckets: number): RateLimiter {
   const buckets = new Map<string, Bucket>();
   return {
-    take(id, nowMs, cost = 1) {
+    take(id, nowMs, cost = 1, taken = 0) {
       let bucket = buckets.get(id);
       if (bucket) buckets.delete(id);
       else if (buckets.size >= maxBuckets) {
@@ -47,12 +54,16 @@ export function createRateLimiter({ ratePerSecond, burst }: BucketConfig, maxBuc
       buckets.set(id, bucket);
       bucket.tokens = Math.min(burst, bucket.tokens + ((nowMs - bucket.updatedMs) / 1000) * ratePerSecond);
       bucket.updatedMs = nowMs;
-      const needed = Math.min(cost, burst);
-      if (bucket.tokens >= needed) {
+      if (bucket.tokens >= Math.min(cost, burst - taken)) {
         bucket.tokens -= cost;
         return 0;
       }
-      return ratePerSecond > 0 ? Math.max(1, Math.ceil((needed - bucket.tokens) / ratePerSecond)) : 60;
+      const wait = (Math.min(cost + taken, burst) - bucket.tokens) / ratePerSecond;
+      return ratePerSecond > 0 ? Math.max(1, Math.ceil(wait)) : 60;
+    },
+    refund(id, cost) {
+      const bucket = buckets.get(id);
+      if (bucket) bucket.tokens = Math.min(burst, bucket.tokens + cost);
     },
   };
 }
