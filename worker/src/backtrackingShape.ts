@@ -1,114 +1,253 @@
 /**
- * The shapes of regular expression that make a backtracking engine take exponential time on text that almost
- * matches, found in a user's scrub pattern before it joins the combined expression:
+ * The shapes of regular expression that make a backtracking engine take exponential (or high polynomial) time on
+ * text that almost matches, found in a user's scrub pattern before it joins the combined expression:
  *
- * - `nested repeats`: a group repeated without bound that itself holds an unbounded repeat, at any depth
- *   (`(\w+\s?)+`, `(?:(a+)b?)*`). A repeat whose count may vary by more than `MAX_BOUNDED_REPEAT` counts as
- *   unbounded: `(\w+\s?){1,100}$` took 770 ms on 27 characters.
- * - `overlapping alternatives`: a group repeated without bound that holds alternatives able to start with the same
- *   character (`(a|aa)+`, `(?:\w|\d)*`, `(?:(a|ab)b?)+`), so that one text splits into turns in many ways.
+ * - `nested repeats`: a group that may be taken more than once holding an unbounded repeat whose end is not
+ *   settled by what follows it (`(\w+\s?)+`, `(?:(a+)b?)*`, `(\w+\s?){1,10}$`, `(?:\d+[ -]?){4}`). A repeat whose
+ *   count may vary by more than `MAX_BOUNDED_REPEAT` counts as unbounded. A repeat of one character class followed
+ *   by a required character it cannot match is settled (`(?:\d+\.){3}\d+`, `(?:[\w-]+\.)+`): it ends where that
+ *   character is, so the turns of the group cannot share text out in more than one way.
+ * - `overlapping alternatives`: a group repeated without bound whose turns can match the same text in more than one
+ *   way: alternatives able to start alike (`(a|aa)+`, `(?:\w|\d)*`), or one alternative of varying length
+ *   (`(?:\d\d?)+`, `(\d{1,3},?)+`, `(?:(a|ab)b?)+`). The group's body is spelt out into every sequence of
+ *   one-character items it can take (optional items with and without, small counts each, inner groups' alternatives)
+ *   and the sequences are read side by side.
  *
- * A guard against the common mistakes, not a proof: it reads alternatives side by side only while each item
- * matches one character, and takes what it cannot read (a group, `.`, a quantified item) as overlapping, so it
- * also refuses some harmless patterns (`(\d{2}|x)+`, which `(\d\d|x)+` writes without the quantifier).
+ * A guard against the common mistakes, not a proof: what it cannot spell out (`.`, an inner unbounded repeat, a
+ * case-insensitive group, more than `MAX_SEQUENCES` sequences) counts as overlapping, so it also refuses some
+ * harmless patterns (`(x(a|aa))+`), which a class or a common prefix rewrites; characters are compared on ASCII,
+ * a few others and the characters the items name.
  *
  *     backtrackingShape('(?:x(?:y+))+')   // 'nested repeats'
- *     backtrackingShape('(?:-|\\d)+')     // undefined: a digit never starts with '-'
- *     backtrackingShape('(?:\\d+\\.){3}') // undefined: the outer repeat is bounded, and low
+ *     backtrackingShape('(?:-?\\d)+')     // undefined: a turn starts with '-' or a digit, never both
+ *     backtrackingShape('(?:\\d+\\.){3}') // undefined: each \d+ ends at its dot
  */
-export function backtrackingShape(pattern: string): 'nested repeats' | 'overlapping alternatives' | undefined {
-  /** For each group open at this point: where its body starts, and what it holds so far. */
-  const open: { start: number; repeats: boolean; overlaps: boolean }[] = [];
-  let inClass = false;
-  /** What the group read just before holds; `undefined` when the last item read was not a group. */
-  let lastGroup: { repeats: boolean; overlaps: boolean } | undefined;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    let closed: typeof lastGroup;
-    if (c === '\\') {
-      i++; // the escaped character is a literal (or a class such as \d): a quantifier after it is its own
-    } else if (inClass) {
-      inClass = c !== ']';
-    } else if (c === '[') {
-      inClass = true;
-    } else if (c === '(') {
-      open.push({ start: i + groupPrefixLength(pattern.slice(i + 1)) + 1, repeats: false, overlaps: false });
-    } else if (c === ')') {
-      const group = open.pop();
-      if (group) {
-        closed = {
-          repeats: group.repeats,
-          overlaps: group.overlaps || alternativesOverlap(topLevelAlternatives(pattern.slice(group.start, i))),
-        };
-        // What a group holds, its enclosing group holds too.
-        const parent = open.at(-1);
-        if (parent) {
-          parent.repeats ||= closed.repeats;
-          parent.overlaps ||= closed.overlaps;
-        }
-      }
-    } else if (c === '+' || c === '*' || (c === '{' && isLargeRepeat(pattern.slice(i)))) {
-      if (lastGroup?.repeats) return 'nested repeats';
-      if (lastGroup?.overlaps) return 'overlapping alternatives';
-      const parent = open.at(-1);
-      if (parent) parent.repeats = true;
-    }
-    lastGroup = closed;
+export function backtrackingShape(
+  pattern: string,
+): 'nested repeats' | 'overlapping alternatives' | 'too deep' | undefined {
+  let tree: Alternatives;
+  try {
+    tree = new Parser(pattern).alternatives(0);
+  } catch (error) {
+    if (error === TOO_DEEP) return 'too deep';
+    throw error;
+  }
+  const groups: Group[] = [];
+  collectGroups(tree, groups);
+  for (const group of groups) {
+    if (group.max >= 2 && holdsUnsettledRepeat(group.alternatives)) return 'nested repeats';
+  }
+  for (const group of groups) {
+    if (!isUnbounded(group)) continue;
+    const turns = group.opaque ? UNREAD : spellAlternatives(group.alternatives);
+    // Not spelt out (too many sequences, or opaque): as good as overlapping.
+    if (turns === UNREAD || turnsOverlap(turns)) return 'overlapping alternatives';
   }
   return undefined;
 }
 
-/**
- * Repeats whose count may vary by more than this are as good as unbounded for backtracking (each extra choice
- * multiplies the ways to match); a fixed count (`{4}`) or a narrow range (`{13,16}`) adds no choice worth counting.
- */
+/** Repeats whose count may vary by more than this are as good as unbounded for backtracking. */
 const MAX_BOUNDED_REPEAT = 10;
+/** Counts up to this are spelt out one by one (`\d{1,3}`: three sequences); larger ones are not read. */
+const MAX_SPELT_COUNT = 4;
+/** Past this many sequences a group's body is not read, and counts as overlapping. */
+const MAX_SEQUENCES = 64;
+/** Groups nested deeper than this are refused rather than read. */
+const MAX_DEPTH = 64;
 
-/** Whether the quantifier at the start of `rest` (`{n,}`, `{n,m}`) lets the count vary by more than `MAX_BOUNDED_REPEAT`. */
-function isLargeRepeat(rest: string): boolean {
-  const quantifier = /^\{(\d+),(\d*)\}/.exec(rest);
-  if (!quantifier) return false;
-  const [, least, most] = quantifier;
-  return most === '' || Number(most) - Number(least) > MAX_BOUNDED_REPEAT;
+/** One character's expression (`a`, `\d`, `[a-f]`); `null` for an item not read here. */
+type Character = string | null;
+interface Quantified {
+  min: number;
+  max: number;
 }
-
-/** The length of what follows `(` before the group's body: `?:`, `?=`, `?!`, `?<=`, `?<!`, `?<name>`. */
-function groupPrefixLength(rest: string): number {
-  return /^\?(?:[:=!]|<[=!]|<[^>]*>)/.exec(rest)?.[0].length ?? 0;
+interface CharacterItem extends Quantified {
+  kind: 'character';
+  source: Character;
 }
+interface Group extends Quantified {
+  kind: 'group';
+  alternatives: Alternatives;
+  /** A lookaround or case-insensitive group: its items are not read. */
+  opaque: boolean;
+}
+type Item = CharacterItem | Group;
+type Alternatives = Item[][];
 
-/** A group's body split at its own `|`, not at those of inner groups, classes or escapes. */
-function topLevelAlternatives(body: string): string[] {
-  const alternatives: string[] = [];
-  let depth = 0;
-  let inClass = false;
-  let start = 0;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (c === '\\') i++;
-    else if (inClass) inClass = c !== ']';
-    else if (c === '[') inClass = true;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === '|' && depth === 0) {
-      alternatives.push(body.slice(start, i));
-      start = i + 1;
+const TOO_DEEP = Symbol('too deep');
+
+class Parser {
+  private i = 0;
+  private readonly pattern: string;
+  constructor(pattern: string) {
+    this.pattern = pattern;
+  }
+
+  alternatives(depth: number): Alternatives {
+    if (depth > MAX_DEPTH) throw TOO_DEEP;
+    const alternatives: Alternatives = [[]];
+    while (this.i < this.pattern.length) {
+      const c = this.pattern[this.i] as string;
+      if (c === ')') break;
+      if (c === '|') {
+        this.i++;
+        alternatives.push([]);
+        continue;
+      }
+      const item = this.item(depth);
+      this.quantifier(item);
+      alternatives[alternatives.length - 1]?.push(item);
+    }
+    return alternatives;
+  }
+
+  private item(depth: number): Item {
+    const { pattern } = this;
+    const c = pattern[this.i] as string;
+    if (c === '(') {
+      const prefix = /^\((\?(?:[:=!]|<[=!]|<[^>]*>|[a-zA-Z-]+:))?/.exec(pattern.slice(this.i))?.[1] ?? '';
+      this.i += 1 + prefix.length;
+      const alternatives = this.alternatives(depth + 1);
+      this.i++; // the `)`
+      const opaque = /^\?(?:[=!]|<[=!]|[a-zA-Z-]*i)/.test(prefix);
+      return { kind: 'group', alternatives, opaque, min: 1, max: 1 };
+    }
+    if (c === '[') {
+      const source = /^\[(?:\\.|[^\]\\])*\]/.exec(pattern.slice(this.i))?.[0] ?? pattern.slice(this.i);
+      this.i += source.length;
+      return { kind: 'character', source, min: 1, max: 1 };
+    }
+    if (c === '\\') {
+      const escaped = /^\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[\s\S])?/.exec(pattern.slice(this.i))?.[0] as string;
+      this.i += escaped.length;
+      return { kind: 'character', source: escapeSource(escaped), min: 1, max: 1 };
+    }
+    this.i++;
+    const source = '.^$'.includes(c) ? null : c.replace(/[\\^$.*+?()[\]{}|/-]/, '\\$&');
+    return { kind: 'character', source, min: 1, max: 1 };
+  }
+
+  private quantifier(item: Item): void {
+    const match = /^(?:([*+?])|\{(\d+)(?:(,)(\d*))?\})\??/.exec(this.pattern.slice(this.i));
+    if (!match) return;
+    this.i += match[0].length;
+    const [, sign, least, comma, most] = match;
+    if (sign) {
+      item.min = sign === '+' ? 1 : 0;
+      item.max = sign === '?' ? 1 : Number.POSITIVE_INFINITY;
+    } else {
+      item.min = Number(least);
+      item.max = !comma ? item.min : most === '' ? Number.POSITIVE_INFINITY : Number(most);
     }
   }
-  alternatives.push(body.slice(start));
-  return alternatives;
 }
 
-function alternativesOverlap(alternatives: readonly string[]): boolean {
-  const read = alternatives.map(leadingItems);
-  return read.some((items, i) => read.slice(i + 1).some((other) => startAlike(items, other)));
+/** What an escape matches as one character's expression; `null` for one that is not a character (`\b`, `\1`). */
+function escapeSource(escaped: string): Character {
+  const rest = escaped.slice(1);
+  if (/^[dDwWsStnrfv]$/.test(rest) || /^[^\w]$/.test(rest) || /^[xu]/.test(rest)) return escaped;
+  return null;
+}
+
+/** Every group at any depth; inside an opaque one (case-insensitive), each is opaque too. */
+function collectGroups(alternatives: Alternatives, into: Group[], opaque = false): void {
+  for (const item of alternatives.flat()) {
+    if (item.kind === 'group') {
+      item.opaque ||= opaque;
+      into.push(item);
+      collectGroups(item.alternatives, into, item.opaque);
+    }
+  }
+}
+
+const isUnbounded = (item: Quantified) => item.max - item.min > MAX_BOUNDED_REPEAT;
+
+/**
+ * Whether some alternative holds an unbounded repeat that what follows it does not settle, at any depth: only a
+ * repeat of one character's expression followed by a required one that no character of it matches is settled.
+ */
+function holdsUnsettledRepeat(alternatives: Alternatives): boolean {
+  return alternatives.some((items) =>
+    items.some((item, k) => {
+      if (item.kind === 'group' && (item.opaque || holdsUnsettledRepeat(item.alternatives))) return true;
+      if (!isUnbounded(item)) return false;
+      const next = items[k + 1];
+      const settled =
+        item.kind === 'character' &&
+        item.source !== null &&
+        next?.kind === 'character' &&
+        next.source !== null &&
+        next.min >= 1 &&
+        !overlap(item.source, next.source);
+      return !settled;
+    }),
+  );
+}
+
+/** The sequences of one-character items alternatives can take; a sequence ends with `null` where reading stopped. */
+type Sequence = Character[];
+const UNREAD: Sequence[] = [[null]];
+
+function spellAlternatives(alternatives: Alternatives): Sequence[] {
+  const sequences: Sequence[] = [];
+  for (const items of alternatives) {
+    sequences.push(...spellItems(items));
+    if (sequences.length > MAX_SEQUENCES) return UNREAD;
+  }
+  return sequences;
+}
+
+function spellItems(items: readonly Item[]): Sequence[] {
+  let sequences: Sequence[] = [[]];
+  for (const item of items) {
+    sequences = concat(sequences, spellItem(item));
+    if (sequences.length > MAX_SEQUENCES) return UNREAD;
+  }
+  return sequences;
+}
+
+function spellItem(item: Item): Sequence[] {
+  const once: Sequence[] =
+    item.kind === 'character' ? [[item.source]] : item.opaque ? UNREAD : spellAlternatives(item.alternatives);
+  if (item.max === 1 && item.min === 1) return once;
+  if (item.max > MAX_SPELT_COUNT) {
+    // Past what is spelt out: the required turns, then an unknown rest.
+    let sequences: Sequence[] = [[]];
+    for (let k = 0; k < Math.min(item.min, MAX_SPELT_COUNT); k++) sequences = concat(sequences, once);
+    return concat(sequences, UNREAD);
+  }
+  const sequences: Sequence[] = [];
+  let taken: Sequence[] = [[]];
+  for (let count = 0; count <= item.max; count++) {
+    if (count >= item.min) sequences.push(...taken);
+    taken = concat(taken, once);
+    if (sequences.length > MAX_SEQUENCES) return UNREAD;
+  }
+  return sequences;
+}
+
+/** Each of `heads` followed by each of `tails`; a head that ended unread stays as it is. */
+function concat(heads: readonly Sequence[], tails: readonly Sequence[]): Sequence[] {
+  const out: Sequence[] = [];
+  for (const head of heads) {
+    if (head.at(-1) === null) out.push(head);
+    else for (const tail of tails) out.push([...head, ...tail]);
+    if (out.length > MAX_SEQUENCES) return UNREAD;
+  }
+  return out;
+}
+
+/** Whether two of the sequences a turn can take start alike: then one text splits into turns in several ways. */
+function turnsOverlap(sequences: readonly Sequence[]): boolean {
+  return sequences.some((a, i) => sequences.slice(i + 1).some((b) => startAlike(a, b)));
 }
 
 /**
- * Whether two alternatives can match the same text or one a beginning of the other's: read side by side, item by
- * item, until two items that no character matches both tell them apart (`bar` and `baz` at their third).
+ * Whether two sequences can match the same text or one a beginning of the other's: read side by side, item by item,
+ * until two items that no character matches both tell them apart (`bar` and `baz` at their third). An empty one
+ * (an optional body taken zero times) is no turn.
  */
-function startAlike(a: readonly (string | null)[], b: readonly (string | null)[]): boolean {
+function startAlike(a: Sequence, b: Sequence): boolean {
   if (a.length === 0 || b.length === 0) return false;
   for (let k = 0; k < a.length && k < b.length; k++) {
     const [x, y] = [a[k], b[k]];
@@ -118,42 +257,36 @@ function startAlike(a: readonly (string | null)[], b: readonly (string | null)[]
   return true; // one is a beginning of the other (`a` and `aa`), or they are the same
 }
 
-/**
- * An alternative's leading items that each match one character, as sources of one-character expressions (`a`,
- * `\d`, `[a-f]`), then `null` for the first item not read here (a group, `.`, an anchor, an item with a
- * quantifier, which may be skipped or repeated); empty for an empty alternative.
- */
-function leadingItems(alternative: string): (string | null)[] {
-  const items: (string | null)[] = [];
-  let rest = alternative;
-  while (rest !== '') {
-    const item = /^(?:\\[dDwWsStnrfv]|\\[^\w]|\[(?:\\.|[^\]\\])*\]|[^\\[(.^$|?*+{])/.exec(rest)?.[0];
-    if (item === undefined || /^[?*+{]/.test(rest.slice(item.length))) {
-      items.push(null);
-      break;
-    }
-    items.push(item);
-    rest = rest.slice(item.length);
-  }
-  return items;
-}
-
-/** Every ASCII character and a few beyond it: what two items are tried on. */
+/** Every ASCII character and a few beyond it: what two items are tried on, with the characters they name. */
 const PROBES = [...Array.from({ length: 128 }, (_, code) => String.fromCharCode(code)), ...'\u00a0é中\u2028'];
+const compiled = new Map<string, RegExp | null>();
 
 /** Whether some character matches both one-character expressions. */
 function overlap(a: string, b: string): boolean {
+  if (a === b) return true;
   const [first, second] = [oneCharacter(a), oneCharacter(b)];
   if (!first || !second) return true;
-  // The items' own characters too, so that two classes of the same letter beyond ASCII (`[é]`, `[éa]`) are seen.
-  return [...PROBES, ...a, ...b].some((char) => first.test(char) && second.test(char));
+  return [...PROBES, ...named(a), ...named(b)].some((char) => first.test(char) && second.test(char));
+}
+
+/** The characters an expression names, its `\xHH` and `\uHHHH` escapes decoded (`[\u0400-\u04ff]`'s ends). */
+function named(source: string): string[] {
+  const decoded = source.replace(/\\x([0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})/g, (_, x: string, u: string) =>
+    String.fromCharCode(Number.parseInt(x ?? u, 16)),
+  );
+  return [...decoded];
 }
 
 /** `null` for an item that is no expression alone (the pattern is then refused for being invalid anyway). */
 function oneCharacter(item: string): RegExp | null {
-  try {
-    return new RegExp(`^(?:${item})$`);
-  } catch {
-    return null;
+  let regex = compiled.get(item);
+  if (regex === undefined) {
+    try {
+      regex = new RegExp(`^(?:${item})$`);
+    } catch {
+      regex = null;
+    }
+    compiled.set(item, regex);
   }
+  return regex;
 }

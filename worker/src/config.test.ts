@@ -73,7 +73,8 @@ describe('parseConfig', () => {
     // The shapes themselves are read in backtrackingShape.test.ts; here, that each one has its message.
     for (const [pattern, message] of [
       ['(\\w+\\s?)+$', /^scrub\.rules\[0\]\.pattern: a repeated group with a repeat inside/],
-      ['(?:\\w|\\d)+!', /^scrub\.rules\[0\]\.pattern: a repeated group whose alternatives can start with the same/],
+      ['(?:\\w|\\d)+!', /^scrub\.rules\[0\]\.pattern: a repeated group whose turns can match the same text/],
+      [`${'('.repeat(70)}a${')'.repeat(70)}`, /^scrub\.rules\[0\]\.pattern: groups nest too deep/],
       ['x*', /^scrub\.rules\[0\]\.pattern: the pattern matches the empty string/],
       // Empty matches between characters, not in empty text.
       ['\\b', /^scrub\.rules\[0\]\.pattern: the pattern matches the empty string/],

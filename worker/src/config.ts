@@ -61,6 +61,13 @@ function compiled(pattern: string): RegExp | undefined {
   }
 }
 
+/** `backtrackingShape`, read once per pattern for the checks below (a long pattern takes milliseconds). */
+const shapes = new Map<string, ReturnType<typeof backtrackingShape>>();
+function shapeOf(pattern: string): ReturnType<typeof backtrackingShape> {
+  if (!shapes.has(pattern)) shapes.set(pattern, compiled(pattern) ? backtrackingShape(pattern) : undefined);
+  return shapes.get(pattern);
+}
+
 /**
  * Whether a pattern matches the empty string somewhere, as `\b` or `(?=\d)` do where text starts or between two
  * characters, not only in empty text: read over a few short texts of each kind of character.
@@ -83,12 +90,16 @@ const ScrubRuleSchema = v.pipe(
         v.string(),
         v.check((p) => compiled(p) !== undefined, 'expected a valid JavaScript regular expression'),
         v.check(
-          (p) => backtrackingShape(p) !== 'nested repeats',
+          (p) => shapeOf(p) !== 'nested repeats',
           'a repeated group with a repeat inside, such as (\\w+\\s?)+, can take seconds on one string: rewrite it without the nesting',
         ),
         v.check(
-          (p) => backtrackingShape(p) !== 'overlapping alternatives',
-          'a repeated group whose alternatives can start with the same character, such as (a|aa)+ or (\\w|\\d)*, can take seconds on one string: make them start differently, or use a character class',
+          (p) => shapeOf(p) !== 'too deep',
+          'groups nest too deep to be checked for backtracking (more than 64 levels)',
+        ),
+        v.check(
+          (p) => shapeOf(p) !== 'overlapping alternatives',
+          'a repeated group whose turns can match the same text in more than one way, such as (a|aa)+, (\\w|\\d)* or (\\d\\d?)+, can take seconds on one string: make its alternatives start differently, or use a character class',
         ),
         v.check(
           (p) => !matchesEmpty(p),
