@@ -409,6 +409,9 @@ describe('one spool directory per worker', () => {
       [{}, 'http://localhost:4318/'],
       [{ host: '0.0.0.0', port: 8080 }, 'http://[::1]:8080'],
       [{ host: '10.0.0.5', port: 80 }, 'http://10.0.0.5'],
+      [{}, 'http://0.0.0.0:4318'],
+      [{ host: '0.0.0.0' }, 'http://127.0.0.2:4318'],
+      [{ host: '::' }, 'http://[::]:4318'],
     ] as const) {
       await expect(
         startNodeServer(

@@ -259,9 +259,13 @@ function refuseForwardingToItself({ server, upstream }: EdgeConfig): void {
   const url = new URL(upstream.url);
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const local = (name: string) => (name === 'localhost' ? ['localhost', '127.0.0.1', '::1'] : [name]);
-  const listening = ['0.0.0.0', '::', ''].includes(server.host) ? local('localhost') : local(server.host);
-  if (port === server.port && local(host).some((name) => listening.includes(name))) {
+  const anyAddress = (name: string) => ['0.0.0.0', '::', ''].includes(name);
+  // Where a connection to `name` lands on this machine: 0.0.0.0 and :: reach the loopback address.
+  const reaches = (name: string) => (name === 'localhost' || anyAddress(name) ? ['127.0.0.1', '::1'] : [name]);
+  // A server on any address is reached through every loopback address; on one address, through that one.
+  const served = (name: string) =>
+    anyAddress(server.host) ? /^127\.|^::1$/.test(name) : reaches(server.host).includes(name);
+  if (port === server.port && reaches(host).some(served)) {
     throw new ConfigError(
       `upstream.url ${upstream.url} is this worker's own address (server.port ${server.port}): give the worker another port (server.port, or PORT)`,
     );
