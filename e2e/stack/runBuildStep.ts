@@ -24,8 +24,13 @@ export function runBuildStep(command: string, args: string[], options: BuildStep
   signal?.throwIfAborted();
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 2, 2], detached: signal !== undefined });
+    let killTimer: NodeJS.Timeout | undefined;
     const endGroup = () => {
-      if (child.pid) signalGroup(child.pid, 'SIGINT');
+      if (!child.pid) return;
+      signalGroup(child.pid, 'SIGINT');
+      // A step that ignores SIGINT must not hold the stop forever: the grace runs from the abort.
+      const pgid = child.pid;
+      killTimer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), INTERRUPT_GRACE_MS).unref();
     };
     signal?.addEventListener('abort', endGroup, { once: true });
     child.on('spawn', () => {
@@ -44,9 +49,16 @@ export function runBuildStep(command: string, args: string[], options: BuildStep
     });
     child.on('exit', (code, exitSignal) => {
       signal?.removeEventListener('abort', endGroup);
-      if (code === 0) resolvePromise();
-      else if (signal?.aborted) void groupGone(child.pid ?? 0).then(() => reject(signal.reason));
-      else reject(new Error(`${command} ${args.join(' ')} failed (${exitSignal ?? `exit ${code}`})`));
+      if (code === 0) {
+        clearTimeout(killTimer);
+        resolvePromise();
+      } else if (signal?.aborted) {
+        void groupGone(child.pid ?? 0).then(() => {
+          // Gone: its number may go to another group, which the timer must not kill.
+          clearTimeout(killTimer);
+          reject(signal.reason);
+        });
+      } else reject(new Error(`${command} ${args.join(' ')} failed (${exitSignal ?? `exit ${code}`})`));
     });
   });
 }

@@ -26,6 +26,16 @@ it('removes scratch dirs left for over an hour, not younger ones nor the binarie
   expect(readdirSync(dir).sort()).toEqual(['.build-otelcol-new', 'tempo-0123456789ab']);
 });
 
+it('keeps an old scratch dir that a running build still writes below', () => {
+  const dir = binDir();
+  const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+  const scratch = join(dir, '.build-tempo-long');
+  mkdirSync(join(scratch, 'gotmp'), { recursive: true });
+  utimesSync(scratch, twoHoursAgo, twoHoursAgo);
+  removeStaleScratchDirs(dir);
+  expect(readdirSync(dir)).toEqual(['.build-tempo-long']);
+});
+
 it('removes its scratch dir when the work fails', async () => {
   const dir = binDir();
   let scratch = '';

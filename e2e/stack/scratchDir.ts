@@ -27,8 +27,19 @@ export function removeStaleScratchDirs(binDir: string, now = Date.now()): void {
   for (const entry of readdirSync(binDir, { withFileTypes: true })) {
     if (!entry.isDirectory() || !entry.name.startsWith(PREFIX)) continue;
     const dir = join(binDir, entry.name);
-    // Another build may remove its own directory meanwhile.
-    const modified = statSync(dir, { throwIfNoEntry: false })?.mtimeMs;
+    // A build still running writes below the directory (its `gotmp/`, `dist/`), which leaves the top one's time
+    // alone: the newest of it and its entries says when it was last used. Another build may remove its own
+    // directory meanwhile.
+    const modified = lastUsed(dir);
     if (modified !== undefined && now - modified > STALE_AFTER_MS) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function lastUsed(dir: string): number | undefined {
+  try {
+    const entries = readdirSync(dir).map((name) => statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    return Math.max(statSync(dir).mtimeMs, ...entries);
+  } catch {
+    return undefined;
   }
 }
