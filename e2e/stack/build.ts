@@ -153,12 +153,13 @@ async function buildTempo(
 
 /**
  * The environment with Go's work directory inside the scratch dir, so that it goes with it: `go build` removes
- * its own (in /tmp, hundreds of MB) on success and failure, not when a signal ends it.
+ * its own (in /tmp, hundreds of MB) on success and failure, not when a signal ends it. `TMPDIR` too: ocb leaves an
+ * `otelcol-distribution*` directory in it after every build.
  */
 function envWithGoTmpDir(scratchDir: string): NodeJS.ProcessEnv {
   const goTmpDir = join(scratchDir, 'gotmp');
   mkdirSync(goTmpDir);
-  return { ...process.env, GOTMPDIR: goTmpDir };
+  return { ...process.env, GOTMPDIR: goTmpDir, TMPDIR: goTmpDir };
 }
 
 async function findOrInstallBuilder(version: string, signal?: AbortSignal): Promise<string> {
