@@ -77,6 +77,8 @@ describe('backtrackingShape', () => {
       '[(a|aa)]+',
       '\\(a|aa\\)+',
       'x(?:https?|ftp)://',
+      // A case-insensitive group without repeats holds none to nest.
+      '(?:x(?i:abc))+',
       `\\b(?:${Array.from({ length: 1000 }, (_, i) => `ORD-2024-${String(i).padStart(6, '0')}`).join('|')})\\b`,
     ]) {
       expect(backtrackingShape(pattern), pattern).toBeUndefined();

@@ -123,7 +123,8 @@ class Parser {
       return { kind: 'character', source: escapeSource(escaped), min: 1, max: 1 };
     }
     this.i++;
-    const source = '.^$'.includes(c) ? null : c.replace(/[\\^$.*+?()[\]{}|/-]/, '\\$&');
+    // A literal as its \uXXXX escape: a one-character expression whatever the character, which `named` decodes.
+    const source = '.^$'.includes(c) ? null : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
     return { kind: 'character', source, min: 1, max: 1 };
   }
 
@@ -166,13 +167,15 @@ const isUnbounded = (item: Quantified) => item.max - item.min > MAX_BOUNDED_REPE
  * Whether some alternative holds an unbounded repeat that what follows it does not settle, at any depth: only a
  * repeat of one character's expression followed by a required one that no character of it matches is settled.
  */
-function holdsUnsettledRepeat(alternatives: Alternatives): boolean {
+function holdsUnsettledRepeat(alternatives: Alternatives, opaque = false): boolean {
   return alternatives.some((items) =>
     items.some((item, k) => {
-      if (item.kind === 'group' && (item.opaque || holdsUnsettledRepeat(item.alternatives))) return true;
+      if (item.kind === 'group' && holdsUnsettledRepeat(item.alternatives, opaque || item.opaque)) return true;
       if (!isUnbounded(item)) return false;
       const next = items[k + 1];
+      // Inside a case-insensitive group, characters are not compared: no repeat there counts as settled.
       const settled =
+        !opaque &&
         item.kind === 'character' &&
         item.source !== null &&
         next?.kind === 'character' &&

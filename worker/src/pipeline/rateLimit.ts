@@ -6,7 +6,7 @@
  *     const wait = limiter.take(addressBucket(clientIp), Date.now());   // 0 when allowed, else seconds to wait
  *     limiter.take(id, Date.now(), 3);                                   // a request that costs three tokens
  *
- * A request costing more than the burst is let through from a full bucket, which it leaves in debt: the largest
+ * A request costing more than the burst is let through from a bucket full before it, which it leaves in debt: the largest
  * request the limits allow stays possible, and pays for itself in the time the bucket takes to refill.
  *
  * Buckets live in a bounded LRU. When it is full, the least recently used bucket is handed to the newcomer as
