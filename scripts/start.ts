@@ -46,9 +46,9 @@ const stop = stopOnSignal(async (code) => {
   // because another run's are up on these ports) is not ours to stop.
   await (await demoStart?.catch(() => undefined))?.stop();
   await (await stackStart?.catch(() => undefined))?.stop();
-  // Interrupted before anything was up, or refused before anything started (its ports taken): the user never
-  // learnt where the logs are, or they hold nothing to read.
-  if (!demo && logDir && (code !== 1 || !hasLogs())) rmSync(logDir, { recursive: true, force: true });
+  // The logs stay only after a failure, whose message names them, and only if they hold something; like the
+  // stack's data directory, a run stopped by the user leaves nothing in the temporary directory.
+  if (logDir && (code !== 1 || !hasLogs())) rmSync(logDir, { recursive: true, force: true });
 });
 
 /** Whether the demo's processes wrote any log yet. */

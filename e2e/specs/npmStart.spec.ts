@@ -6,7 +6,7 @@
  * its own ports (70, 100, 140, 150, 180, 200, 210 and 240 above the run's base) beside the global setup's system.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,11 @@ function npmStart(base: number, args: string[] = [], env: NodeJS.ProcessEnv = {}
   return run;
 }
 
+/** The log directory a run printed: on its `logs` line once up, or in the error that stopped it. */
+function logDirOf(run: NpmStart): string | undefined {
+  return /^\s+logs\s+([^\s,]+)|\(logs: ([^\s)]+)\)/m.exec(run.output())?.slice(1).find(Boolean);
+}
+
 /** Whether something accepts connections on the loopback port. */
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -73,9 +78,9 @@ test.afterEach(async () => {
   }
   if (stackBase !== undefined) await stopRecordedStack(stackBase);
   if (demoBase !== undefined) await stopLeftovers(demoBase, () => {});
-  // npm start keeps its logs for the user after Ctrl-C; the test's runs leave nothing behind.
+  // npm start keeps its logs for the user after a failure; the test's runs leave nothing behind.
   for (const run of runs) {
-    const logDir = /^\s+logs\s+([^\s,]+)|\(logs: ([^\s)]+)\)/m.exec(run.output())?.slice(1).find(Boolean);
+    const logDir = logDirOf(run);
     if (logDir?.startsWith(join(tmpdir(), 'rumkit-demo-'))) rmSync(logDir, { recursive: true, force: true });
   }
   running = undefined;
@@ -102,11 +107,35 @@ test('npm start prints its URLs, serves them, and Ctrl-C stops everything it sta
   expect((await fetch(`http://127.0.0.1:${ports.view}/`)).status).toBe(200);
   expect((await fetch(`http://127.0.0.1:${ports.worker}/health`)).ok).toBe(true);
 
+  const logDir = logDirOf(running);
+  expect(logDir && existsSync(logDir)).toBe(true);
+
   running.child.kill('SIGINT');
   expect(await running.exited).toBe(130);
   for (const port of [ports.web, ports.api, ports.worker, ports.thirdParty, ports.view]) {
     expect(await listening(port), `port ${port} after Ctrl-C`).toBe(false);
   }
+  // Stopped by the user, nothing failed: its logs go with it, as the stack's data directory does.
+  expect(existsSync(logDir as string)).toBe(false);
+});
+
+test('a demo process that dies stops npm start, whose logs stay for the user', async () => {
+  const ports = stackPorts(portBaseFromEnv() + 90);
+  running = npmStart(ports.web);
+  await expect.poll(() => running?.output() ?? '', { timeout: 120_000 }).toContain('Ctrl-C stops everything');
+  const logDir = logDirOf(running) as string;
+  const record = JSON.parse(readFileSync(recordFile(ports.web), 'utf8')) as {
+    processes: { name: string; pid: number }[];
+  };
+  const worker = record.processes.find(({ name }) => name === 'worker');
+  expect(worker).toBeDefined();
+  process.kill(worker?.pid as number, 'SIGKILL');
+  expect(await running.exited).toBe(1);
+  expect(running.output()).toContain('worker');
+  for (const port of [ports.web, ports.api, ports.thirdParty, ports.view]) {
+    expect(await listening(port), `port ${port} after the worker died`).toBe(false);
+  }
+  expect(readdirSync(logDir).length).toBeGreaterThan(0);
 });
 
 test('Ctrl-C while the stack of npm run start:stack is still starting stops its processes', async () => {
