@@ -30,6 +30,10 @@ import { createTelemetry, exportMetrics, type Telemetry } from './telemetry/tele
 
 /** Queue messages hold at most 128 KB; parts stay below with room for the envelope. */
 const MAX_MESSAGE_BYTES = 120 * 1024;
+/** Cloudflare's own default when the consumer sets no max_retries. */
+const DEFAULT_MAX_RETRIES = 3;
+/** The longest delay a Queue retry may ask for. */
+const MAX_RETRY_DELAY_SECONDS = 12 * 60 * 60;
 const CIRCUIT_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 
 const fetchTransport: Transport = async (url, body, headers, timeoutMs) => {
@@ -41,6 +45,10 @@ const fetchTransport: Transport = async (url, body, headers, timeoutMs) => {
 interface Instance {
   source: string;
   loadedAt: number;
+  /** How long a loaded configuration stands before KV and the vars are read again. */
+  ttlMs: number;
+  /** The consumer's `max_retries`: a batch failing the attempt after it is dead-lettered. */
+  maxRetries: number;
   config: EdgeConfig;
   telemetry: Telemetry;
   breaker: CircuitBreaker;
@@ -57,8 +65,7 @@ interface Instance {
  * without one, every request would be refused and every Queue delivery would fail until it was dead-lettered.
  */
 async function load(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, last: Instance | undefined): Promise<Instance> {
-  const ttlMs = Number(env.RUMKIT_CONFIG_TTL_SECONDS ?? 60) * 1000;
-  if (last && Date.now() - last.loadedAt < ttlMs) return last;
+  if (last && Date.now() - last.loadedAt < last.ttlMs) return last;
   try {
     return await reload(env, ctx, last);
   } catch (error) {
@@ -72,7 +79,10 @@ async function load(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, last: In
 }
 
 async function reload(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, last: Instance | undefined) {
-  const text = (await env.RUMKIT_KV?.get('config')) ?? env.RUMKIT_CONFIG;
+  const ttlMs = wholeNumberVar(env, 'RUMKIT_CONFIG_TTL_SECONDS', 60) * 1000;
+  const maxRetries = wholeNumberVar(env, 'RUMKIT_QUEUE_MAX_RETRIES', DEFAULT_MAX_RETRIES);
+  const fromKv = await env.RUMKIT_KV?.get('config');
+  const text = fromKv ?? env.RUMKIT_CONFIG;
   if (!text) throw new ConfigError('RUMKIT_CONFIG (var) or the `config` entry of the RUMKIT_KV namespace is required');
   const strings = Object.fromEntries(
     Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
@@ -84,9 +94,11 @@ async function reload(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, last: 
   }
   let raw: unknown;
   try {
-    raw = YAML.parse(text);
+    // Without the pretty errors, whose message quotes the line at fault: it may hold a token written in.
+    raw = YAML.parse(text, { prettyErrors: false });
   } catch (error) {
-    throw new ConfigError(`RUMKIT_CONFIG: not valid YAML: ${(error as Error).message}`);
+    const where = fromKv ? 'the `config` entry of RUMKIT_KV' : 'RUMKIT_CONFIG';
+    throw new ConfigError(`${where}: not valid YAML: ${(error as Error).message}`);
   }
   const config = parseConfig(raw, strings);
   // The outgoing instance's counts since its last export go out with its last export, not with it.
@@ -164,8 +176,32 @@ async function reload(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, last: 
     telemetry,
     log,
   );
-  const self: Instance = { source, loadedAt: Date.now(), config, telemetry, breaker, log, app, lastExport: Date.now() };
+  const self: Instance = {
+    source,
+    loadedAt: Date.now(),
+    ttlMs,
+    maxRetries,
+    config,
+    telemetry,
+    breaker,
+    log,
+    app,
+    lastExport: Date.now(),
+  };
   return self;
+}
+
+/** A var holding a count (seconds, retries); one that holds anything else is a configuration error. */
+function wholeNumberVar(env: Env, name: 'RUMKIT_CONFIG_TTL_SECONDS' | 'RUMKIT_QUEUE_MAX_RETRIES', unset: number) {
+  const value = env[name];
+  if (value === undefined) return unset;
+  const count = wholeNumber(value);
+  if (count === undefined) throw new ConfigError(`${name}: a whole number is required, not ${JSON.stringify(value)}`);
+  return count;
+}
+
+function wholeNumber(value: string | undefined): number | undefined {
+  return value !== undefined && /^\s*\d{1,9}\s*$/.test(value) ? Number(value) : undefined;
 }
 
 /**
@@ -194,7 +230,7 @@ function exportNow(current: Instance, ctx: Pick<ExecutionContext, 'waitUntil'>):
  * since the allowed ones are unknown: the answer holds nothing, and the agent can read its Retry-After.
  */
 function unconfiguredResponse(request: Request, error: unknown): Response {
-  const invalid = logUnconfigured(error, 'every request is refused');
+  const invalid = error instanceof ConfigError;
   const origin = request.headers.get('origin');
   const cors = origin
     ? { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'retry-after', vary: 'Origin' }
@@ -203,28 +239,70 @@ function unconfiguredResponse(request: Request, error: unknown): Response {
     invalid
       ? { error: 'config', message: "the worker's configuration is invalid; its log names the problem" }
       : { error: 'unavailable', message: 'the worker could not load its configuration; try again later' },
-    { status: 503, headers: { 'retry-after': invalid ? '60' : '10', ...cors } },
+    { status: 503, headers: { 'retry-after': String(retryAfterSeconds(error)), ...cors } },
   );
 }
 
 /**
- * Logs why no configuration could be loaded (there is no configured logger yet) and what follows; whether it was
- * a configuration error rather than KV failing.
+ * How long an isolate without a configuration keeps its answer before it tries to load one again: a bad one
+ * waits for a fix, KV failing may pass sooner. Requests meanwhile are answered without a read of KV each (reads
+ * are billed, and the Free plan has 100,000 a day) and the log has one line per try, not one per request.
  */
-function logUnconfigured(error: unknown, consequence: string): boolean {
+function retryAfterSeconds(error: unknown): number {
+  return error instanceof ConfigError ? 60 : 10;
+}
+
+/** Logs why no configuration could be loaded (there is no configured logger yet). */
+function logUnconfigured(error: unknown): void {
   const invalid = error instanceof ConfigError;
-  const message = error instanceof Error ? error.message : String(error);
-  const msg = `${invalid ? 'bad configuration' : 'no configuration'}; ${consequence}`;
-  console.error(JSON.stringify({ level: 'error', msg, message }));
-  return invalid;
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg: `${invalid ? 'bad configuration' : 'no configuration'}; requests are refused and Queue deliveries held back until one loads (next try in ${retryAfterSeconds(error)} s)`,
+      message: error instanceof Error ? error.message : String(error),
+    }),
+  );
+}
+
+/**
+ * A Queue delivery without a configuration to forward it with waits, longer at each attempt (Cloudflare counts
+ * these waits as attempts too): 1 min, 2, 4, … up to 12 h, so the default 10 retries give a day and more to fix
+ * the configuration before the batch is dead-lettered, where a fixed minute gave ten minutes.
+ */
+function unconfiguredRetryDelaySeconds(attempts: number): number {
+  return Math.min(MAX_RETRY_DELAY_SECONDS, 60 * 2 ** Math.min(attempts - 1, 20));
 }
 
 /** The worker's handlers, with the state of one isolate: its configuration and what was built from it. */
 export function createWorker() {
   let instance: Instance | undefined;
-  const current = async (env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>) => {
-    instance = await load(env, ctx, instance);
-    return instance;
+  /**
+   * The load under way. An isolate serves requests concurrently: those that arrive while KV is read wait for that
+   * read rather than each building an app (and metrics, and a circuit breaker) of its own, which only the last to
+   * finish would keep, losing the counts of the others.
+   */
+  let loading: Promise<Instance> | undefined;
+  /** Why this isolate has no configuration, until when that stands (the Retry-After its answers give). */
+  let failure: { error: unknown; until: number } | undefined;
+  const current = (env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Promise<Instance> => {
+    if (failure && Date.now() < failure.until) return Promise.reject(failure.error);
+    loading ??= load(env, ctx, instance)
+      .then(
+        (loaded) => {
+          instance = loaded;
+          failure = undefined;
+          return loaded;
+        },
+        (error: unknown) => {
+          failure = { error, until: Date.now() + retryAfterSeconds(error) * 1000 };
+          logUnconfigured(error);
+          throw error;
+        },
+      )
+      .finally(() => {
+        loading = undefined;
+      });
+    return loading;
   };
   return {
     async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
@@ -245,17 +323,29 @@ export function createWorker() {
       let serving: Instance;
       try {
         serving = await current(env, ctx);
-      } catch (error) {
-        // No configuration to forward with, ever in this isolate: the delivery waits a minute rather than failing,
-        // which Cloudflare redelivers at once, spending its attempts in seconds on the way to the dead-letter queue.
-        logUnconfigured(error, 'the delivery waits a minute');
-        batch.retryAll({ delaySeconds: 60 });
+      } catch {
+        // No configuration to forward with, ever in this isolate (its log says why): each message waits, longer each
+        // time, rather than failing, which Cloudflare redelivers at once, spending its attempts in seconds. There
+        // are no metrics to count what is dead-lettered in the end; the log names it.
+        const maxRetries = wholeNumber(env.RUMKIT_QUEUE_MAX_RETRIES) ?? DEFAULT_MAX_RETRIES;
+        for (const message of batch.messages) {
+          if (message.attempts > maxRetries) {
+            const { tenant, spans } = message.body;
+            console.error(
+              JSON.stringify({
+                level: 'error',
+                msg: 'batch dead-lettered: no configuration to forward it',
+                tenant,
+                spans,
+              }),
+            );
+          }
+          message.retry({ delaySeconds: unconfiguredRetryDelaySeconds(message.attempts) });
+        }
         return;
       }
-      const { config, telemetry, breaker, log } = serving;
+      const { config, telemetry, breaker, log, maxRetries } = serving;
       const once = { ...config.upstream, retry: { ...config.upstream.retry, maxAttempts: 1 } };
-      // Cloudflare's own default when the consumer sets no max_retries.
-      const maxRetries = Number(env.RUMKIT_QUEUE_MAX_RETRIES ?? 3);
       const forward = (payload: UpstreamPayload) =>
         forwardWithRetry(
           payload,

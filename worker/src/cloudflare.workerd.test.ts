@@ -303,20 +303,133 @@ describe('the worker in workerd', () => {
     }
   });
 
-  it('without any configuration, holds a Queue delivery back a minute instead of failing it', async () => {
-    const silenced = vi.spyOn(console, 'error').mockImplementation(() => {});
+  it('without any configuration, holds each Queue message back longer at each attempt, and logs what it dead-letters', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
+      const maxRetries = Number(env.RUMKIT_QUEUE_MAX_RETRIES);
       const ctx = createExecutionContext();
       const batch = createMessageBatch('rumkit-forward', [
-        { id: 'm1', timestamp: new Date(), attempts: 1, body: queuedBatch(3) },
+        { id: 'first', timestamp: new Date(), attempts: 1, body: queuedBatch(3) },
+        { id: 'third', timestamp: new Date(), attempts: 3, body: queuedBatch(4) },
+        { id: 'last', timestamp: new Date(), attempts: maxRetries + 1, body: queuedBatch(5) },
       ]);
       const kv = { get: async () => 'tenants: []\nupstream: { url: http://x }' };
-      const retryAll = vi.spyOn(batch, 'retryAll');
+      const retries = batch.messages.map((message) => vi.spyOn(message, 'retry'));
       await createWorker().queue(batch, { ...env, RUMKIT_KV: kv }, ctx);
-      expect(retryAll).toHaveBeenCalledWith({ delaySeconds: 60 });
-      expect(await getQueueResult(batch, ctx)).toMatchObject({ retryBatch: { retry: true }, explicitAcks: [] });
+      // Cloudflare counts a wait as an attempt: a minute, then doubling, so the retries span hours, not minutes.
+      expect(retries.map((retry) => retry.mock.calls[0]?.[0])).toEqual([
+        { delaySeconds: 60 },
+        { delaySeconds: 240 },
+        { delaySeconds: Math.min(43_200, 60 * 2 ** maxRetries) },
+      ]);
+      expect(await getQueueResult(batch, ctx)).toMatchObject({ explicitAcks: [], retryBatch: { retry: false } });
+      const lines = logged.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+      expect(lines.filter((line) => String(line.msg).includes('dead-lettered'))).toEqual([
+        expect.objectContaining({ tenant: 'shop', spans: 5 }),
+      ]);
     } finally {
-      silenced.mockRestore();
+      logged.mockRestore();
+    }
+  });
+
+  it('loads its configuration once for the requests that arrive together: one app for all, not one each', async () => {
+    let reads = 0;
+    const slowKv = {
+      get: async () => {
+        reads++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return null;
+      },
+    };
+    const isolate = createWorker();
+    const ingest = () =>
+      isolate.fetch(
+        new Request('https://edge.example/v1/traces', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-rumkit-key': SHOP_KEY },
+          body: typicalJson,
+        }),
+        { ...env, RUMKIT_KV: slowKv, RUMKIT_CONFIG_TTL_SECONDS: '60' },
+        createExecutionContext(),
+      );
+    const answers = await Promise.all(Array.from({ length: 10 }, ingest));
+    expect(answers.map((res) => res.status)).toEqual(Array(10).fill(200));
+    expect(reads).toBe(1);
+    // Each would have built an app, with metrics of its own, of which the isolate keeps the last. The one loaded
+    // stands for its time to live.
+    const health = await isolate.fetch(
+      new Request('https://edge.example/health'),
+      { ...env, RUMKIT_KV: slowKv, RUMKIT_CONFIG_TTL_SECONDS: '60' },
+      createExecutionContext(),
+    );
+    expect(health.status).toBe(200);
+    expect(reads).toBe(1);
+  });
+
+  it('without a configuration, answers from the failure it remembers for its Retry-After: one KV read and one log line', async () => {
+    let reads = 0;
+    const kv = {
+      get: async () => {
+        reads++;
+        return 'tenants: []\nupstream: { url: http://x }';
+      },
+    };
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const isolate = createWorker();
+      const statuses = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await isolate.fetch(
+          new Request('https://edge.example/health'),
+          { ...env, RUMKIT_KV: kv },
+          createExecutionContext(),
+        );
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([503, 503, 503, 503, 503]);
+      expect(reads).toBe(1);
+      expect(logged).toHaveBeenCalledTimes(1);
+      expect(String(logged.mock.calls[0]?.[0])).toContain('next try in 60 s');
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it('refuses to start on a count var that is not a whole number, naming it', async () => {
+    for (const name of ['RUMKIT_CONFIG_TTL_SECONDS', 'RUMKIT_QUEUE_MAX_RETRIES']) {
+      const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+      try {
+        const res = await createWorker().fetch(
+          new Request('https://edge.example/health'),
+          { ...env, [name]: '1m' },
+          createExecutionContext(),
+        );
+        expect(res.status).toBe(503);
+        expect(await res.json()).toMatchObject({ error: 'config' });
+        expect(logged).toHaveBeenCalledWith(
+          expect.stringContaining(`${name}: a whole number is required, not \\"1m\\"`),
+        );
+      } finally {
+        logged.mockRestore();
+      }
+    }
+  });
+
+  it('names where bad YAML came from without quoting its lines, which may hold a token', async () => {
+    const kv = { get: async () => 'upstream:\n  bearerToken: s3cr3t-token-value: oops\n' };
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const res = await createWorker().fetch(
+        new Request('https://edge.example/health'),
+        { ...env, RUMKIT_KV: kv },
+        createExecutionContext(),
+      );
+      expect(res.status).toBe(503);
+      const line = String(logged.mock.calls[0]?.[0]);
+      expect(line).toContain('the `config` entry of RUMKIT_KV: not valid YAML');
+      expect(line).not.toContain('s3cr3t');
+    } finally {
+      logged.mockRestore();
     }
   });
 
