@@ -27,8 +27,15 @@ export function serveDemo(config: DemoConfig, port: number, host = '127.0.0.1'):
   const configBlock = `<script id="rumkit-config" type="application/json">${JSON.stringify(config).replace(/</g, '\\u003c')}</script>`;
   const settings = config as unknown as Record<string, string>;
   const server = createServer(async (req, res) => {
+    // Node's parser lets through request targets that URL refuses (`http://[`): a 400, not a crash.
+    const pathname = URL.parse(req.url ?? '/', 'http://localhost')?.pathname;
+    if (pathname === undefined) {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end('bad request target');
+      return;
+    }
     // The pathname starts with '/', so normalize() cannot climb above root.
-    const path = normalize(new URL(req.url ?? '/', 'http://localhost').pathname);
+    const path = normalize(pathname);
     const file = path.startsWith('/rumkit/')
       ? join(agentDir, path.slice('/rumkit/'.length))
       : join(root, path.endsWith('/') ? `${path}index.html` : path);
@@ -37,7 +44,8 @@ export function serveDemo(config: DemoConfig, port: number, host = '127.0.0.1'):
       if (file.endsWith('.html')) {
         body = body
           .toString('utf8')
-          .replace('<!--rumkit-config-->', configBlock)
+          // A function, so that `$&` and the like in a setting are not replacement patterns.
+          .replace('<!--rumkit-config-->', () => configBlock)
           .replace(/\{\{(\w+)\}\}/g, (_, name: string) => escapeAttribute(settings[name] ?? ''));
       }
       res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });

@@ -5,6 +5,7 @@
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawRequest } from '../rawRequest.ts';
 import { server } from './server.ts';
 
 let url: string;
@@ -39,5 +40,13 @@ describe('POST /api/documents', () => {
     expect(large).toEqual({ status: 413, sent: true, text: '{"error":"uploads are limited to 10485760 bytes"}' });
     const small = await fetch(`${url}/api/documents`, { method: 'POST', body: form(2048) });
     expect(small.status).toBe(201);
+  });
+});
+
+describe('the server', () => {
+  it('answers a request target that URL refuses with 400, and goes on serving', async () => {
+    const { port } = server.address() as AddressInfo;
+    expect(await rawRequest(port, 'GET http://[ HTTP/1.1', `127.0.0.1:${port}`)).toBe(400);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
   });
 });

@@ -33,7 +33,9 @@ export const server = createServer(async (req, res) => {
     });
     return res.end();
   }
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  // Node's parser lets through request targets that URL refuses (`http://[`): a 400, not a crash.
+  const path = URL.parse(req.url ?? '/', 'http://localhost')?.pathname;
+  if (path === undefined) return json(res, 400, { error: 'bad request target' });
   try {
     if (req.method === 'POST' && path === '/api/documents') return await uploadDocument(req, res);
     if (req.method === 'GET' && path === '/api/status') {

@@ -5,6 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { encodeTraceRequest } from '@rumkit/otlp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawRequest } from '../rawRequest.ts';
 import { createLocalTraceStore } from './localTraceStore.ts';
 import { createTraceViewServer } from './server.ts';
 import { apiRequest, PAGE_VIEW, TRACE, webRequest } from './testdata.ts';
@@ -137,5 +138,23 @@ describe('the trace page', () => {
     await new Promise<void>((resolve) => view.close(() => resolve()));
     expect(page).not.toContain('<script>alert(1)</script>');
     expect(page).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
+  });
+});
+
+describe('the server', () => {
+  const port = () => (server.address() as AddressInfo).port;
+
+  it('answers a request target that URL refuses with 400, and goes on serving', async () => {
+    expect(await rawRequest(port(), 'GET http://[ HTTP/1.1', `127.0.0.1:${port()}`)).toBe(400);
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+  });
+
+  it('answers only to a loopback host name over loopback (DNS rebinding)', async () => {
+    for (const host of [`127.0.0.1:${port()}`, `localhost:${port()}`, 'view.localhost', `[::1]:${port()}`]) {
+      expect(await rawRequest(port(), 'GET /api/service-graph HTTP/1.1', host), host).toBe(200);
+    }
+    for (const host of [`attacker.example:${port()}`, 'localhost.attacker.example', '127.0.0.1.nip.io', '']) {
+      expect(await rawRequest(port(), 'GET /api/service-graph HTTP/1.1', host), host).toBe(403);
+    }
   });
 });

@@ -9,7 +9,7 @@
  *
  * TEMPO_TENANT is sent as X-Scope-OrgID when Tempo is multi-tenant.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { html } from './html.ts';
 import { loadPageView } from './loadPageView.ts';
 import { createLocalTraceStore, type LocalTraceStore } from './localTraceStore.ts';
@@ -28,7 +28,10 @@ const TRACE_JSON = /^\/api\/traces\/([0-9a-f]{32})$/i;
 /** Serves the view over `source`; with a `store`, also takes OTLP into it. */
 export function createTraceViewServer(source: TraceSource, store?: LocalTraceStore): Server {
   return createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Node's parser lets through request targets that URL refuses (`http://[`): a 400, not a crash.
+    const url = URL.parse(req.url ?? '/', 'http://localhost');
+    if (!url) return send(res, 400, 'text/plain', 'bad request target');
+    if (isRebound(req)) return send(res, 403, 'text/plain', 'this view answers only to a loopback host name');
     try {
       if (req.method === 'POST' && url.pathname === '/v1/traces' && store)
         return await receiveOtlpTraces(req, res, store);
@@ -85,6 +88,22 @@ export function createTraceViewServer(source: TraceSource, store?: LocalTraceSto
       send(res, 502, 'text/plain', `could not read traces from ${source.description}: ${(error as Error).message}`);
     }
   });
+}
+
+/**
+ * Whether a request that came in over loopback names another host: a page of some site whose name it made resolve
+ * to 127.0.0.1 (DNS rebinding), which would otherwise read the developer's traces as same-origin.
+ */
+function isRebound(req: IncomingMessage): boolean {
+  const local = req.socket.localAddress ?? '';
+  if (!(local.startsWith('127.') || local === '::1' || local.startsWith('::ffff:127.'))) return false;
+  const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+  return !(
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127(?:\.\d{1,3}){3}$/.test(host)
+  );
 }
 
 function recentWindow() {

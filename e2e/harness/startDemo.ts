@@ -84,8 +84,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     executable: process.execPath,
     // Workspace packages run from their TypeScript sources, as in the tests.
     args: ['--conditions=rumkit-source', ...args],
-    // Every process on loopback, whatever HOST the user's shell exports: the view takes spans without a token.
-    env: { ...process.env, HOST: '127.0.0.1', ...env },
+    // Every process on loopback, whatever HOST (or the worker's RUMKIT_WORKER_HOST, which deploy/docker-compose.yml
+    // sets) the user's shell exports: the view takes spans without a token.
+    env: { ...process.env, HOST: '127.0.0.1', RUMKIT_WORKER_HOST: '127.0.0.1', ...env },
     cwd: repoPaths.root,
     readyUrl,
     readyTimeoutMs: 30_000,

@@ -33,11 +33,11 @@ export class RumkitErrorBoundary extends Component<RumkitErrorBoundaryProps, { e
   }
 
   override componentDidCatch(thrown: unknown, info: ErrorInfo) {
-    // What was thrown need not be an Error (`throw 'boom'`); onError gets the Error that fallback gets, which
-    // getDerivedStateFromError put in the state this fallback was rendered with.
-    const error = this.state.error ?? asError(thrown);
-    this.context?.recordError(error, info.componentStack ? { 'react.component_stack': info.componentStack } : {});
-    this.props.onError?.(error, info);
+    // What was thrown need not be an Error (`throw { code: 42 }`): the agent records it as it is (its type, an
+    // object as JSON), where a wrapper would say `Error: [object Object]` with a stack inside React. onError gets
+    // the Error that fallback gets, which getDerivedStateFromError put in the state this fallback was rendered with.
+    this.context?.recordError(thrown, info.componentStack ? { 'react.component_stack': info.componentStack } : {});
+    this.props.onError?.(this.state.error ?? asError(thrown), info);
   }
 
   reset = () => this.setState({ error: undefined });

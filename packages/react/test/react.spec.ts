@@ -144,7 +144,7 @@ test('a render error is recorded with its component stack and the boundary shows
   server,
 }) => {
   await page.goto(server.url);
-  await page.getByRole('button', { name: 'Break' }).click();
+  await page.getByRole('button', { name: 'Break', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Fallback: render failed on purpose');
   // The rest of the app still works.
   await expect(page.getByRole('button', { name: 'Run traced work' })).toBeVisible();
@@ -173,6 +173,25 @@ test('a render error is recorded with its component stack and the boundary shows
     (s) => s.attributes['test.screen'] === 'Home',
   );
   expect(exception.attributes['rumkit.page_view.id']).toBe(home.attributes['rumkit.page_view.id']);
+});
+
+test('a thrown value that is not an Error is recorded as it is, not as Error: [object Object]', async ({
+  page,
+  server,
+}) => {
+  await page.goto(server.url);
+  await page.getByRole('button', { name: 'Break with an object' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Fallback: [object Object]');
+  const exception = await receivedSpan(
+    server,
+    page,
+    "the boundary's exception span",
+    (s) => s.name === 'exception' && s.events.some((e) => e.attributes['react.component_stack'] !== undefined),
+  );
+  const event = exception.events.find((e) => e.name === 'exception');
+  expect(event?.attributes['exception.type']).toBe('object');
+  expect(event?.attributes['exception.message']).toBe('{"code":42,"reason":"quota"}');
+  expect(String(event?.attributes['react.component_stack'])).toMatch(/Explode[\s\S]*RumkitErrorBoundary/);
 });
 
 test('a data router on the URL hash: useReactRouterPageViews starts a page view per route, the path unchanged', async ({

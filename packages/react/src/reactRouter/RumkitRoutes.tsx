@@ -9,7 +9,8 @@
  *     </BrowserRouter>
  *
  * Inside a route's element (descendant routes, under a `/guide/*` route) it is a plain `<Routes>`: the
- * outermost one reports the change, so a navigation is one page view, named by its template (`/guide/*`).
+ * outermost one reports the change, so a navigation is one page view, named by its template (`/guide/*`). The
+ * outermost routes must be this one: below a plain `<Routes>`, whose match it cannot see, it matches from the root.
  */
 import { createContext, useContext } from 'react';
 import { createRoutesFromChildren, Routes, type RoutesProps, useRoutes } from 'react-router';

@@ -11,20 +11,26 @@ import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Link, Navigate, Route, useParams } from 'react-router';
 import { AgentProbe, agentConfig, Screen, TracedWork } from './testKit.tsx';
 
-function Explode(): never {
-  throw new Error('render failed on purpose');
+/** Throws an Error, or what some libraries throw instead: a plain object. */
+function Explode({ thrown }: { thrown: 'error' | 'object' }): never {
+  throw thrown === 'error' ? new Error('render failed on purpose') : { code: 42, reason: 'quota' };
 }
 
 function Breakable() {
-  const [broken, setBroken] = useState(false);
+  const [broken, setBroken] = useState<'error' | 'object'>();
   return (
     <RumkitErrorBoundary fallback={({ error }) => <p role="alert">Fallback: {error.message}</p>}>
       {broken ? (
-        <Explode />
+        <Explode thrown={broken} />
       ) : (
-        <button type="button" onClick={() => setBroken(true)}>
-          Break
-        </button>
+        <>
+          <button type="button" onClick={() => setBroken('error')}>
+            Break
+          </button>
+          <button type="button" onClick={() => setBroken('object')}>
+            Break with an object
+          </button>
+        </>
       )}
     </RumkitErrorBoundary>
   );
