@@ -139,6 +139,45 @@ await row('decode protobuf', () =>
 const parsed = decoded().request;
 await row('validate (clean copy)', () => validate(parsed, limits, FIXTURE_NOW_MS));
 stage('scrub', (batch) => scrubber.scrub(batch));
+// Text made to make the rules' expressions backtrack: each is linear here, where catastrophic backtracking would take
+// seconds. One span attribute each; the slowest of them is the row.
+const adversarial = [
+  'a'.repeat(4096),
+  '1'.repeat(4096),
+  '1 '.repeat(2048),
+  'a.'.repeat(2048),
+  ':'.repeat(4096),
+  `/${'a1'.repeat(2047)}.`,
+  '/1'.repeat(2048),
+  '4111111111111112 '.repeat(240),
+  '::ffff:1.'.repeat(455),
+  '0 12 '.repeat(819),
+  'ab12'.repeat(1024),
+];
+const withValue = (stringValue: string): Parameters<typeof sample>[0] => ({
+  resourceSpans: [
+    {
+      scopeSpans: [
+        {
+          spans: [
+            {
+              traceId: '0af7651916cd43dd8448eb211c80319c',
+              spanId: 'b7ad6b7169203331',
+              name: 'adversarial',
+              kind: 1,
+              startTimeUnixNano: '1',
+              endTimeUnixNano: '2',
+              attributes: [{ key: 'x', value: { stringValue } }],
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
+const slowest = [];
+for (const text of adversarial) slowest.push(await cpu(() => scrubber.scrub(withValue(text)), 300));
+rows.push([`scrub, the slowest of ${adversarial.length} adversarial 4 KiB values`, Math.max(...slowest)]);
 stage('measure (RUM metrics)', (batch) => measure(batch, 'shop', telemetry.metrics));
 stage('sample (rate 0.5)', (batch) => sample(batch, th));
 stage('enrich (UA cached, no shift)', (batch) =>

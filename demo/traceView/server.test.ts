@@ -84,10 +84,15 @@ describe('the local store', () => {
     ]);
   });
 
-  it('forgets the oldest trace beyond its bound', () => {
+  it('forgets the oldest traces beyond its bound', async () => {
     const small = createLocalTraceStore({ maxTraces: 2 });
+    // Four traces, in this order: the first two go.
     small.add(webRequest);
     expect(small.traceCount).toBe(2);
+    expect(await small.getTrace(TRACE.documentLoad)).toBeUndefined();
+    expect(await small.getTrace(TRACE.upload)).toBeUndefined();
+    expect(await small.getTrace(TRACE.vital)).toHaveLength(1);
+    expect(await small.getTrace(TRACE.thirdParty)).not.toBeUndefined();
   });
 });
 

@@ -2,7 +2,8 @@
  * Sender tokens from a real page to the real edge worker: a key with `tokenSecret` takes only requests that
  * carry a token the site's backend minted, and the agent (script tag, `data-token`) sends its token with every
  * request, including the one for the edge's sampling rate; `setToken()` renews it. The tokens are minted as a
- * site's Node backend would, with `@rumkit/edge/token`.
+ * site's Node backend would, with `@rumkit/edge/token`. What is tested is the edge's admission: the worker forwards
+ * what it admits to a test OTLP receiver (worker/src/testing/otlpReceiver.ts) rather than to the stack's collector.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -99,6 +100,13 @@ const setToken = (tab: Page, token: string) =>
 
 const spanNames = () => receiver.spans().map((s) => s.name);
 
+/** The edge's count of ingest requests with this outcome, from its /metrics. */
+async function requestsWithOutcome(outcome: string): Promise<number> {
+  const text = await (await fetch(`${edge.url}/metrics`)).text();
+  const line = new RegExp(`^rumkit_edge_requests_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`, 'gm');
+  return [...text.matchAll(line)].reduce((sum, [, count]) => sum + Number(count), 0);
+}
+
 test('the agent sends its sender token with every request, and setToken() renews it', async ({ page: tab }) => {
   const now = Date.now();
   await tab.goto(`${pageOrigin}/?token=${mintToken('bank-web', SECRET, 300, now)}`);
@@ -122,8 +130,14 @@ test('the agent sends its sender token with every request, and setToken() renews
 test('without a token, a key that requires one takes nothing from the page', async ({ page: tab }) => {
   await tab.goto(`${pageOrigin}/`);
   await expect(tab.locator('#status')).toHaveText('ready');
-  // The agent runs and keeps the span (an inert agent, with a bad configuration, would prove nothing).
+  const [accepted, unauthorized] = await Promise.all([
+    requestsWithOutcome('accepted'),
+    requestsWithOutcome('unauthorized'),
+  ]);
+  // The agent runs and keeps the span (an inert agent, with a bad configuration, would prove nothing), and its
+  // flush ends once the export had its answer: the edge refused it, and accepted nothing.
   expect(await recordSpan(tab, 'without-token')).toBe(true);
-  await tab.waitForTimeout(1_000);
+  expect(await requestsWithOutcome('unauthorized')).toBeGreaterThan(unauthorized);
+  expect(await requestsWithOutcome('accepted')).toBe(accepted);
   expect(spanNames()).not.toContain('without-token');
 });

@@ -12,6 +12,7 @@ export default defineConfig({
   testDir: 'test',
   testMatch: '*.spec.ts',
   workers: 1,
+  forbidOnly: true,
   timeout: 90_000,
   expect: { timeout: 10_000 },
   reporter: process.env.CI ? 'list' : [['list']],

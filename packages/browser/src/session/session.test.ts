@@ -53,6 +53,7 @@ describe('createSession', () => {
 
   it('works without storage', () => {
     const session = createSession(memoryStorage({ quota: 0 }));
+    expect(session.id()).toMatch(/^[0-9a-f]{32}$/);
     expect(session.id()).toBe(session.id());
   });
 });

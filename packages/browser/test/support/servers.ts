@@ -291,15 +291,18 @@ function send(
   res.end(body);
 }
 
-/** Polls until `check` returns something truthy, at most `timeoutMs`; returns it or throws. */
+/**
+ * Polls until `check` returns (or resolves to) something truthy, at most `timeoutMs`; returns it or throws. An async
+ * check is awaited: its promise, always truthy, would otherwise end the wait at once.
+ */
 export async function waitFor<T>(
-  check: () => T | undefined | false,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 10_000,
   what = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const result = check();
+    const result = await check();
     if (result) return result;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -333,10 +333,13 @@ describe('ForwardQueue', () => {
   it('retries a batch until delivered, and drops only a final refusal', async () => {
     const attempts = new Map<number, number>();
     const sent: number[] = [];
+    // What each send carried, checked after the run: an assertion failing inside send would be taken for a
+    // failed send and retried.
+    const carried: number[][] = [];
     const done: Array<[number, string]> = [];
     const queue = await ForwardQueue.open(options(), {
       send: async (p) => {
-        expect(batchesOf(p)).toEqual([p.spans]);
+        carried.push(batchesOf(p));
         sent.push(p.spans);
         const attempt = (attempts.get(p.spans) ?? 0) + 1;
         attempts.set(p.spans, attempt);
@@ -361,6 +364,8 @@ describe('ForwardQueue', () => {
     );
     expect(sent.filter((n) => n === 1)).toHaveLength(2);
     expect(sent.filter((n) => n === 2)).toHaveLength(1);
+    // Each batch went alone, not merged with the other.
+    expect(carried).toEqual(sent.map((spans) => [spans]));
     expect(reasons).toEqual(['refused_401']);
   });
 
