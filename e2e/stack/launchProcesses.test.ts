@@ -50,3 +50,23 @@ it('names each process it could not stop, and why', async () => {
     '1 processes could not be stopped: still running after SIGKILL: tempo (pid 7)',
   );
 });
+
+it('a launch that throws stops the processes launched before it', async () => {
+  const sleeper = (name: string, args: string[]) => ({
+    name,
+    executable: 'sleep',
+    args,
+    env: process.env,
+    readyUrl: 'http://127.0.0.1:1/',
+    readyTimeoutMs: 30_000,
+  });
+  const stopped = vi.mocked(stopProcesses);
+  stopped.mockClear();
+  // A NUL byte in an argument makes spawn throw at once.
+  await expect(
+    launchProcesses([sleeper('first', ['30']), sleeper('second', ['3\u00000'])], { logDir }),
+  ).rejects.toThrow(/must be a string without null bytes/);
+  const first = stopped.mock.calls.flatMap(([processes]) => processes).find(({ name }) => name === 'first');
+  expect(first?.pid).toBeGreaterThan(0);
+  expect(isRunning(first as LoggedProcess)).toBe(false);
+});

@@ -52,7 +52,15 @@ type Launched = { spec: ProcessSpec; child: ChildProcess; record: LoggedProcess;
 
 export async function launchProcesses(specs: ProcessSpec[], options: LaunchOptions): Promise<LaunchedProcesses> {
   options.signal?.throwIfAborted();
-  const launched = specs.map((spec) => launch(spec, options.logDir));
+  const launched: Launched[] = [];
+  try {
+    for (const spec of specs) launched.push(launch(spec, options.logDir));
+  } catch (error) {
+    // A launch that throws (its log file cannot be opened, its arguments refused) must not leave the processes
+    // started before it running, recorded nowhere.
+    await stopInReverseOrder(launched.map(({ record }) => record));
+    throw error;
+  }
   const processes = launched.map(({ record }) => record);
   let stopping = false;
   /** Processes stopped on purpose by restart(); their exit is expected. */
