@@ -11,7 +11,7 @@
  * or a new one after `shutdown()`).
  */
 import type { RumkitConfig } from '@rumkit/browser';
-import { type ReactNode, useState } from 'react';
+import { type ReactNode, useContext, useState } from 'react';
 import { RumkitContext } from './rumkitContext.ts';
 import { startAgentOnce } from './startAgentOnce.ts';
 
@@ -21,6 +21,11 @@ export interface RumkitProviderProps {
 }
 
 export function RumkitProvider({ config, children }: RumkitProviderProps) {
-  const [agent] = useState(() => startAgentOnce(config));
+  const outer = useContext(RumkitContext);
+  const [agent] = useState(() => {
+    // The page has one agent, so a provider below another never reads its config: say so rather than drop it.
+    if (outer) console.warn('rumkit: a nested RumkitProvider; its config is ignored');
+    return startAgentOnce(config);
+  });
   return <RumkitContext.Provider value={agent}>{children}</RumkitContext.Provider>;
 }

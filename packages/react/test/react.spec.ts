@@ -96,6 +96,22 @@ test('the provider starts the agent once under StrictMode and every component ge
   expect(consoleErrors.filter((text) => text.includes('rumkit'))).toEqual([]);
 });
 
+test("a provider inside another warns that its config is ignored, and its children get the page's agent", async ({
+  page,
+  server,
+}) => {
+  const warnings: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'warning') warnings.push(message.text());
+  });
+  await page.goto(`${server.url}/nested`);
+  await expect(page.getByRole('heading', { name: 'Nested' })).toBeVisible();
+  expect(warnings).toContainEqual(expect.stringContaining('rumkit: a nested RumkitProvider; its config is ignored'));
+  // Recorded through the one agent there is.
+  await receivedSpan(server, page, 'the span of Nested opening', (s) => s.attributes['test.screen'] === 'Nested');
+  expect(await page.evaluate(() => window.reactTest.agents.size)).toBe(1);
+});
+
 test('a provider mounted again right after shutdown() starts a new agent, which records', async ({ page, server }) => {
   await page.goto(server.url);
   await expect(page.getByRole('heading', { name: 'Home' })).toBeVisible();

@@ -69,6 +69,14 @@ const app = (
           <Route path="/docs/:id" element={<Document />} />
           <Route path="/guide/*" element={<Guide />} />
           <Route path="/moved" element={<Navigate to="/docs/7" replace />} />
+          <Route
+            path="/nested"
+            element={
+              <RumkitProvider config={{ ...agentConfig, serviceName: 'nested-provider-web' }}>
+                <Screen title="Nested" />
+              </RumkitProvider>
+            }
+          />
         </RumkitRoutes>
         <TracedWork />
         <Breakable />
