@@ -364,6 +364,52 @@ describe('the rumkit-edge command', () => {
   );
 });
 
+describe('the rumkit-edge command stopping', () => {
+  it('writes what it holds to its spool as soon as SIGTERM comes, and a second signal does not cut its stop short', async () => {
+    const spoolDir = mkdtempSync(join(tmpdir(), 'rumkit-cli-spool-'));
+    // A collector that takes the export and never answers: the batch stays in flight, in memory.
+    const silent = http.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const child = spawn(process.execPath, cliArgs, {
+      env: {
+        ...process.env,
+        RUMKIT_API_KEY: KEY,
+        RUMKIT_UPSTREAM_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        RUMKIT_SPOOL_DIR: spoolDir,
+        PORT: '0',
+      },
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk;
+      });
+      await vi.waitFor(() => expect(output).toContain('"listening"'), { timeout: 10_000, interval: 50 });
+      const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
+      const exporter = new JsonExporter({ url: `${url}/v1/traces`, headers: { 'x-rumkit-key': KEY } });
+      expect(await exportWith(exporter, recordSpans(2, 'held'))).toMatchObject({ code: ExportResultCode.SUCCESS });
+      const batches = () => readdirSync(spoolDir).filter((f) => f !== SPOOL_LOCK_FILE);
+      expect(batches()).toEqual([]);
+
+      child.kill('SIGTERM');
+      // At once, not after the grace period and the wait for the export in flight (5 s each).
+      await vi.waitFor(() => expect(batches()).toHaveLength(1), { timeout: 2_000, interval: 20 });
+      child.kill('SIGTERM');
+      child.kill('SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(child.exitCode).toBeNull();
+      expect(await exited).toBe(0);
+      expect(batches()).toHaveLength(1);
+    } finally {
+      child.kill('SIGKILL');
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+      rmSync(spoolDir, { recursive: true, force: true });
+    }
+  }, 20_000);
+});
+
 describe('one spool directory per worker', () => {
   it('lets go of its spool when its port is taken, so that it can start again at once', async () => {
     const spoolDir = mkdtempSync(join(tmpdir(), 'rumkit-node-spool-'));

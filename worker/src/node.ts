@@ -32,6 +32,14 @@ import { clientAddress, trustedPeers } from './trustedPeers.ts';
 const CIRCUIT_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 /** Geography from a proxy is a country or region name or code; anything longer is not one. */
 const GEO_HEADER_MAX_LENGTH = 64;
+/**
+ * A stop's time budget beyond the requests' grace: exports in flight get this long from the signal (they have been
+ * running through the grace period too), and the last metrics export at most STOP_METRICS_TIMEOUT_MS, so that a
+ * stop with the default grace ends within Docker's 10 s (it kills the process after that; the spool holds everything
+ * from the signal on, but a killed worker leaves its lock, and the next start waits 20–30 s for it).
+ */
+const STOP_EXPORT_WAIT_MS = 5_000;
+const STOP_METRICS_TIMEOUT_MS = 2_000;
 const isLoopback = trustedPeers(['127.0.0.0/8', '::1']);
 
 export interface NodeServer {
@@ -195,7 +203,10 @@ export async function startNodeServer(
     url,
     queue,
     async close() {
+      const stopping = Date.now();
       clearInterval(exportTimer);
+      // Before the grace period: what the queue holds is on disk at once, whatever cuts the stop short.
+      queue.holdOnDisk();
       // `close()` waits for every connection to end, which a slow upload or a browser's idle preconnect may never
       // do: past the grace period they are cut, their requests unanswered and so not accepted.
       const http = server as Server;
@@ -203,11 +214,16 @@ export async function startNodeServer(
       const cut = setTimeout(() => http.closeAllConnections(), config.server.shutdownGraceSeconds * 1000);
       await closed;
       clearTimeout(cut);
-      await queue.close();
-      if (config.metrics.exportIntervalSeconds > 0)
-        await exportMetrics(telemetry, transport, config.upstream, Date.now()).catch((error: unknown) =>
+      await queue.close(Math.max(0, STOP_EXPORT_WAIT_MS - (Date.now() - stopping)));
+      if (config.metrics.exportIntervalSeconds > 0) {
+        const upstream = {
+          ...config.upstream,
+          timeoutMs: Math.min(config.upstream.timeoutMs, STOP_METRICS_TIMEOUT_MS),
+        };
+        await exportMetrics(telemetry, transport, upstream, Date.now()).catch((error: unknown) =>
           log.error('metrics export failed', { reason: String(error) }),
         );
+      }
       transport.close();
     },
   };
@@ -281,11 +297,16 @@ async function main(argv: string[]): Promise<void> {
   restartWithNodeFlags();
   const config = loadConfig(argv, process.env);
   const server = await startNodeServer(config);
+  let stopping = false;
   const stop = () => {
+    // A second signal (an impatient Ctrl-C, a supervisor repeating SIGTERM) must not end the process with Node's
+    // default while the first one's stop writes the queue to disk.
+    if (stopping) return;
+    stopping = true;
     server.close().then(() => process.exit(0));
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 // `import.meta.main` is Node ≥ 24.2; the realpath check covers older Nodes and the npm bin symlink.

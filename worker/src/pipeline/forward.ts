@@ -52,7 +52,12 @@ export type ExportResult =
  * status (`refused_401`: a wrong token), the retries running out (`retries_exhausted`: a long outage), or the
  * worker stopping with them undelivered (`stopped`: Node without a spool).
  */
-export type UndeliveredReason = `refused_${NamedRefusal}` | 'refused_other' | 'retries_exhausted' | 'stopped';
+export type UndeliveredReason =
+  | `refused_${NamedRefusal}`
+  | 'refused_other'
+  | 'retries_exhausted'
+  | 'stopped'
+  | 'spool_corrupt';
 
 /** The final statuses that say what to fix (the data, the token, the size); the rest fold into `refused_other`. */
 const NAMED_REFUSALS = [400, 401, 403, 404, 413] as const;

@@ -242,6 +242,62 @@ describe('ForwardQueue', () => {
     await up.queue.close(0);
   });
 
+  it('on holdOnDisk writes what it holds to disk at once, and each new batch before taking it, and sends no more', async () => {
+    const dir = spoolDir();
+    const sent: number[][] = [];
+    const queue = await ForwardQueue.open(options({ spoolDir: dir, maxMemoryBatches: 10, mergeMaxBytes: 3 }), {
+      send: (p) => {
+        sent.push(batchesOf(p));
+        // The collector never answers: batch 1's export stays in flight.
+        return new Promise<ExportResult>(() => {});
+      },
+      onDone: () => {},
+      now: Date.now,
+    });
+    const spooled = () =>
+      readdirSync(dir)
+        .filter((f) => f !== SPOOL_LOCK_FILE)
+        .map((f) => f.split('.')[2])
+        .sort();
+    for (const n of [1, 2, 3]) queue.enqueue(payload(n));
+    expect(spooled()).toEqual([]);
+    queue.holdOnDisk();
+    // The one in flight too: killed before its answer, the worker sends it again after a restart.
+    expect(spooled()).toEqual(['1', '2', '3']);
+    expect(queue.enqueue(payload(4))).toBe(true);
+    expect(spooled()).toEqual(['1', '2', '3', '4']);
+    expect(sent).toEqual([[1]]);
+    await queue.close(10);
+    expect(sent).toEqual([[1]]);
+    const next = await harness(options({ spoolDir: dir }), staysDown);
+    expect(next.queue.depth).toBe(4);
+    await next.queue.close(0);
+  });
+
+  it("drops and counts a spool file whose size is not its name's, reads older workers' names, removes unfinished writes", async () => {
+    const dir = spoolDir();
+    const down = await harness(options({ spoolDir: dir, maxMemoryBatches: 0 }), staysDown);
+    for (const n of [1, 2]) down.queue.enqueue(payload(n));
+    await down.queue.close(0);
+    const [first = '', second = ''] = readdirSync(dir).sort();
+    // Batch 1 cut short on the disk; batch 2 under the name an older worker gave it, with no size in it; and a
+    // write a crash interrupted before its rename.
+    writeFileSync(join(dir, first), Uint8Array.of(1));
+    renameSync(join(dir, second), join(dir, second.replace(/\.\d+\.pb$/, '.pb')));
+    writeFileSync(join(dir, `${second.replace('-000001.', '-000007.')}.tmp`), Uint8Array.of(7));
+
+    const up = await harness(options({ spoolDir: dir }));
+    await vi.waitFor(() => expect(up.done).toHaveLength(2));
+    expect(up.done.sort()).toEqual([
+      [1, 'dropped'],
+      [2, 'forwarded'],
+    ]);
+    expect(up.reasons).toEqual(['spool_corrupt']);
+    expect(up.sent).toEqual([2]);
+    expect(readdirSync(dir)).toEqual([SPOOL_LOCK_FILE]);
+    await up.queue.close();
+  });
+
   it('keeps its spool to its owner, and goes on when spool files vanish before it reads or removes them', async () => {
     const dir = join(spoolDir(), 'spool');
     const down = await harness(options({ spoolDir: dir }), staysDown);
@@ -250,7 +306,7 @@ describe('ForwardQueue', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const files = readdirSync(dir);
     for (const file of files) expect(statSync(join(dir, file)).mode & 0o777).toBe(0o600);
-    // `<time>-<sequence>.<tenant>.<spans>.pb`: each test batch has its number as its span count.
+    // `<time>-<sequence>.<tenant>.<spans>.<bytes>.pb`: each test batch has its number as its span count.
     const fileOf = (n: number) => files.find((f) => f.split('.')[2] === String(n)) as string;
 
     // Batch 4's file goes before the new queue reads it; batch 1's while its export is in flight.
@@ -326,7 +382,8 @@ describe('ForwardQueue', () => {
     expect(errors).toEqual([expect.stringMatching(/^a batch could not be spooled: ENOTDIR/)]);
     expect(readdirSync(moved).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     await queue.close(10);
-    expect(errors).toHaveLength(2);
+    // Batch 1 is tried at the stop's start, and again once the exports in flight had their time.
+    expect(errors).toHaveLength(3);
     expect(done).toEqual(['dropped the worker stopped before delivering it, and could not write it to queue.spoolDir']);
   });
 

@@ -4,19 +4,34 @@
  *
  *     const queue = await ForwardQueue.open(config.queue, { send, onDone, now: Date.now });
  *     if (!queue.enqueue(payload)) → answer 503 + Retry-After
- *     await queue.close();   // on SIGTERM: spools what is left (or, without a spool, sends it while it can)
+ *     queue.holdOnDisk();    // on SIGTERM, at once: what it holds, and what requests under way bring, go to disk
+ *     await queue.close();   // then: waits for exports in flight (or, without a spool, sends what it can)
  *
  * A request is answered 200 only once its batch is in the queue, so the worker loses nothing it accepted
  * while the collector is down: batches wait in memory, then in the spool (one file per batch, written to a
- * temporary name and renamed, so a crash never leaves half a batch), and are sent once the collector
- * answers again. Spooled batches survive a restart: `open` picks them up. A batch leaves the queue exactly
- * once — on delivery (`forwarded`), on a final refusal (`forward_failed`) or after `maxRetrySeconds`
- * (`dropped`) — and its spool file with it. Past both capacities `enqueue` says no, and the app answers
+ * temporary name, flushed to the disk and renamed, so neither a crash nor a power cut leaves half a batch), and
+ * are sent once the collector answers again. Spooled batches survive a restart: `open` picks them up, and a
+ * file whose size is not the one its name says is dropped (and counted), not sent. What memory holds is lost with a process killed
+ * outright (SIGKILL, out of memory): `maxMemoryBatches` bounds it. Delivery is at least once: a batch whose
+ * export was under way when the process died, or whose file could not be removed, is sent again after a restart.
+ * A batch leaves the queue on delivery (`forwarded`), on a final refusal (`forward_failed`) or after
+ * `maxRetrySeconds` (`dropped`), and its spool file with it. Past both capacities `enqueue` says no, and the app answers
  * 503, never dropping silently. The spool belongs to one process: `open` refuses a directory another live process
  * holds (see spoolLock.ts), its files only their owner (0600) may read, since they hold the spans, and a file that
  * vanished from under it (an operator) is skipped rather than taking the process down.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { EdgeConfig } from '../../config.ts';
 import {
@@ -69,7 +84,8 @@ interface Spooled {
 /** The gap between attempts of one batch, at least: the breaker's own wait can be longer. */
 const MIN_RETRY_GAP_MS = 1000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const SPOOL_NAME = /^(\d{13})-(\d{6})\.([\w-]{1,64})\.(\d+)\.(pb|json)$/;
+/** `<first attempt>-<sequence>.<tenant>.<spans>.<bytes>.<format>`; files of older workers have no `<bytes>`. */
+const SPOOL_NAME = /^(\d{13})-(\d{6})\.([\w-]{1,64})\.(\d+)(?:\.(\d+))?\.(pb|json)$/;
 
 export class ForwardQueue {
   readonly #options: EdgeConfig['queue'];
@@ -83,6 +99,8 @@ export class ForwardQueue {
   #inFlight = 0;
   #sequence = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Shutting down with a spool: nothing more is sent, and every batch is on disk before it is acknowledged. */
+  #holding = false;
   #closing = false;
   /** Closed: nothing more is sent, even without a spool. */
   #stopped = false;
@@ -112,10 +130,13 @@ export class ForwardQueue {
         onLost: hooks.onLockLost,
       });
       try {
+        const files = readdirSync(options.spoolDir);
+        // A write a crash interrupted, never renamed: not a batch anyone acknowledged.
+        for (const file of files.filter((f) => f.endsWith('.tmp') && SPOOL_NAME.test(f.slice(0, -4)))) {
+          rmSync(join(options.spoolDir, file), { force: true });
+        }
         // Spool files only: the lock is not a batch.
-        for (const file of readdirSync(options.spoolDir)
-          .filter((f) => SPOOL_NAME.test(f))
-          .sort()) {
+        for (const file of files.filter((f) => SPOOL_NAME.test(f)).sort()) {
           const bytes = sizeOf(join(options.spoolDir, file));
           if (bytes === undefined) continue;
           queue.#spooled.push({ file, bytes });
@@ -140,7 +161,7 @@ export class ForwardQueue {
 
   hasCapacity(): boolean {
     if (this.#closing) return false;
-    if (this.#memoryHasRoom(1)) return true;
+    if (!this.#holding && this.#memoryHasRoom(1)) return true;
     return this.#options.spoolDir !== undefined && this.#spoolBytes < this.#options.maxSpoolBytes;
   }
 
@@ -148,7 +169,7 @@ export class ForwardQueue {
   enqueue(payload: UpstreamPayload): boolean {
     if (this.#closing) return false;
     const now = this.#hooks.now();
-    if (this.#memoryHasRoom(payload.body.byteLength)) {
+    if (!this.#holding && this.#memoryHasRoom(payload.body.byteLength)) {
       this.#memory.add({
         payload,
         firstAttemptAt: now,
@@ -177,14 +198,28 @@ export class ForwardQueue {
   }
 
   /**
-   * Stops taking batches. With a spool: waits up to `timeoutMs` for exports in flight and spools what is
-   * left. Without one, the batches held can only be sent: it goes on sending for up to `timeoutMs`, and what
-   * is still undelivered then is reported `dropped`, never lost silently.
+   * The first thing on SIGTERM, with a spool: stops sending, writes every batch held to disk now (those in flight
+   * too: if their export succeeds, their file goes), and from now on writes each new batch to disk before it is
+   * acknowledged. A stop that outlasts its grace (`docker stop` kills after 10 s) then loses nothing accepted.
+   * Without a spool it does nothing: the batches held can only be sent, which `close` goes on doing.
+   */
+  holdOnDisk(): void {
+    if (this.#options.spoolDir === undefined || this.#holding) return;
+    this.#holding = true;
+    clearTimeout(this.#timer);
+    for (const item of this.#memory) item.file ??= this.#spool(item.payload, item.firstAttemptAt);
+  }
+
+  /**
+   * Stops taking batches. With a spool: holds everything on disk (`holdOnDisk`), waits up to `timeoutMs` for
+   * exports in flight, and writes again what could not be written. Without one, the batches held can only be
+   * sent: it goes on sending for up to `timeoutMs`, and what is still undelivered then is reported `dropped`,
+   * never lost silently.
    */
   async close(timeoutMs = 5000): Promise<void> {
+    this.holdOnDisk();
     this.#closing = true;
     const spooling = this.#options.spoolDir !== undefined;
-    if (spooling) clearTimeout(this.#timer);
     if (spooling ? this.#inFlight > 0 : this.#memory.size > 0) {
       await new Promise<void>((resolve) => {
         this.#idle = resolve;
@@ -212,10 +247,24 @@ export class ForwardQueue {
     const dir = this.#options.spoolDir as string;
     const sequence = String(this.#sequence++ % 1_000_000).padStart(6, '0');
     const extension = payload.contentType === 'application/json' ? 'json' : 'pb';
-    const file = `${now}-${sequence}.${payload.tenant}.${payload.spans}.${extension}`;
+    const file = `${now}-${sequence}.${payload.tenant}.${payload.spans}.${payload.body.byteLength}.${extension}`;
     try {
-      writeFileSync(join(dir, `${file}.tmp`), payload.body, { mode: 0o600 });
+      // Flushed before the rename, and the rename flushed with the directory: after a power cut the file is
+      // there whole, or not at all, and the 200 that follows is not a promise the disk forgot.
+      const fd = openSync(join(dir, `${file}.tmp`), 'w', 0o600);
+      try {
+        writeSync(fd, payload.body);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(join(dir, `${file}.tmp`), join(dir, file));
+      const dirFd = openSync(dir, 'r');
+      try {
+        fsyncSync(dirFd);
+      } finally {
+        closeSync(dirFd);
+      }
     } catch (error) {
       try {
         rmSync(join(dir, `${file}.tmp`), { force: true });
@@ -238,7 +287,7 @@ export class ForwardQueue {
     ) {
       const { file, bytes } = this.#spooled.shift() as Spooled;
       this.#spoolBytes -= bytes;
-      const [, at, , tenant, spans, extension] = SPOOL_NAME.exec(file) as unknown as string[];
+      const [, at, , tenant, spans, written, extension] = SPOOL_NAME.exec(file) as unknown as string[];
       let body: Uint8Array;
       try {
         body = new Uint8Array(readFileSync(join(dir, file)));
@@ -255,6 +304,18 @@ export class ForwardQueue {
         contentType: extension === 'json' ? 'application/json' : 'application/x-protobuf',
         body,
       };
+      if (written !== undefined && body.byteLength !== Number(written)) {
+        // Emptied or cut short on the disk (a filesystem repaired after a crash, a hand): what it holds is not
+        // what was acknowledged, and sending it would count the batch delivered.
+        try {
+          rmSync(join(dir, file), { force: true });
+        } catch {}
+        this.#hooks.onDone(payload, 'dropped', {
+          reason: 'spool_corrupt',
+          message: `spool file ${file} does not hold the batch its name says`,
+        });
+        continue;
+      }
       this.#memory.add({
         payload,
         firstAttemptAt: Number(at),
@@ -275,7 +336,7 @@ export class ForwardQueue {
   #pump(): void {
     // Closing with a spool stops sending at once (the spool keeps what is left); without one, sending goes on
     // until `close` gives up, with no more waiting for batches to merge with.
-    if (this.#stopped || (this.#closing && this.#options.spoolDir !== undefined)) return;
+    if (this.#stopped || this.#holding) return;
     this.#refill();
     const now = this.#hooks.now();
     const { mergeMaxBytes, mergeDelayMs, concurrency } = this.#options;
