@@ -155,7 +155,13 @@ describe('the server', () => {
   });
 
   it('answers only to a loopback host name over loopback (DNS rebinding)', async () => {
-    for (const host of [`127.0.0.1:${port()}`, `localhost:${port()}`, 'view.localhost', `[::1]:${port()}`]) {
+    for (const host of [
+      `127.0.0.1:${port()}`,
+      `localhost:${port()}`,
+      'localhost.',
+      'view.localhost',
+      `[::1]:${port()}`,
+    ]) {
       expect(await rawRequest(port(), 'GET /api/service-graph HTTP/1.1', host), host).toBe(200);
     }
     for (const host of [`attacker.example:${port()}`, 'localhost.attacker.example', '127.0.0.1.nip.io', '']) {

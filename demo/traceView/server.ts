@@ -97,7 +97,8 @@ export function createTraceViewServer(source: TraceSource, store?: LocalTraceSto
 function isRebound(req: IncomingMessage): boolean {
   const local = req.socket.localAddress ?? '';
   if (!(local.startsWith('127.') || local === '::1' || local.startsWith('::ffff:127.'))) return false;
-  const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+  // The port, then a trailing dot (`localhost.` is the same name, fully qualified).
+  const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
   return !(
     host === 'localhost' ||
     host.endsWith('.localhost') ||

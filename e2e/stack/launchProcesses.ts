@@ -57,9 +57,13 @@ export async function launchProcesses(specs: ProcessSpec[], options: LaunchOptio
     for (const spec of specs) launched.push(launch(spec, options.logDir));
   } catch (error) {
     // A launch that throws (its log file cannot be opened, its arguments refused) must not leave the processes
-    // started before it running, recorded nowhere.
-    await stopInReverseOrder(launched.map(({ record }) => record));
-    throw error;
+    // started before it running, recorded nowhere. Its error comes first, whatever stopping them says.
+    const stopped = await stopInReverseOrder(launched.map(({ record }) => record)).then(
+      () => undefined,
+      (stopError: unknown) => stopError,
+    );
+    if (stopped === undefined) throw error;
+    throw new AggregateError([error, stopped], `${(error as Error).message}; and then: ${(stopped as Error).message}`);
   }
   const processes = launched.map(({ record }) => record);
   let stopping = false;

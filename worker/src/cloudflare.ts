@@ -32,6 +32,8 @@ import { createTelemetry, exportMetrics, type Telemetry } from './telemetry/tele
 const MAX_MESSAGE_BYTES = 120 * 1024;
 /** Cloudflare's own default when the consumer sets no max_retries. */
 const DEFAULT_MAX_RETRIES = 3;
+/** A configuration load (KV) that takes longer fails, so that the requests waiting for it are not held forever. */
+const LOAD_DEADLINE_MS = 10_000;
 /** The longest delay a Queue retry may ask for. */
 const MAX_RETRY_DELAY_SECONDS = 12 * 60 * 60;
 const CIRCUIT_STATES = { closed: 0, half_open: 1, open: 2 } as const;
@@ -64,10 +66,10 @@ interface Instance {
  * (KV failing, a bad entry) leaves the last good one serving, with an error in the log once per reload interval:
  * without one, every request would be refused and every Queue delivery would fail until it was dead-lettered.
  */
-async function load(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, last: Instance | undefined): Promise<Instance> {
+async function load(env: Env, last: Instance | undefined): Promise<Instance> {
   if (last && Date.now() - last.loadedAt < last.ttlMs) return last;
   try {
-    return await reload(env, ctx, last);
+    return await withDeadline(reload(env, last), LOAD_DEADLINE_MS);
   } catch (error) {
     if (!last) throw error;
     last.loadedAt = Date.now();
@@ -78,7 +80,7 @@ async function load(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, last: In
   }
 }
 
-async function reload(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, last: Instance | undefined) {
+async function reload(env: Env, last: Instance | undefined) {
   const ttlMs = wholeNumberVar(env, 'RUMKIT_CONFIG_TTL_SECONDS', 60) * 1000;
   const maxRetries = wholeNumberVar(env, 'RUMKIT_QUEUE_MAX_RETRIES', DEFAULT_MAX_RETRIES);
   const fromKv = await env.RUMKIT_KV?.get('config');
@@ -101,11 +103,6 @@ async function reload(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, last: 
     throw new ConfigError(`${where}: not valid YAML: ${(error as Error).message}`);
   }
   const config = parseConfig(raw, strings);
-  // The outgoing instance's counts since its last export go out with its last export, not with it.
-  if (last) {
-    last.retired = true;
-    if (last.config.metrics.exportIntervalSeconds > 0) exportNow(last, ctx);
-  }
   const telemetry = createTelemetry(config, Date.now());
   const breaker = new CircuitBreaker(config.upstream.circuitBreaker);
   const log = createLogger(config.log.level);
@@ -191,6 +188,14 @@ async function reload(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, last: 
   return self;
 }
 
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the configuration did not load within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 /** A var holding a count (seconds, retries); one that holds anything else is a configuration error. */
 function wholeNumberVar(env: Env, name: 'RUMKIT_CONFIG_TTL_SECONDS' | 'RUMKIT_QUEUE_MAX_RETRIES', unset: number) {
   const value = env[name];
@@ -266,7 +271,7 @@ function logUnconfigured(error: unknown): void {
 
 /**
  * A Queue delivery without a configuration to forward it with waits, longer at each attempt (Cloudflare counts
- * these waits as attempts too): 1 min, 2, 4, … up to 12 h, so the default 10 retries give a day and more to fix
+ * these waits as attempts too): 1 min, 2, 4, … up to 12 h, so wrangler.toml's 10 retries give about 17 h to fix
  * the configuration before the batch is dead-lettered, where a fixed minute gave ten minutes.
  */
 function unconfiguredRetryDelaySeconds(attempts: number): number {
@@ -286,9 +291,16 @@ export function createWorker() {
   let failure: { error: unknown; until: number } | undefined;
   const current = (env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Promise<Instance> => {
     if (failure && Date.now() < failure.until) return Promise.reject(failure.error);
-    loading ??= load(env, ctx, instance)
+    if (loading) return loading;
+    loading = load(env, instance)
       .then(
         (loaded) => {
+          // The outgoing instance's counts since its last export go out with its last export, not with it. (Here,
+          // not in reload: a reload past its deadline may still finish, and its instance is then never used.)
+          if (instance && loaded !== instance) {
+            instance.retired = true;
+            if (instance.config.metrics.exportIntervalSeconds > 0) exportNow(instance, ctx);
+          }
           instance = loaded;
           failure = undefined;
           return loaded;
@@ -302,6 +314,9 @@ export function createWorker() {
       .finally(() => {
         loading = undefined;
       });
+    // Its KV read is the I/O of the request that started it, which others wait for: kept alive until it settles,
+    // should that request's client go away.
+    ctx.waitUntil(loading.catch(() => {}));
     return loading;
   };
   return {
@@ -325,8 +340,8 @@ export function createWorker() {
         serving = await current(env, ctx);
       } catch {
         // No configuration to forward with, ever in this isolate (its log says why): each message waits, longer each
-        // time, rather than failing, which Cloudflare redelivers at once, spending its attempts in seconds. There
-        // are no metrics to count what is dead-lettered in the end; the log names it.
+        // time, rather than failing, which Cloudflare redelivers at once, spending its attempts in seconds (10
+        // retries span about 17 h). There are no metrics to count what is dead-lettered in the end; the log names it.
         const maxRetries = wholeNumber(env.RUMKIT_QUEUE_MAX_RETRIES) ?? DEFAULT_MAX_RETRIES;
         for (const message of batch.messages) {
           if (message.attempts > maxRetries) {

@@ -393,7 +393,7 @@ describe('the rumkit-edge command stopping', () => {
       expect(batches()).toEqual([]);
 
       child.kill('SIGTERM');
-      // At once, not after the grace period and the wait for the export in flight (5 s each).
+      // At once, not after the wait for the export in flight (5 s).
       await vi.waitFor(() => expect(batches()).toHaveLength(1), { timeout: 2_000, interval: 20 });
       child.kill('SIGTERM');
       child.kill('SIGINT');

@@ -33,10 +33,11 @@ const CIRCUIT_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 /** Geography from a proxy is a country or region name or code; anything longer is not one. */
 const GEO_HEADER_MAX_LENGTH = 64;
 /**
- * A stop's time budget beyond the requests' grace: exports in flight get this long from the signal (they have been
- * running through the grace period too), and the last metrics export at most STOP_METRICS_TIMEOUT_MS, so that a
- * stop with the default grace ends within Docker's 10 s (it kills the process after that; the spool holds everything
- * from the signal on, but a killed worker leaves its lock, and the next start waits 20–30 s for it).
+ * A stop's time budget beyond the requests' grace. With a spool, exports in flight get this long from the signal
+ * (they have been running through the grace period too), and the last metrics export at most
+ * STOP_METRICS_TIMEOUT_MS, so that a stop with the default grace ends within Docker's 10 s (it kills the process
+ * after that; the spool holds everything from the signal on, but a killed worker leaves its lock, and the next start
+ * waits 20–30 s for it). Without a spool, sending is all the queue can do: it gets this long after the grace.
  */
 const STOP_EXPORT_WAIT_MS = 5_000;
 const STOP_METRICS_TIMEOUT_MS = 2_000;
@@ -63,7 +64,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   }
   let raw: unknown;
   try {
-    raw = YAML.parse(text);
+    // Without the pretty errors, whose message quotes the line at fault: it may hold a token written in.
+    raw = YAML.parse(text, { prettyErrors: false });
   } catch (error) {
     throw new ConfigError(`${file}: not valid YAML: ${(error as Error).message}`);
   }
@@ -214,7 +216,9 @@ export async function startNodeServer(
       const cut = setTimeout(() => http.closeAllConnections(), config.server.shutdownGraceSeconds * 1000);
       await closed;
       clearTimeout(cut);
-      await queue.close(Math.max(0, STOP_EXPORT_WAIT_MS - (Date.now() - stopping)));
+      await queue.close(
+        config.queue.spoolDir ? Math.max(0, STOP_EXPORT_WAIT_MS - (Date.now() - stopping)) : STOP_EXPORT_WAIT_MS,
+      );
       if (config.metrics.exportIntervalSeconds > 0) {
         const upstream = {
           ...config.upstream,

@@ -38,6 +38,7 @@ const options = (overrides: Record<string, unknown> = {}) => ({
   maxMemoryBatches: 2,
   maxMemoryBytes: 1024,
   maxSpoolBytes: 1024,
+  fsync: true,
   maxRetrySeconds: 3600,
   concurrency: 1,
   mergeMaxBytes: 1024,
@@ -245,13 +246,16 @@ describe('ForwardQueue', () => {
   it('on holdOnDisk writes what it holds to disk at once, and each new batch before taking it, and sends no more', async () => {
     const dir = spoolDir();
     const sent: number[][] = [];
+    let answer: (result: ExportResult) => void = () => {};
+    const done: Array<[number, string]> = [];
     const queue = await ForwardQueue.open(options({ spoolDir: dir, maxMemoryBatches: 10, mergeMaxBytes: 3 }), {
       send: (p) => {
         sent.push(batchesOf(p));
-        // The collector never answers: batch 1's export stays in flight.
-        return new Promise<ExportResult>(() => {});
+        return new Promise<ExportResult>((resolve) => {
+          answer = resolve;
+        });
       },
-      onDone: () => {},
+      onDone: (p, outcome) => done.push([p.spans, outcome]),
       now: Date.now,
     });
     const spooled = () =>
@@ -259,18 +263,24 @@ describe('ForwardQueue', () => {
         .filter((f) => f !== SPOOL_LOCK_FILE)
         .map((f) => f.split('.')[2])
         .sort();
+    // One sender: batch 1's export is in flight, 2 and 3 wait for it.
     for (const n of [1, 2, 3]) queue.enqueue(payload(n));
     expect(spooled()).toEqual([]);
     queue.holdOnDisk();
     // The one in flight too: killed before its answer, the worker sends it again after a restart.
     expect(spooled()).toEqual(['1', '2', '3']);
+    expect(queue.depth).toBe(3);
     expect(queue.enqueue(payload(4))).toBe(true);
     expect(spooled()).toEqual(['1', '2', '3', '4']);
+    // Batch 1 delivered after all: its file goes, and the free sender takes nothing more.
+    answer({ kind: 'delivered' });
+    await vi.waitFor(() => expect(done).toEqual([[1, 'forwarded']]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(sent).toEqual([[1]]);
+    expect(spooled()).toEqual(['2', '3', '4']);
     await queue.close(10);
-    expect(sent).toEqual([[1]]);
     const next = await harness(options({ spoolDir: dir }), staysDown);
-    expect(next.queue.depth).toBe(4);
+    expect(next.queue.depth).toBe(3);
     await next.queue.close(0);
   });
 

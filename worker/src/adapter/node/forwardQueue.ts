@@ -30,7 +30,7 @@ import {
   renameSync,
   rmSync,
   statSync,
-  writeSync,
+  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { EdgeConfig } from '../../config.ts';
@@ -182,7 +182,7 @@ export class ForwardQueue {
       !this.#options.spoolDir ||
       this.#spoolBytes + payload.body.byteLength > this.#options.maxSpoolBytes ||
       // A spool that cannot be written to is full too: the sender hears 503 and sends again later.
-      this.#spool(payload, now) === undefined
+      !this.#spool(payload, now)
     ) {
       return false;
     }
@@ -207,7 +207,9 @@ export class ForwardQueue {
     if (this.#options.spoolDir === undefined || this.#holding) return;
     this.#holding = true;
     clearTimeout(this.#timer);
-    for (const item of this.#memory) item.file ??= this.#spool(item.payload, item.firstAttemptAt);
+    for (const item of this.#memory) item.file ??= this.#write(item.payload, item.firstAttemptAt, false);
+    // One flush of the directory for all the renames, not one each: a stop may have hundreds of batches to write.
+    this.#syncDirectory();
   }
 
   /**
@@ -230,7 +232,7 @@ export class ForwardQueue {
     this.#stopped = true;
     // Batches still in flight are spooled (or counted) too; if their export completes after all, their file goes.
     for (const item of [...this.#memory]) {
-      if (spooling) item.file ??= this.#spool(item.payload, item.firstAttemptAt);
+      if (spooling) item.file ??= this.#write(item.payload, item.firstAttemptAt);
       if (!item.file)
         this.#remove(item, 'dropped', {
           reason: 'stopped',
@@ -242,8 +244,20 @@ export class ForwardQueue {
     this.#lock?.release();
   }
 
-  /** Writes a batch to the spool; undefined when that fails, leaving no file behind. */
-  #spool(payload: UpstreamPayload, now: number): string | undefined {
+  /** Writes a batch to the spool, for `#refill` to take up; false when that fails, leaving no file behind. */
+  #spool(payload: UpstreamPayload, now: number): boolean {
+    const file = this.#write(payload, now);
+    if (file === undefined) return false;
+    this.#spooled.push({ file, bytes: payload.body.byteLength });
+    this.#spoolBytes += payload.body.byteLength;
+    return true;
+  }
+
+  /**
+   * Writes a batch's file; undefined when that fails, leaving no file behind. A batch memory holds too (written
+   * when the worker stops) is not listed in `#spooled`: it is in the queue once.
+   */
+  #write(payload: UpstreamPayload, now: number, syncDirectory = true): string | undefined {
     const dir = this.#options.spoolDir as string;
     const sequence = String(this.#sequence++ % 1_000_000).padStart(6, '0');
     const extension = payload.contentType === 'application/json' ? 'json' : 'pb';
@@ -253,18 +267,12 @@ export class ForwardQueue {
       // there whole, or not at all, and the 200 that follows is not a promise the disk forgot.
       const fd = openSync(join(dir, `${file}.tmp`), 'w', 0o600);
       try {
-        writeSync(fd, payload.body);
-        fsyncSync(fd);
+        writeFileSync(fd, payload.body);
+        if (this.#options.fsync) fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
       renameSync(join(dir, `${file}.tmp`), join(dir, file));
-      const dirFd = openSync(dir, 'r');
-      try {
-        fsyncSync(dirFd);
-      } finally {
-        closeSync(dirFd);
-      }
     } catch (error) {
       try {
         rmSync(join(dir, `${file}.tmp`), { force: true });
@@ -272,9 +280,26 @@ export class ForwardQueue {
       this.#hooks.onSpoolError?.(`a batch could not be spooled: ${(error as Error).message}`);
       return undefined;
     }
-    this.#spooled.push({ file, bytes: payload.body.byteLength });
-    this.#spoolBytes += payload.body.byteLength;
+    if (syncDirectory) this.#syncDirectory();
     return file;
+  }
+
+  /**
+   * Flushes the spool directory, so that renames survive a power cut. A failure is reported and no more: the
+   * batches' files are whole and in place, and a crash before the flush loses a rename at worst.
+   */
+  #syncDirectory(): void {
+    if (!this.#options.fsync) return;
+    try {
+      const fd = openSync(this.#options.spoolDir as string, 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      this.#hooks.onSpoolError?.(`the spool directory could not be flushed: ${(error as Error).message}`);
+    }
   }
 
   /** Moves the oldest spooled batches into memory while there is room (one at least, however large). */
