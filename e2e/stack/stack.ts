@@ -22,7 +22,7 @@ import { findExecutable } from './findExecutable.ts';
 import { launchProcesses, type ProcessSpec } from './launchProcesses.ts';
 import { portBaseFromEnv, type StackPorts, stackPorts } from './ports.ts';
 import { repoPaths } from './repoPaths.ts';
-import { recordStack, stopStackLeftovers } from './stackRecord.ts';
+import { claimBase, recordStack, stopStackLeftovers } from './stackRecord.ts';
 import { thisProcess } from './stopProcesses.ts';
 
 export type StackUrls = {
@@ -82,61 +82,67 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     throw new Error(`${prometheusCommand()} not found (${PROMETHEUS_INSTALL_HINT})`);
   }
   const binaries = await buildStackBinaries({ log, signal });
-  // After the build, so that a stack started while it ran is found, and its ports taken.
-  await stopStackLeftovers(base, log);
-  await assertPortsFree({
-    collectorHttp: ports.collectorHttp,
-    collectorGrpc: ports.collectorGrpc,
-    collectorHealth: ports.collectorHealth,
-    collectorMetrics: ports.collectorMetrics,
-    tempoHttp: ports.tempoHttp,
-    tempoGrpc: ports.tempoGrpc,
-    tempoMemberlist: ports.tempoMemberlist,
-    tempoOtlpHttp: ports.tempoOtlpHttp,
-    tempoOtlpGrpc: ports.tempoOtlpGrpc,
-    prometheus: ports.prometheus,
-  });
+  // After the build, so that a stack started while it ran is found, and its ports taken. From these checks until
+  // its processes are recorded and ready, the base is this start's (see claimBase).
+  const claim = claimBase(base);
+  try {
+    await stopStackLeftovers(base, log);
+    await assertPortsFree({
+      collectorHttp: ports.collectorHttp,
+      collectorGrpc: ports.collectorGrpc,
+      collectorHealth: ports.collectorHealth,
+      collectorMetrics: ports.collectorMetrics,
+      tempoHttp: ports.tempoHttp,
+      tempoGrpc: ports.tempoGrpc,
+      tempoMemberlist: ports.tempoMemberlist,
+      tempoOtlpHttp: ports.tempoOtlpHttp,
+      tempoOtlpGrpc: ports.tempoOtlpGrpc,
+      prometheus: ports.prometheus,
+    });
 
-  const started = performance.now();
-  const dataDir = mkdtempSync(join(tmpdir(), `rumkit-stack-${base}-`));
-  const urls = stackUrls(ports);
-  const components = stackComponents(binaries, ports, dataDir, collectorToken);
-  writePrometheusFiles(ports, dataDir);
+    const started = performance.now();
+    const dataDir = mkdtempSync(join(tmpdir(), `rumkit-stack-${base}-`));
+    const urls = stackUrls(ports);
+    const components = stackComponents(binaries, ports, dataDir, collectorToken);
+    writePrometheusFiles(ports, dataDir);
 
-  const record = recordStack({
-    base,
-    urls,
-    dataDir,
-    keepData,
-    startedAt: new Date().toISOString(),
-    // A detached stack outlives the process that starts it: it has no owner whose death would make it a leftover.
-    owner: detached ? undefined : thisProcess(),
-    processes: [],
-  });
-  const forget = (keepLogs: boolean) => {
-    record.forget({ keepLogs });
-    if (keepLogs) log(`stack: logs kept in ${dataDir}`);
-  };
-  const group = await launchProcesses(components, {
-    logDir: dataDir,
-    detached,
-    signal,
-    onRecorded: record.save,
-  }).catch((error: unknown) => {
-    // Keep the logs the error quotes and names; an abort is no failure.
-    forget(!signal?.aborted);
-    throw error;
-  });
-  let crashed = false;
-  void group.unexpectedExit.then(() => {
-    crashed = true;
-  });
-  const stop = async ({ keepLogs = false } = {}) => {
-    await group.stop();
-    forget(keepLogs || crashed);
-  };
-  log(`stack: ready in ${((performance.now() - started) / 1000).toFixed(1)}s (data in ${dataDir})`);
-  return { urls, collectorToken, dataDir, unexpectedExit: group.unexpectedExit, restart: group.restart, stop };
+    const record = recordStack({
+      base,
+      urls,
+      dataDir,
+      keepData,
+      startedAt: new Date().toISOString(),
+      // A detached stack outlives the process that starts it: it has no owner whose death would make it a leftover.
+      owner: detached ? undefined : thisProcess(),
+      processes: [],
+    });
+    const forget = (keepLogs: boolean) => {
+      record.forget({ keepLogs });
+      if (keepLogs) log(`stack: logs kept in ${dataDir}`);
+    };
+    const group = await launchProcesses(components, {
+      logDir: dataDir,
+      detached,
+      signal,
+      onRecorded: record.save,
+    }).catch((error: unknown) => {
+      // Keep the logs the error quotes and names; an abort is no failure.
+      forget(!signal?.aborted);
+      throw error;
+    });
+    let crashed = false;
+    void group.unexpectedExit.then(() => {
+      crashed = true;
+    });
+    const stop = async ({ keepLogs = false } = {}) => {
+      await group.stop();
+      forget(keepLogs || crashed);
+    };
+    log(`stack: ready in ${((performance.now() - started) / 1000).toFixed(1)}s (data in ${dataDir})`);
+    return { urls, collectorToken, dataDir, unexpectedExit: group.unexpectedExit, restart: group.restart, stop };
+  } finally {
+    claim.release();
+  }
 }
 
 function stackUrls(ports: StackPorts): StackUrls {

@@ -1,12 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LoggedProcess } from './launchProcesses.ts';
 import type { StackUrls } from './stack.ts';
-import { recordStack, type StackState, stopCommand, stopRecordedStack, stopStackLeftovers } from './stackRecord.ts';
+import {
+  claimBase,
+  recordStack,
+  type StackState,
+  stopCommand,
+  stopRecordedStack,
+  stopStackLeftovers,
+} from './stackRecord.ts';
 import { isRunning, processStart, type RecordedProcess, thisProcess } from './stopProcesses.ts';
 
 const BASE = 33_000;
@@ -56,6 +63,29 @@ afterEach(() => {
   vi.unstubAllEnvs();
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   tempDirs = [];
+});
+
+describe('claimBase', () => {
+  it('refuses a second start on the base while the first one lives, and lets the next one in once released', () => {
+    const first = claimBase(BASE);
+    expect(() => claimBase(BASE)).toThrow(
+      `a stack on port base ${BASE} is being started by process ${process.pid}; wait for it, or choose another RUMKIT_PORT_BASE`,
+    );
+    // Another base is another start's.
+    claimBase(BASE + 1).release();
+    first.release();
+    claimBase(BASE).release();
+  });
+
+  it('takes over the claim of a start that died', async () => {
+    const dead = await exited();
+    const file = join(process.env.RUMKIT_CACHE_DIR as string, `stack-${BASE}.starting`);
+    writeFileSync(file, JSON.stringify(dead));
+    const claim = claimBase(BASE);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid });
+    claim.release();
+    expect(existsSync(file)).toBe(false);
+  });
 });
 
 describe('stopStackLeftovers', () => {

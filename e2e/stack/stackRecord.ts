@@ -4,9 +4,10 @@
  * start on that base stops what a run killed outright (SIGKILL) left — unless the run that owns the stack is
  * still alive, or the stack is detached (it has no owner: it runs until stop.ts), which it leaves alone.
  *
+ *   const claim = claimBase(base);             // throws while another start on the base is under way
  *   await stopStackLeftovers(base, log);       // throws if a live run or a detached stack holds the base
  *   const record = recordStack(state);
- *   record.save(processes);   …   record.forget({ keepLogs: failed });
+ *   record.save(processes);   …   claim.release();   …   record.forget({ keepLogs: failed });
  *   await stopRecordedStack(base);             // what stop.ts does
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { rumkitCacheDir } from './cacheDir.ts';
 import { type LoggedProcess, stopInReverseOrder } from './launchProcesses.ts';
 import { DEFAULT_PORT_BASE, portBaseFromEnv } from './ports.ts';
 import type { StackUrls } from './stack.ts';
-import { isRunning, type RecordedProcess } from './stopProcesses.ts';
+import { isRunning, type RecordedProcess, thisProcess } from './stopProcesses.ts';
 
 export type StackState = {
   base: number;
@@ -33,6 +34,36 @@ export type StackRecord = {
   /** Removes the record, and the data dir unless the stack keeps its data; `keepLogs` spares its *.log files. */
   forget: (options: { keepLogs: boolean }) => void;
 };
+
+/**
+ * Claims a port base for one start, from its checks until its processes are recorded: two starts at once on a base
+ * would otherwise both find it free, and the one whose processes then fail to bind would remove the record of the
+ * other's. A claim whose process died (a start killed outright) is taken over.
+ */
+export function claimBase(base: number): { release: () => void } {
+  const file = join(cacheDir(), `stack-${base}.starting`);
+  const me = thisProcess();
+  for (;;) {
+    try {
+      writeFileSync(file, `${JSON.stringify(me)}\n`, { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = readJson<RecordedProcess>(file);
+    if (holder && isRunning(holder)) {
+      throw new Error(
+        `a stack on port base ${base} is being started by process ${holder.pid}; wait for it, or choose another RUMKIT_PORT_BASE`,
+      );
+    }
+    rmSync(file, { force: true });
+  }
+  return {
+    release: () => {
+      if (readJson<RecordedProcess>(file)?.pid === me.pid) rmSync(file, { force: true });
+    },
+  };
+}
 
 export async function stopStackLeftovers(base: number, log: (line: string) => void): Promise<void> {
   const pointerFile = stackPointerFile(base);
@@ -93,9 +124,13 @@ export function stopCommand(base: number): string {
 }
 
 function readState(pointerFile: string): StackState | undefined {
+  const pointer = readJson<{ stateFile: string }>(pointerFile);
+  return pointer && readJson<StackState>(pointer.stateFile);
+}
+
+function readJson<T>(file: string): T | undefined {
   try {
-    const { stateFile } = JSON.parse(readFileSync(pointerFile, 'utf8')) as { stateFile: string };
-    return JSON.parse(readFileSync(stateFile, 'utf8')) as StackState;
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch {
     return undefined;
   }
@@ -114,7 +149,11 @@ function removeStackFiles(state: StackState, pointerFile: string, keepLogs: bool
 }
 
 function stackPointerFile(base: number): string {
+  return join(cacheDir(), `stack-${base}.json`);
+}
+
+function cacheDir(): string {
   const dir = rumkitCacheDir();
   mkdirSync(dir, { recursive: true });
-  return join(dir, `stack-${base}.json`);
+  return dir;
 }
