@@ -7,11 +7,10 @@
  * Rate Limiting binding as an abuse guard; geography from `request.cf`; and the metrics export, scheduled
  * with `waitUntil` at most once per export interval per instance.
  */
-import YAML from 'yaml';
 import type { Env, ExecutionContext, IncomingCf, MessageBatch, QueueMessage } from './adapter/cloudflare/bindings.ts';
 import { sendBatches } from './adapter/cloudflare/sendBatches.ts';
 import { createApp } from './app.ts';
-import { ConfigError, type EdgeConfig, parseConfig } from './config.ts';
+import { ConfigError, type EdgeConfig, parseConfig, readConfigText } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import {
   CircuitBreaker,
@@ -94,15 +93,10 @@ async function reload(env: Env, last: Instance | undefined) {
     last.loadedAt = Date.now();
     return last;
   }
-  let raw: unknown;
-  try {
-    // Without the pretty errors, whose message quotes the line at fault: it may hold a token written in.
-    raw = YAML.parse(text, { prettyErrors: false });
-  } catch (error) {
-    const where = fromKv ? 'the `config` entry of RUMKIT_KV' : 'RUMKIT_CONFIG';
-    throw new ConfigError(`${where}: not valid YAML: ${(error as Error).message}`);
-  }
-  const config = parseConfig(raw, strings);
+  const config = parseConfig(
+    readConfigText(text, fromKv ? 'the `config` entry of RUMKIT_KV' : 'RUMKIT_CONFIG'),
+    strings,
+  );
   const telemetry = createTelemetry(config, Date.now());
   const breaker = new CircuitBreaker(config.upstream.circuitBreaker);
   const log = createLogger(config.log.level);
@@ -257,15 +251,15 @@ function retryAfterSeconds(error: unknown): number {
   return error instanceof ConfigError ? 60 : 10;
 }
 
-/** Logs why no configuration could be loaded (there is no configured logger yet). */
+/** The log of an isolate without a configuration, and so without the logger its configuration sets up. */
+const unconfiguredLog = createLogger('error', (line) => console.error(line));
+
+/** Logs why no configuration could be loaded. */
 function logUnconfigured(error: unknown): void {
   const invalid = error instanceof ConfigError;
-  console.error(
-    JSON.stringify({
-      level: 'error',
-      msg: `${invalid ? 'bad configuration' : 'no configuration'}; requests are refused and Queue deliveries held back until one loads (next try in ${retryAfterSeconds(error)} s)`,
-      message: error instanceof Error ? error.message : String(error),
-    }),
+  unconfiguredLog.error(
+    `${invalid ? 'bad configuration' : 'no configuration'}; requests are refused and Queue deliveries held back until one loads (next try in ${retryAfterSeconds(error)} s)`,
+    { message: error instanceof Error ? error.message : String(error) },
   );
 }
 
@@ -346,14 +340,7 @@ export function createWorker() {
         for (const message of batch.messages) {
           if (message.attempts > maxRetries) {
             const { tenant, spans } = message.body;
-            console.error(
-              JSON.stringify({
-                level: 'error',
-                msg: 'batch dead-lettered: no configuration to forward it',
-                tenant,
-                spans,
-              }),
-            );
+            unconfiguredLog.error('batch dead-lettered: no configuration to forward it', { tenant, spans });
           }
           message.retry({ delaySeconds: unconfiguredRetryDelaySeconds(message.attempts) });
         }

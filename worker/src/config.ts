@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
+import YAML from 'yaml';
 import { backtrackingShape } from './backtrackingShape.ts';
 import { DEFAULT_TRUSTED_PROXIES, parseBlock } from './trustedPeers.ts';
 
@@ -305,6 +306,18 @@ export type ScrubRuleConfig = v.InferOutput<typeof ScrubRuleSchema>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/**
+ * The configuration text (YAML or JSON) as an object, for `parseConfig`; `source` names it in the error. Without
+ * YAML's pretty errors, whose message quotes the line at fault: it may hold a token written in.
+ */
+export function readConfigText(text: string, source: string): unknown {
+  try {
+    return YAML.parse(text, { prettyErrors: false });
+  } catch (error) {
+    throw new ConfigError(`${source}: not valid YAML: ${(error as Error).message}`);
+  }
 }
 
 /** Validates a raw configuration object after substituting `${NAME}` from `env`. */

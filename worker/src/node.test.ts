@@ -2,7 +2,7 @@
  * The Node server end to end on loopback: real HTTP in, real OTLP/HTTP out to a receiver, with the
  * official OpenTelemetry JS exporters as the senders.
  */
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import http from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
@@ -341,18 +341,26 @@ function runCli(env: Record<string, string>, timeoutMs: number): Promise<{ code:
   });
 }
 
+/** Starts the `rumkit-edge` command from source on a free port; resolves once it listens, with its URL. */
+async function startCli(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, cliArgs, { env: { ...process.env, PORT: '0', ...env } });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk;
+  });
+  await vi.waitFor(() => expect(output).toContain('"listening"'), { timeout: 10_000, interval: 50 });
+  return { child, url: /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1] as string };
+}
+
 describe('the rumkit-edge command', () => {
   it.runIf(process.execve && process.platform === 'linux')(
     'restarts itself, same process, with the young generation capped before it serves',
     async () => {
-      const child = spawn(process.execPath, cliArgs, {
-        env: { ...process.env, RUMKIT_API_KEY: KEY, RUMKIT_UPSTREAM_URL: receiver.url, PORT: '0', NODE_OPTIONS: '' },
-      });
+      const { child } = await startCli({ RUMKIT_API_KEY: KEY, RUMKIT_UPSTREAM_URL: receiver.url, NODE_OPTIONS: '' });
       try {
-        const output: string[] = [];
-        child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-        await vi.waitFor(() => expect(output.join('')).toContain('"listening"'), { timeout: 10_000, interval: 50 });
         const commandLine = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
         expect(commandLine.slice(0, 2)).toEqual([process.execPath, YOUNG_GENERATION_FLAG]);
         expect(commandLine.slice(2)).toEqual(expect.arrayContaining(cliArgs));
@@ -370,23 +378,13 @@ describe('the rumkit-edge command stopping', () => {
     // A collector that takes the export and never answers: the batch stays in flight, in memory.
     const silent = http.createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const child = spawn(process.execPath, cliArgs, {
-      env: {
-        ...process.env,
-        RUMKIT_API_KEY: KEY,
-        RUMKIT_UPSTREAM_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
-        RUMKIT_SPOOL_DIR: spoolDir,
-        PORT: '0',
-      },
+    const { child, url } = await startCli({
+      RUMKIT_API_KEY: KEY,
+      RUMKIT_UPSTREAM_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      RUMKIT_SPOOL_DIR: spoolDir,
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk;
-      });
-      await vi.waitFor(() => expect(output).toContain('"listening"'), { timeout: 10_000, interval: 50 });
-      const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
       const exporter = new JsonExporter({ url: `${url}/v1/traces`, headers: { 'x-rumkit-key': KEY } });
       expect(await exportWith(exporter, recordSpans(2, 'held'))).toMatchObject({ code: ExportResultCode.SUCCESS });
       const batches = () => readdirSync(spoolDir).filter((f) => f !== SPOOL_LOCK_FILE);

@@ -16,12 +16,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type HttpBindings, serve } from '@hono/node-server';
-import YAML from 'yaml';
 import { ForwardQueue } from './adapter/node/forwardQueue.ts';
 import { createHttpTransport } from './adapter/node/httpTransport.ts';
 import { requestBody } from './adapter/node/requestBody.ts';
 import { createApp } from './app.ts';
-import { ConfigError, configFromEnv, type EdgeConfig, hashKey, parseConfig } from './config.ts';
+import { ConfigError, configFromEnv, type EdgeConfig, hashKey, parseConfig, readConfigText } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { CircuitBreaker, type ExportResult, forwardWithRetry } from './pipeline/forward.ts';
 import { reject } from './pipeline/rejection.ts';
@@ -62,14 +61,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   } catch (error) {
     throw new ConfigError(`--config ${file}: ${(error as Error).message}`);
   }
-  let raw: unknown;
-  try {
-    // Without the pretty errors, whose message quotes the line at fault: it may hold a token written in.
-    raw = YAML.parse(text, { prettyErrors: false });
-  } catch (error) {
-    throw new ConfigError(`${file}: not valid YAML: ${(error as Error).message}`);
-  }
-  return parseConfig(raw, env);
+  return parseConfig(readConfigText(text, file), env);
 }
 
 export async function startNodeServer(

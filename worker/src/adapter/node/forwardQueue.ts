@@ -10,11 +10,11 @@
  * A request is answered 200 only once its batch is in the queue, so the worker loses nothing it accepted
  * while the collector is down: batches wait in memory, then in the spool (one file per batch, written to a
  * temporary name, flushed to the disk and renamed, so neither a crash nor a power cut leaves half a batch), and
- * are sent once the collector answers again. Spooled batches survive a restart: `open` picks them up, and a
- * file whose size is not the one its name says is dropped (and counted), not sent. What memory holds is lost with a process killed
- * outright (SIGKILL, out of memory): `maxMemoryBatches` bounds it. Delivery is at least once: a batch whose
- * export was under way when the process died, or whose file could not be removed, is sent again after a restart.
- * A batch leaves the queue on delivery (`forwarded`), on a final refusal (`forward_failed`) or after
+ * are sent once the collector answers again. Spooled batches survive a restart: `open` picks them up, and a file
+ * whose size is not the one its name says is dropped (and counted), not sent. What memory holds is lost with a
+ * process killed outright (SIGKILL, out of memory): `maxMemoryBatches` bounds it. Delivery is at least once: a
+ * batch whose export was under way when the process died, or whose file could not be removed, is sent again after
+ * a restart. A batch leaves the queue on delivery (`forwarded`), on a final refusal (`forward_failed`) or after
  * `maxRetrySeconds` (`dropped`), and its spool file with it. Past both capacities `enqueue` says no, and the app answers
  * 503, never dropping silently. The spool belongs to one process: `open` refuses a directory another live process
  * holds (see spoolLock.ts), its files only their owner (0600) may read, since they hold the spans, and a file that
@@ -359,8 +359,8 @@ export class ForwardQueue {
    * attempt) or when it is full. The oldest batches go first.
    */
   #pump(): void {
-    // Closing with a spool stops sending at once (the spool keeps what is left); without one, sending goes on
-    // until `close` gives up, with no more waiting for batches to merge with.
+    // Holding on disk (a stop, with a spool) stops sending at once: the spool keeps what is left. Without one,
+    // sending goes on until `close` gives up, with no more waiting for batches to merge with.
     if (this.#stopped || this.#holding) return;
     this.#refill();
     const now = this.#hooks.now();
