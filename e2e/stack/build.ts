@@ -3,7 +3,9 @@
  * wrapper module in deploy/tempo), or reuses them from the cache. A cached binary is named
  * for the version and a hash of its inputs (the manifest with the local modules it names,
  * or Tempo's go.mod, go.sum and build settings, and the platform, for a cache shared between
- * machines), so editing any of them rebuilds and a warm run starts no Go process at all.
+ * machines), so editing any of them rebuilds and a warm run starts no Go process at all. The Go toolchain's
+ * version is left out for that reason: after a Go upgrade, delete the cache's `bin/` to rebuild with it. ocb is
+ * installed into the cache too (`bin/ocb-<version>/`), not onto the user's PATH.
  *
  *   node e2e/stack/build.ts                        # prints the two binary paths
  *   const { collector, tempo } = await buildStackBinaries();
@@ -11,7 +13,7 @@
  * Cold builds use the default Go module and build caches (GOMODCACHE, GOCACHE), which is
  * what CI should cache; together they reach about 6 GB.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -97,7 +99,7 @@ async function cached(
 async function buildCollector(binDir: string, out: string, signal?: AbortSignal): Promise<void> {
   const manifest = readFileSync(repoPaths.collectorManifest, 'utf8');
   const version = collectorVersion(manifest);
-  const builder = await findOrInstallBuilder(version, signal);
+  const builder = await findOrInstallBuilder(binDir, version, signal);
   await inScratchDir(binDir, 'otelcol', async (dir) => {
     const distDir = join(dir, 'dist');
     if (!/^[ \t]+output_path:.*$/m.test(manifest))
@@ -162,30 +164,20 @@ function envWithGoTmpDir(scratchDir: string): NodeJS.ProcessEnv {
   return { ...process.env, GOTMPDIR: goTmpDir, TMPDIR: goTmpDir };
 }
 
-async function findOrInstallBuilder(version: string, signal?: AbortSignal): Promise<string> {
-  const installDir = goInstallDir();
+async function findOrInstallBuilder(binDir: string, version: string, signal?: AbortSignal): Promise<string> {
+  // Into the cache, not GOBIN or GOPATH/bin: building the stack should not put a program on the user's PATH.
+  const installDir = join(binDir, `ocb-${version}`);
   const candidates = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), installDir].map((dir) =>
     join(dir, 'builder'),
   );
   const matching = candidates.find((path) => isExecutable(path) && builderVersion(path) === version);
   if (matching) return matching;
   // ocb must match the components' version: it generates code against that collector API.
-  await runBuildStep('go', ['install', `${BUILDER_PACKAGE}@${version}`], { signal });
+  await runBuildStep('go', ['install', `${BUILDER_PACKAGE}@${version}`], {
+    env: { ...process.env, GOBIN: installDir },
+    signal,
+  });
   return join(installDir, 'builder');
-}
-
-/** Where `go install` puts binaries: GOBIN, else the first GOPATH entry's bin. */
-function goInstallDir(): string {
-  let output: string;
-  try {
-    output = execFileSync('go', ['env', 'GOBIN', 'GOPATH'], { encoding: 'utf8' });
-  } catch (error) {
-    throw new Error(
-      `Go is needed to build the collector and Tempo once: ${error instanceof Error ? error.message : error}`,
-    );
-  }
-  const [gobin = '', gopath = ''] = output.split('\n');
-  return gobin || join(gopath.split(delimiter)[0] ?? '', 'bin');
 }
 
 function builderVersion(path: string): string | undefined {
