@@ -355,6 +355,13 @@ describe('other routes', () => {
     expect(JSON.stringify(body.request)).not.toEqual(JSON.stringify(typicalBatch()));
   });
 
+  it('answers a dry run when the delivery is at capacity, since it forwards nothing', async () => {
+    const { post } = setup({}, { capacity: 1 });
+    expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(200);
+    expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(503);
+    expect((await post({ 'x-rumkit-key': SHOP_KEY }, json, '/v1/scrub/dry-run')).status).toBe(200);
+  });
+
   it('shows hashed values without their digest in a dry run, so the public key cannot hash guesses', async () => {
     const { post, delivered } = setup({
       scrub: { methods: { email: 'hash' }, hashSecret: 'a-deployment-secret-of-some-length' },

@@ -83,8 +83,8 @@ export function createApp(
     token: c.req.header(TOKEN_HEADER) ?? c.req.query('token'),
   });
 
-  /** Auth, rate limits and capacity: everything decided before the body is read. */
-  const admit = async (c: Context, nowMs: number) => {
+  /** Auth, rate limits and capacity (for a request that forwards): everything decided before the body is read. */
+  const admit = async (c: Context, nowMs: number, forwards = true) => {
     const auth = authenticate(keys, credentials(c), nowMs);
     const { ip, geo } = runtime.client(c);
     // The address first, whatever the key: a client over its own limit must not spend the tokens every user of
@@ -96,7 +96,7 @@ export function createApp(
       return isRejection(auth) ? refusal : { ...refusal, tenant: auth.tenant.id };
     }
     if (isRejection(auth)) return auth;
-    const refusal = await limit(ip, auth.key.id, nowMs);
+    const refusal = await limit(ip, auth.key.id, nowMs, forwards);
     return refusal ? { ...refusal, tenant: auth.tenant.id } : { ...auth, geo, ipBucket };
   };
 
@@ -120,14 +120,19 @@ export function createApp(
   };
 
   /** The key's limits and capacity, for a request of an authenticated key within its address's limit. */
-  const limit = async (ip: string | undefined, keyId: string, nowMs: number): Promise<Rejection | undefined> => {
+  const limit = async (
+    ip: string | undefined,
+    keyId: string,
+    nowMs: number,
+    forwards: boolean,
+  ): Promise<Rejection | undefined> => {
     // By the same /64 as the address bucket: one host has them all, and cycling through them must not help.
     if (runtime.abuseGuard && !(await runtime.abuseGuard(ip ? addressBucket(ip) : keyId))) {
       return reject('rate_limited', 'too many requests (abuse guard)', 60);
     }
     const keyWait = keyLimiter.take(keyId, nowMs);
     if (keyWait) return reject('rate_limited', 'too many requests for this key', keyWait);
-    if (!runtime.hasCapacity()) return reject('queue_overflow', 'the edge is at capacity; retry later', 5);
+    if (forwards && !runtime.hasCapacity()) return reject('queue_overflow', 'the edge is at capacity; retry later', 5);
     return undefined;
   };
 
@@ -269,7 +274,8 @@ export function createApp(
     maxDecompressedBytes: Math.min(config.limits.maxDecompressedBytes, DRY_RUN_MAX_BODY_BYTES),
   };
   app.post('/v1/scrub/dry-run', async (c) => {
-    const admitted = await admit(c, now());
+    // It forwards nothing: a full queue is no reason to refuse it.
+    const admitted = await admit(c, now(), false);
     if (isRejection(admitted)) return fail(c, admitted);
     const checked = await readBatch(c, admitted, now(), undefined, dryRunLimits);
     if (isRejection(checked)) return fail(c, checked);

@@ -108,6 +108,41 @@ describe('the built-in rules', () => {
     ['/users/1234567890123456/orders', '/users/[path_segment]/orders'],
     ['/invite/2f375475-413a-49b4-a1f5-3c177b1edae2?x=1', '/invite/[path_segment]?x=1'],
     ['/verify/c4t3d0-8f14e45fceea167a5a36dedd4bea2543/', '/verify/[path_segment]/'],
+    // A number just before a card, phone or SSN number: the run that fails its check as a whole hides no match.
+    ['Order 1001 4111 1111 1111 1111', 'Order 1001 **** **** **** ****'],
+    ['qty 2 4111-1111-1111-1111', 'qty 2 ****-****-****-****'],
+    ['1 4111111111111111', '1 ****************'],
+    ['Order 10023 415-555-0123', 'Order 10023 [phone]'],
+    ['ids 12 34 123-45-6789', 'ids 12 34 [ssn]'],
+    // camelCase, plural and numbered names, in free text and in URLs.
+    [
+      'POST /api/login failed: {"email":"jane@example.com","newPassword":"hunter2","accessToken":"8f3a9b2c7d6e5f4a","refreshToken":"r-77aa99bb"}',
+      'POST /api/login failed: {"email":"[email]","newPassword":"[Filtered]","accessToken":"[Filtered]","refreshToken":"[Filtered]"}',
+    ],
+    [
+      '{"clientSecret":"x1","passwordConfirmation":"y2"}',
+      '{"clientSecret":"[Filtered]","passwordConfirmation":"[Filtered]"}',
+    ],
+    ['retry with accessToken=abc123 now', 'retry with accessToken=[Filtered] now'],
+    [
+      '/account?passwordHash=5f4d&user[password]=hunter2&sessionKey=8c1f2a&token2=abc123&tokens=x&page=2',
+      '/account?passwordHash=[Filtered]&user[password]=[Filtered]&sessionKey=[Filtered]&token2=[Filtered]&tokens=[Filtered]&page=2',
+    ],
+    ['/a?data%5Bpassword%5D=x&token[]=y', '/a?data%5Bpassword%5D=[Filtered]&token[]=[Filtered]'],
+    // Authorization schemes: Bearer in any case and of any length, the others' credentials too.
+    ['authorization: BEARER abcdefghijklmnop', 'authorization: BEARER [Filtered]'],
+    ['Authorization: Negotiate YIIabc+/=def', 'Authorization: Negotiate [Filtered]'],
+    ['sent bearer abc1234 upstream', 'sent bearer [Filtered] upstream'],
+    // Encoded twice, inside a redirect parameter.
+    ['/login?next=%2Fusers%2Fjane%2540example.com', '/login?next=[email]'],
+    [
+      '/login?return=https%253A%252F%252Fa.com%252F%253Ftoken%253Dabc123',
+      '/login?return=https%253A%252F%252Fa.com%252F%253Ftoken%253D[Filtered]',
+    ],
+    // E-mail addresses with an apostrophe or accented letters, or a dash after them.
+    ["mail o'brien@example.com now", 'mail [email] now'],
+    ['mail jöhn@example.com now', 'mail [email] now'],
+    ['copy jane@example.com-backup', 'copy [email]-backup'],
   ])('redacts %j', (input, expected) => {
     expect(scrubOne(input)).toBe(expected);
   });
@@ -130,6 +165,9 @@ describe('the built-in rules', () => {
     'https://api.shop.example.com/v2/products/1907/reviews?page=3',
     'https://blog.example.com/2024/11/19/how-we-scaled-to-1m-users-in-2024',
     'https://shop.example.com/products/trail-runner-gtx-blue-42-wide-fit',
+    // Lower-case letters after a sensitive word make another word.
+    'https://x.example/?telemetry=on&signup=1&sidebar=left&codec=vp9',
+    'isAuthenticated: true',
   ])('leaves %j alone', (input) => {
     expect(scrubOne(input)).toBe(input);
   });
@@ -155,6 +193,13 @@ describe('the built-in rules', () => {
       str('passwordConfirmation', 'hunter2'),
       str('app.tokenValue', 'abc'),
       str('tokenizerName', 'bpe'),
+      // Plural and numbered, and Relay's words anywhere in the key.
+      str('passwords', 'a'),
+      str('token2', 'b'),
+      str('apiKeys', 'c'),
+      str('cookies', 'd'),
+      str('otp', '123456'),
+      str('oauthState', 'e'),
     ]);
     const counts = createScrubber(scrubConfig()).scrub(batch);
     const attributes = batch.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes as KeyValue[];
@@ -171,14 +216,16 @@ describe('the built-in rules', () => {
         },
       },
       { stringValue: '2f375475-413a-49b4-a1f5-3c177b1edae2' },
-      { stringValue: 'Jane' },
+      // `auth` anywhere, as in Relay.
+      { stringValue: '[Filtered]' },
       // camelCase keys: the word ends where a capital begins.
       { stringValue: '[Filtered]' },
       { stringValue: '[Filtered]' },
       { stringValue: 'bpe' },
+      ...Array.from({ length: 6 }, () => ({ stringValue: '[Filtered]' })),
     ]);
-    // Resource, span, event and link attributes each hold the same seven redactions.
-    expect(counts).toEqual({ sensitive_key: 24, email: 4 });
+    // Resource, span, event and link attributes each hold the same thirteen redactions.
+    expect(counts).toEqual({ sensitive_key: 52, email: 4 });
   });
 
   it('counts path segments under their own rule', () => {
@@ -298,13 +345,26 @@ describe('the built-in rules', () => {
     const span = scopeSpans?.spans[0];
     if (!scopeSpans || !span?.links?.[0]) throw new Error('no span');
     scopeSpans.scope = { name: 'checkout for jane@example.com', version: '1.0 token=abcd1234' };
-    span.traceState = 'ot=th:c;rv:41111111111114,shop=jane@example.com,gone=4111111111111111';
+    span.traceState =
+      'ot=th:c;rv:41111111111114,shop=jane@example.com,gone=4111111111111111,no-value,jane@example.com=x';
     span.links[0].traceState = 'vendor=203.0.113.7';
     const config = scrubConfig({ methods: { creditcard: 'remove' } });
     createScrubber(config).scrub(batch);
     expect(scopeSpans.scope).toEqual({ name: 'checkout for [email]', version: '1.0 token=[Filtered]' });
+    // Members that are no `key=value`, or whose key holds personal data, go too.
     expect(span.traceState).toBe('ot=th:c;rv:41111111111114,shop=[email]');
     expect(span.links[0].traceState).toBe('vendor=[ip]');
+  });
+
+  it('scrubs schema URLs, which the page sends', () => {
+    const batch = batchWith([]);
+    const rs = batch.resourceSpans[0];
+    if (!rs?.scopeSpans[0]) throw new Error('no scope spans');
+    rs.schemaUrl = 'https://opentelemetry.io/schemas/1.26.0#jane@example.com';
+    rs.scopeSpans[0].schemaUrl = 'https://opentelemetry.io/schemas/1.26.0?token=abc123';
+    createScrubber(scrubConfig()).scrub(batch);
+    expect(rs.schemaUrl).toBe('https://opentelemetry.io/schemas/1.26.0#[email]');
+    expect(rs.scopeSpans[0].schemaUrl).toBe('https://opentelemetry.io/schemas/1.26.0?token=[Filtered]');
   });
 
   it('finds the personal data the typical browser batch carries and keeps its ids and user agent', () => {

@@ -14,7 +14,7 @@
  * opaque tokens as URL path segments, and the values of sensitive attribute keys and query or fragment
  * parameters (password, secret, token, api_key, auth, session, phone, …, the configured sensitive words, and
  * configured rules' keys). They apply to span names, status messages, event names, scope names and versions,
- * vendors' tracestate values, attribute keys, and every string in resource, scope, span, event and link
+ * schema URLs, vendors' tracestate members, attribute keys, and every string in resource, scope, span, event and link
  * attributes, including inside arrays and kvlists, and to bytes values that hold UTF-8 text. Keys on the safe
  * list (random ids, the user agent) are left alone. All patterns of a scrubber run as one combined regular
  * expression, bounded so that no input makes it backtrack for long.
@@ -69,40 +69,58 @@ interface PatternRule extends RedactionRule {
 const SENSITIVE_WORDS =
   'pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|auth|authorization|credentials?|' +
   'private[_-]?key|session|sessionid|sid|cookie|csrf|xsrf|jwt|bearer|signature|ssn|phone';
+/**
+ * What makes an attribute key sensitive wherever it is in the key, as in Sentry Relay's default
+ * (`PASSWORD_KEY_REGEX`): `user_passwords`, `clientSecret`, `oauth_state`, `author` too, which is the price Relay
+ * pays as well for not missing the others. The other sensitive words must end a part of the key (`tokens`,
+ * `session2` and `sessionKey` do; `tokenizer` does not), and `otp` and `two_factor` must be one.
+ */
+const SENSITIVE_KEY_ANYWHERE =
+  'password|passwd|secret|api[_-]?key|auth|credential|private[_-]?key|mysql_pwd|(?:^|[_.-])(?:otp|two[_-]?factor)(?:$|[_.-])';
 /** Query parameters that carry personal data in practice, besides the sensitive words. */
 const SENSITIVE_PARAMS = `${SENSITIVE_WORDS}|code|e-?mail|tel|mobile|sig|card`;
 
 /**
- * A query or fragment parameter whose name contains a sensitive word, or one of `extraWords`: plain, or
- * percent-encoded (`redirect_uri=https%3A%2F%2Fapp%2Fcb%3Fcode%3D…`, `?token%3D…`), whose value then runs to the
- * end of the parameter it is encoded in.
+ * A query or fragment parameter whose name contains a sensitive word, or one of `extraWords`, and may go on
+ * after it as a name does (`password_hash`, `passwordHash`, `token2`, `tokens`, `user[password]`): plain, or
+ * percent-encoded once or twice (`redirect_uri=https%3A%2F%2Fapp%2Fcb%3Fcode%3D…`, `?token%3D…`, `%253D`), whose
+ * value then runs to the end of the parameter it is encoded in. Lower-case letters do not go on after the word
+ * (`?telemetry=`, `?signup=`, `?sidebar=` are no secrets).
  */
 function sensitiveParamPattern(extraWords: readonly string[]): string {
   const words = [SENSITIVE_PARAMS, ...extraWords.map(escapeRegExp)].join('|');
-  const name = `[\\w.-]{0,40}?(?:${caseless(words)})(?:[_.-][\\w.-]{0,40})?`;
-  return `(?:[?&#;]|%(?:3[fFbB]|2[36]))${name}(?:=|%3[dD])[^&#\\s]+`;
+  // Name characters, brackets (`user[password]`, also encoded) included.
+  const char = '(?:[\\w.\\[\\]-]|%(?:25)?5[bBdD])';
+  const name = `${char}{0,40}?(?:${caseless(words)})(?:s?(?:[_.\\[\\]A-Z0-9-]|%(?:25)?5[bBdD])${char}{0,40}|s)?`;
+  return `(?:[?&#;]|%(?:25)?(?:3[fFbB]|2[36]))${name}(?:=|%(?:25)?3[dD])[^&#\\s]+`;
 }
 
 /** `=` with or without spaces; `:` after a quote (JSON) or before a space: `session:start` is a name, not an assignment. */
 const ASSIGNMENT_SIGN = `(?:["'][ \\t]*:[ \\t]*|[ \\t]*:[ \\t]+|[ \\t]*=[ \\t]*)`;
 
+/** An authorization scheme, which an assignment keeps before the credential it redacts, as the bearer rule does. */
+const AUTH_SCHEME = `(?:${caseless('bearer')}|[Bb]asic|[Nn]egotiate|NTLM|[Dd]igest|DPoP)`;
+
 /**
- * `password=…`, `api_key: …`, `"secret":"…"` in free text (a span name, an exception message): a name with a
- * sensitive word where a word starts, `=` or `:`, and the value — quoted, or up to a space or separator; a
- * `Bearer`/`Basic` scheme before it stays, as the bearer rule keeps it.
+ * `password=…`, `api_key: …`, `"secret":"…"`, `"newPassword":…` in free text (a span name, an exception message): a
+ * name with a sensitive word where a word or a camelCase part starts, `=` or `:`, and the value — quoted, or up to a
+ * space or separator; an authorization scheme before it stays.
  */
 function sensitiveAssignmentPattern(extraWords: readonly string[]): string {
   const words = [SENSITIVE_WORDS, ...extraWords.map(escapeRegExp)].join('|');
-  const name = `(?:[\\w-]{0,40}[_.-])?(?:${caseless(words)})(?:[_.-][\\w-]{0,40})?`;
+  // Before the word: a part ending in a separator, or a camelCase part (`access` of `accessToken`). After it: a
+  // plural, digits, or a part after a separator or a capital (`tokenValue`), never lower-case letters (`author`).
+  const name =
+    `(?:[\\w-]{0,40}[_.-]|[\\w-]{0,40}[a-z0-9](?=[A-Z]))?(?:${caseless(words)})` + '(?:s?[_.A-Z0-9-][\\w-]{0,40}|s)?';
   // Where free text starts a word (`login failed: password=…`, `{"secret":…`), not inside a URL, whose parameters
   // the sensitive_param rule reads: trying the name at every word of every URL cost 7 % of the whole app.
   // A quoted value runs to its closing quote, escaped quotes included (or to the line's end when there is none);
   // a bare one to a space or separator, however long.
-  return `(?<=^|[\\s"'{,;(\\[])${name}${ASSIGNMENT_SIGN}(?:["']?(?:[Bb]earer|[Bb]asic)[ \\t]+)?(?:"(?:[^"\\\\\\n]|\\\\.)*"?|'(?:[^'\\\\\\n]|\\\\.)*'?|[^\\s&;,"'<>)}\\]]+)`;
+  return `(?<=^|[\\s"'{,;(\\[])${name}${ASSIGNMENT_SIGN}(?:["']?${AUTH_SCHEME}[ \\t]+)?(?:"(?:[^"\\\\\\n]|\\\\.)*"?|'(?:[^'\\\\\\n]|\\\\.)*'?|[^\\s&;,"'<>)}\\]]+)`;
 }
 
 /** What an assignment keeps before its value: the sign, and an opening quote or a scheme. */
-const ASSIGNMENT_PREFIX_END = new RegExp(`${ASSIGNMENT_SIGN}(?:["']?(?:[Bb]earer|[Bb]asic)[ \\t]+)?["']?`);
+const ASSIGNMENT_PREFIX_END = new RegExp(`${ASSIGNMENT_SIGN}(?:["']?${AUTH_SCHEME}[ \\t]+)?["']?`);
 
 /** Keeps an assignment's name, sign and quote or scheme; redacts its value (without the closing quote). */
 const splitAssignment = (m: string): [string, string, string] => {
@@ -135,12 +153,11 @@ function caseless(pattern: string): string {
   return out;
 }
 
-const hasParam = (t: string, f: TextFeatures) =>
-  (f.equals && f.paramStart) || (f.percent && (t.includes('%3D') || t.includes('%3d')));
+const hasParam = (t: string, f: TextFeatures) => (f.equals && f.paramStart) || (f.percent && /%(?:25)?3d/i.test(t));
 
 /** Keeps a parameter's name and redacts its value (after `=`, or `%3D` when encoded). */
 const splitParamValue = (m: string): [string, string, string] => {
-  const eq = /=|%3[dD]/.exec(m) as RegExpExecArray;
+  const eq = /=|%(?:25)?3[dD]/.exec(m) as RegExpExecArray;
   const end = eq.index + eq[0].length;
   return [m.slice(0, end), m.slice(end), ''];
 };
@@ -165,8 +182,10 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'bearer_token',
-    gate: (t, f) => f.space && (t.includes('earer') || t.includes('asic') || t.includes('oken')),
-    pattern: '(?<![\\w-])(?:[Bb]earer|[Bb]asic|[Tt]oken)\\s+[\\w.~+/=-]{8,}',
+    gate: (t, f) => f.space && /earer|asic|oken|egotiate|NTLM/i.test(t),
+    // `Bearer` in any case and with a credential of any length, as Relay reads it; the schemes that are also words
+    // (`Basic information`, `Token expired`) only before eight credential characters.
+    pattern: `(?<![\\w-])(?:${caseless('bearer')}\\s+[\\w.~+/=-]+|(?:[Bb]asic|[Tt]oken|[Nn]egotiate|NTLM)\\s+[\\w.~+/=-]{8,})`,
     method: 'replace',
     replacement: '[Filtered]',
     split: (m) => splitAt(m, /\s+/),
@@ -202,9 +221,13 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
   },
   {
     name: 'email',
-    gate: (t, f) => f.at || (f.percent && t.includes('%40')),
-    // Starts only where a word starts, so the bounded local part is scanned once per word, not per letter.
-    pattern: '(?<![\\w.%+-])[\\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}(?![\\w-])',
+    gate: (t, f) => f.at || (f.percent && (t.includes('%40') || t.includes('%2540'))),
+    // Starts only where a word starts, so the bounded local part is scanned once per word, not per letter. Latin
+    // letters with accents count (`jöhn@`), and an apostrophe within (`o'brien@`); the address may be followed by
+    // a dash (`jane@example.com-backup`), which no domain ends with.
+    pattern:
+      "(?<![\\w.%+\\u00C0-\\u024F-])[\\w.%+\\u00C0-\\u024F-][\\w.%+'\\u00C0-\\u024F-]{0,63}(?:@|%(?:25)?40)" +
+      '(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}(?!\\w)',
     method: 'replace',
   },
   {
@@ -307,6 +330,8 @@ function isIdentifierSegment(segment: string): boolean {
 }
 
 const MAX_COMBINED_EXPRESSIONS = 256;
+/** How many matches that redact nothing a text may have read again from their second character. */
+const MAX_RESCANS = 32;
 
 /** The combined expression's group names, `r0`…`r30`, made once rather than per match. */
 const GROUP_NAMES = Array.from({ length: 31 }, (_, i) => `r${i}`);
@@ -388,7 +413,7 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
   const sensitiveKey = config.disable.includes('sensitive_key')
     ? undefined
     : new RegExp(
-        `(?:${SENSITIVE_WORDS}${config.sensitiveKeys.map((w) => `|${escapeRegExp(w)}`).join('')})(?:$|[_.-])`,
+        `${SENSITIVE_KEY_ANYWHERE}|(?:${SENSITIVE_WORDS}${config.sensitiveKeys.map((w) => `|${escapeRegExp(w)}`).join('')})s?\\d*(?:$|[_.-])`,
         'i',
       );
   const safeExact = new Set<string>();
@@ -482,23 +507,23 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     return undefined;
   };
 
-  const replacer = (match: string, ...args: unknown[]): string => {
-    const groups = args[args.length - 1] as Record<string, string | undefined>;
+  /** What one match of the combined expression becomes, and how much of it that covers; undefined for nothing. */
+  const redactMatch = (match: RegExpExecArray, text: string): { replacement: string; length: number } | undefined => {
+    const groups = match.groups as Record<string, string | undefined>;
     const index = activeRules.findIndex((_, i) => groups[GROUP_NAMES[i] as string] !== undefined);
     let rule = activeRules[index];
-    if (!rule) return match;
-    let found = match;
-    if (rule.check && !rule.check(match)) {
-      const later = laterMatch(args[args.length - 2] as string, args[args.length - 3] as number, index, match.length);
-      if (!later) return match;
+    if (!rule) return undefined;
+    let found = match[0];
+    if (rule.check && !rule.check(found)) {
+      const later = laterMatch(text, match.index, index, found.length);
+      if (!later) return undefined;
       ({ rule, found } = later);
     }
     const redaction = rule.ruleFor?.(found) ?? rule;
     count(redaction.name);
-    const rest = match.slice(found.length);
-    if (!rule.split) return redact(redaction, found) + rest;
+    if (!rule.split) return { replacement: redact(redaction, found), length: found.length };
     const [prefix, secret, suffix] = rule.split(found);
-    return prefix + redact(redaction, secret) + suffix + rest;
+    return { replacement: prefix + redact(redaction, secret) + suffix, length: found.length };
   };
 
   const features = emptyFeatures();
@@ -511,9 +536,27 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
       if (!gate || gate(text, features)) mask |= 1 << i;
     }
     if (mask === 0) return text;
-    const combined = combinedFor(mask);
-    activeRules = combined.rules;
-    return text.replace(combined.regex, replacer);
+    const { regex, rules } = combinedFor(mask);
+    activeRules = rules;
+    let out = '';
+    let copied = 0;
+    let rescans = 0;
+    regex.lastIndex = 0;
+    for (let match = regex.exec(text); match; match = regex.exec(text)) {
+      const redaction = match[0] ? redactMatch(match, text) : undefined;
+      if (!redaction) {
+        // Nothing to redact here, but the text the match spans may still hold something further on: in
+        // `Order 1001 4111 1111 1111 1111` the digits from 1001 on fail Luhn, the card number inside them does not.
+        // A few times per text: `1 1 1 …` would make every digit a match of its own, 20 times the work of reading
+        // past each, which would sell a rate-limit token for far more CPU (bench/worker/pipeline.ts, adversarial).
+        regex.lastIndex = ++rescans <= MAX_RESCANS ? match.index + 1 : match.index + match[0].length;
+        continue;
+      }
+      out += text.slice(copied, match.index) + redaction.replacement;
+      // What a later rule found may end before the match: the rest is read again.
+      copied = regex.lastIndex = match.index + redaction.length;
+    }
+    return copied === 0 ? text : out + text.slice(copied);
   };
 
   const verdictFor = (key: string): KeyVerdict => {
@@ -584,7 +627,10 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
       dryRun = options?.dryRun ?? false;
       for (const rs of request.resourceSpans) {
         if (rs.resource) rs.resource.attributes = scrubAttributes(rs.resource.attributes);
+        // A URL, sent by the page: it can carry what any URL can.
+        if (rs.schemaUrl) rs.schemaUrl = scrubName(rs.schemaUrl);
         for (const ss of rs.scopeSpans) {
+          if (ss.schemaUrl) ss.schemaUrl = scrubName(ss.schemaUrl);
           if (ss.scope) {
             ss.scope.name = scrubName(ss.scope.name);
             if (ss.scope.version) ss.scope.version = scrubName(ss.scope.version);
@@ -614,18 +660,21 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
 /**
  * A W3C tracestate with each vendor's value scrubbed. OpenTelemetry's own `ot` member is left as it is: the sample
  * stage reads its threshold and random value (a 14-digit `rv` can pass for a card number). A member whose value a
- * rule removed goes, since W3C forbids empty values.
+ * rule removed goes, since W3C forbids empty values, and so do members that are no `key=value` or whose key a rule
+ * finds something in (`tenant@system` keys can hold an address): they would pass whatever they carry unread.
  */
 function scrubTraceState(traceState: string, scrubText: (text: string) => string): string {
   const members: string[] = [];
   for (const member of traceState.split(',')) {
     const equals = member.indexOf('=');
-    if (equals < 0 || member.slice(0, equals).trim() === 'ot') {
+    if (equals < 0) continue;
+    const key = member.slice(0, equals);
+    if (key.trim() === 'ot') {
       members.push(member);
       continue;
     }
     const value = scrubText(member.slice(equals + 1));
-    if (value.trim()) members.push(member.slice(0, equals + 1) + value);
+    if (value.trim() && scrubText(key) === key) members.push(`${key}=${value}`);
   }
   return members.join(',');
 }
