@@ -32,7 +32,8 @@ export interface RumkitConfig {
   /**
    * Backends that receive `traceparent`/`tracestate` on fetch (and XHR). A string matches that URL and every
    * URL below it (`'https://api.example.com'` matches `https://api.example.com/orders`, not
-   * `https://api.example.com.evil.test`); a RegExp is tested against the full URL. Default: none.
+   * `https://api.example.com.evil.test`); a RegExp is tested against the full URL. Default: none besides the
+   * page's own origin, which always receives them (OpenTelemetry's web instrumentations do so).
    */
   propagateTraceHeaderCorsUrls?: UrlPattern[];
   /** Requests that get no span at all (same matching). The agent's own requests are always ignored. */

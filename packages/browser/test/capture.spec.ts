@@ -112,7 +112,7 @@ test('document load spans follow a Server-Timing traceparent when the page has n
   expect(load.parentSpanId).toBe(BACKEND_SPAN);
 });
 
-test('fetch spans are CLIENT spans with stable HTTP attributes; traceparent goes only to listed origins', async ({
+test("fetch spans are CLIENT spans with stable HTTP attributes; traceparent goes only to listed origins and the page's own", async ({
   page,
   servers,
 }) => {
@@ -120,7 +120,7 @@ test('fetch spans are CLIENT spans with stable HTTP attributes; traceparent goes
     '/fetch',
     esmPage({
       script: `
-        window.fetched = Promise.all([fetch(API + '/orders?id=7', { method: 'POST', body: '{}' }), fetch(THIRD_PARTY + '/widget')]);
+        window.fetched = Promise.all([fetch(API + '/orders?id=7', { method: 'POST', body: '{}' }), fetch(THIRD_PARTY + '/widget'), fetch('/api/ping')]);
         await window.fetched;`,
     }),
   );
@@ -130,10 +130,10 @@ test('fetch spans are CLIENT spans with stable HTTP attributes; traceparent goes
   const spans = await waitFor(
     () => {
       const s = servers.edge.spans().filter((x) => x.name === 'POST' || x.name === 'GET');
-      return s.length >= 2 ? s : undefined;
+      return s.length >= 3 ? s : undefined;
     },
     10_000,
-    'two fetch spans',
+    'three fetch spans',
   );
   const post = spans.find((s) => s.attributes['url.full'] === `${ORIGINS.api}/orders?id=7`);
   expect(post).toMatchObject({ kind: 3 });
@@ -148,6 +148,9 @@ test('fetch spans are CLIENT spans with stable HTTP attributes; traceparent goes
   expect(servers.thirdParty.requests).toHaveLength(1);
   expect(servers.thirdParty.requests[0]?.traceparent).toBeUndefined();
   expect(servers.thirdParty.requests[0]?.tracestate).toBeUndefined();
+  // The page's own origin is not listed, and gets them all the same (`propagateTraceHeaderCorsUrls`' JSDoc).
+  const ping = spans.find((s) => s.attributes['url.full'] === `${ORIGINS.app}/api/ping`);
+  expect(servers.app.pings[0]?.traceparent).toBe(`00-${ping?.traceId}-${ping?.spanId}-01`);
   // The agent's own exports never become spans.
   expect(servers.edge.spans().some((s) => String(s.attributes['url.full']).startsWith(ORIGINS.edge))).toBe(false);
 });

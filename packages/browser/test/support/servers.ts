@@ -53,6 +53,8 @@ export interface Servers {
     delays: Map<string, number>;
     /** `GET /api/stream`: server-sent events that never end; how many were opened, and closed by the client. */
     streams: { opened: number; closed: number };
+    /** The headers of each `/api/ping` request (the page's own origin). */
+    pings: Array<IncomingMessage['headers']>;
   };
   edge: {
     requests: EdgeRequest[];
@@ -83,6 +85,7 @@ export async function startServers(): Promise<Servers> {
   const requests: EdgeRequest[] = [];
   const apiRequests: Array<IncomingMessage['headers']> = [];
   const thirdPartyRequests: Array<IncomingMessage['headers']> = [];
+  const pings: Array<IncomingMessage['headers']> = [];
   const failures = { count: 0, status: 503, retryAfter: undefined as string | undefined, refused: 0 };
   const refusedAt: number[] = [];
   const answerDelay = { ms: 0 };
@@ -107,7 +110,10 @@ export async function startServers(): Promise<Servers> {
       }
     }
     if (url.pathname === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
-    if (url.pathname === '/api/ping') return send(res, 200, 'application/json', '{"pong":true}');
+    if (url.pathname === '/api/ping') {
+      pings.push(req.headers);
+      return send(res, 200, 'application/json', '{"pong":true}');
+    }
     if (url.pathname === '/api/stream') {
       streams.opened++;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
@@ -196,7 +202,7 @@ export async function startServers(): Promise<Servers> {
   );
 
   return {
-    app: { pages, delays, streams },
+    app: { pages, delays, streams, pings },
     edge: {
       requests,
       fail(count, status, retryAfter) {
@@ -229,7 +235,7 @@ export async function startServers(): Promise<Servers> {
     reset() {
       pages.clear();
       delays.clear();
-      for (const list of [requests, apiRequests, thirdPartyRequests, edgeState.configAskedAt, refusedAt]) {
+      for (const list of [requests, apiRequests, thirdPartyRequests, pings, edgeState.configAskedAt, refusedAt]) {
         list.length = 0;
       }
       Object.assign(failures, { count: 0, refused: 0 });
