@@ -10,6 +10,7 @@ import type { RumkitConfig } from './config.ts';
 import { createAgent, type RumkitAgent } from './init.ts';
 import { CHUNK_GLOBAL } from './lib/chunkGlobal.ts';
 import { configFromDataset } from './lib/configFromDataset.ts';
+import { guard } from './lib/guard.ts';
 import type * as Xhr from './xhr/index.ts';
 
 /** What the loader snippet leaves on `window.rumkit` (see loader/snippet.html). */
@@ -45,9 +46,11 @@ const lazyXhr: Xhr.Feature = {
     let stop: (() => void) | undefined;
     let stopped = false;
     loadChunk<typeof Xhr>('xhr').then(
-      ({ xhr }) => {
+      // Guarded: a file that loads but registers nothing (a stale cache's, a proxy's page) would reject into the
+      // page as its own unhandled rejection.
+      guard(({ xhr }) => {
         if (!stopped) stop = xhr.start(settings, provider);
-      },
+      }),
       () => console.error('rumkit: rumkit.xhr.js could not be loaded'),
     );
     return () => {

@@ -105,6 +105,29 @@ test('data-xhr="false" leaves XHR spans off and the agent on; other data-* attri
   expect(pageErrors).toEqual([]);
 });
 
+test('a rumkit.xhr.js that loads but registers nothing (a stale or foreign file) throws nothing into the page', async ({
+  page,
+  servers,
+  pageErrors,
+  consoleErrors: errors,
+}) => {
+  await page.route('**/dist/rumkit.xhr.js', (route) =>
+    route.fulfill({ contentType: 'text/javascript', body: '/* registers nothing */' }),
+  );
+  servers.app.pages.set(
+    '/tag-bad-xhr',
+    `<!doctype html><html><head>
+      <script src="/dist/rumkit.iife.js" data-endpoint="${ORIGINS.edge}" data-api-key="pk_test" data-service-name="tag-web"
+        data-xhr></script>
+    </head><body><h1>script tag, XHR chunk that registers nothing</h1></body></html>`,
+  );
+  await page.goto(`${ORIGINS.app}/tag-bad-xhr`);
+  await expect.poll(() => errors.filter((e) => e.startsWith('rumkit:'))).toHaveLength(1);
+  // The agent runs on: its deferred chunk reports the document's load.
+  await waitFor(() => servers.edge.spans().find((s) => s.name === 'documentLoad'), 15_000, 'the documentLoad span');
+  expect(pageErrors).toEqual([]);
+});
+
 test('the loader snippet is under 1 KB, is the one in the README, and queues calls made before the agent arrives', async ({
   page,
   servers,
