@@ -198,6 +198,60 @@ test("fetch reads the caller's init as fetch does, inherited members and getters
   ]);
 });
 
+test("fetch(request) leaves the caller's Request unwritten, sends its body once, and is traced", async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/request-input',
+    esmPage({
+      script: `
+        const request = new Request(API + '/echo/request', { method: 'POST', body: 'from a request', headers: { 'x-app': '2' } });
+        const answer = await (await fetch(request)).text();
+        let reused = null;
+        try {
+          await fetch(request);
+        } catch (error) {
+          reused = error.name;
+        }
+        // A streamed body: Chromium sends one over HTTP/2 only, so here the traced fetch must fail as the untraced one.
+        const streamed = () => new Request(API + '/echo/stream', {
+          method: 'POST',
+          body: new ReadableStream({ start(controller) { controller.enqueue(new Uint8Array([1])); controller.close(); } }),
+          duplex: 'half',
+        });
+        const outcome = (response) => response.then((r) => r.text(), (error) => String(error));
+        window.result = {
+          answer,
+          headers: [...request.headers.keys()],
+          bodyUsed: request.bodyUsed,
+          reused,
+          streamed: [await outcome(fetch(streamed())), await outcome(untracedFetch(streamed()))],
+        };`,
+      before: 'const untracedFetch = fetch;',
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/request-input`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  expect(await page.evaluate(() => (window as unknown as { result: unknown }).result)).toEqual({
+    answer: 'POST /request from a request',
+    headers: ['content-type', 'x-app'],
+    // As fetch(request) leaves it without the agent: the body went out, and the request cannot be sent again.
+    bodyUsed: true,
+    reused: 'TypeError',
+    streamed: ['TypeError: Failed to fetch', 'TypeError: Failed to fetch'],
+  });
+  await flushAgent(page);
+  const span = await waitFor(
+    () =>
+      servers.edge.spans().find((s) => s.name === 'POST' && s.attributes['url.full'] === `${ORIGINS.api}/echo/request`),
+    10_000,
+    'the span of fetch(request)',
+  );
+  expect(servers.api.requests[0]?.['x-app']).toBe('2');
+  expect(servers.api.requests[0]?.traceparent).toBe(`00-${span.traceId}-${span.spanId}-01`);
+});
+
 test('a fetch the instrumentation throws on rejects as fetch would, and its span ends at once with an error, its observer gone', async ({
   page,
   servers,

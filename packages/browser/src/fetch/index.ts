@@ -19,11 +19,12 @@ type FetchPatch = (original: typeof fetch) => typeof fetch;
 
 export const fetchInstrumentation = onePerPage((config: FetchInstrumentationConfig) => {
   const instrumentation = new FetchInstrumentation(config);
-  // The instrumentation writes the trace headers into the caller's init: a frozen one made fetch() throw
-  // synchronously, which fetch never does, and other callers got their object back changed. It gets an init of
-  // its own (`ownInit`), and a throw before the request goes out (headers its copy of them refuses) falls back to
-  // the untraced fetch, which rejects as fetch does; the span and the resource-timing observer the call had
-  // started are ended then.
+  // The instrumentation writes the trace headers into the caller's init, or into the caller's Request when it
+  // is passed alone: a frozen init made fetch() throw synchronously, which fetch never does, and other callers got
+  // their object back changed. It gets an init of its own (`ownInit`), or a copy of the Request, and a throw before
+  // the request goes out (headers its copy of them refuses, a Request whose body was used) falls back to the
+  // untraced fetch, which rejects as fetch does; the span and the resource-timing observer the call had started
+  // are ended then.
   const internals = instrumentation as unknown as {
     _patchConstructor(): FetchPatch;
     _createSpan: (...args: unknown[]) => Span | undefined;
@@ -45,6 +46,9 @@ export const fetchInstrumentation = onePerPage((config: FetchInstrumentationConf
     return function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
       try {
         spanned = observed = undefined;
+        // A Request passed alone would get the headers written into it: the copy takes its body over (as fetch
+        // would have used it up, streams included, unread) and goes out instead.
+        if (!init && input instanceof Request) input = new Request(input);
         return traced.call(this, input, init && ownInit(init));
       } catch (error) {
         observed?.observer?.disconnect();
