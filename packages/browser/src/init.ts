@@ -43,7 +43,7 @@ export interface RumkitAgent {
   setToken(token: string): void;
   /** An `exception` event on the active span, or an `exception` span when none is active. */
   recordError(error: unknown, attributes?: Attributes): void;
-  /** Starts a new page view, or names the route of the one the agent just started for the same URL. */
+  /** Starts a new page view, or names the route of the one the agent started for the same URL within the last second. */
   pageView(route?: string): void;
   tracer: Tracer;
 }

@@ -338,6 +338,44 @@ test('every span carries session, page view and route; SPA navigation (and back)
   expect(new Set(servers.edge.spans().map((s) => s.attributes['session.id'])).size).toBe(1);
 });
 
+test('pageView(route) long after a view began starts a new view with its page_view span, on the same URL too', async ({
+  page,
+  servers,
+}) => {
+  servers.app.pages.set(
+    '/wizard',
+    esmPage({
+      script: `
+        rum.tracer.startSpan('step-1').end();
+        // The user fills in the first step: far longer than a router takes to name the view the agent started.
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        rum.pageView('/wizard/step-2');
+        rum.tracer.startSpan('step-2').end();
+        await rum.flush();`,
+    }),
+  );
+  await page.goto(`${ORIGINS.app}/wizard`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  const spans = await waitFor(
+    () => {
+      const s = servers.edge.spans();
+      return named(s, 'step-2').length ? s : undefined;
+    },
+    10_000,
+    'the test spans',
+  );
+  const first = named(spans, 'step-1')[0]?.attributes ?? {};
+  const second = named(spans, 'step-2')[0]?.attributes ?? {};
+  expect(first['rumkit.page.route']).toBe('/wizard');
+  expect(second['rumkit.page.route']).toBe('/wizard/step-2');
+  expect(second['rumkit.page_view.id']).not.toBe(first['rumkit.page_view.id']);
+  const pageView = await waitFor(() => named(servers.edge.spans(), 'page_view')[0], 10_000, 'the page_view span');
+  expect([pageView.attributes['rumkit.page_view.id'], pageView.attributes['rumkit.page.route']]).toEqual([
+    second['rumkit.page_view.id'],
+    '/wizard/step-2',
+  ]);
+});
+
 test("a hash router's route changes start page views; its root route, an anchor or a query in the hash does not", async ({
   page,
   servers,

@@ -6,10 +6,17 @@
  *
  *     const views = trackPageViews();
  *     span.setAttributes(views.current.attributes); // the page view of spans started now
- *     views.pageView('/docs/:id'); // right after an automatic view of the same URL: only names its route
+ *     views.pageView('/docs/:id'); // within ROUTE_WAIT_MS of an automatic view of the same URL: only names its route
  */
 import { listen } from '../lib/listen.ts';
 import { pageViewId } from '../lib/randomId.ts';
+
+/**
+ * How long after the agent began a view the app may still name its route: a router reports the template
+ * ('/docs/:id') just after the URL change the agent saw. A later `pageView()` is a view of its own (a wizard's
+ * next step on the same URL), and the view's `page_view` span waits as long for the name.
+ */
+export const ROUTE_WAIT_MS = 1_000;
 
 export interface PageView {
   /** What ties a span to the view; the route is the template if the app named one, else the path. */
@@ -18,6 +25,8 @@ export interface PageView {
   path: string;
   /** Started by the agent on a URL change (or at start-up) and not yet named by the app. */
   automatic: boolean;
+  /** When the view began (`performance.now()`). */
+  at: number;
 }
 
 export interface PageViews {
@@ -44,6 +53,7 @@ export function trackPageViews(): PageViews {
     attributes: { 'rumkit.page_view.id': pageViewId(), 'rumkit.page.route': route ?? currentPath() },
     path: currentPath(),
     automatic,
+    at: performance.now(),
   });
   let current = start(undefined, true);
   let documentView = current;
@@ -84,8 +94,12 @@ export function trackPageViews(): PageViews {
       return documentView;
     },
     pageView(route) {
-      // A router reports the template ('/docs/:id') just after the URL change the agent already saw.
-      if (route !== undefined && current.automatic && current.path === currentPath()) {
+      if (
+        route !== undefined &&
+        current.automatic &&
+        current.path === currentPath() &&
+        performance.now() - current.at < ROUTE_WAIT_MS
+      ) {
         current.attributes['rumkit.page.route'] = route;
         current.automatic = false;
       } else begin(route, false);

@@ -10,28 +10,26 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import { listen } from '../lib/listen.ts';
-import type { PageView, PageViews } from './pageView.ts';
-
-const ROUTE_WAIT_MS = 1_000;
+import { type PageView, type PageViews, ROUTE_WAIT_MS } from './pageView.ts';
 
 export function recordPageViews(views: PageViews, tracer: Tracer): () => void {
-  let pending: { view: PageView; url: string; at: number; timer: ReturnType<typeof setTimeout> } | undefined;
+  let pending: { view: PageView; url: string; timer: ReturnType<typeof setTimeout> } | undefined;
   const record = () => {
     if (!pending) return;
-    const { view, url, at, timer } = pending;
+    const { view, url, timer } = pending;
     pending = undefined;
     clearTimeout(timer);
     // The view's own attributes after the span processor's, which are those of the view current now.
     tracer
-      .startSpan('page_view', { startTime: at, root: true })
+      .startSpan('page_view', { startTime: view.at, root: true })
       .setAttributes(view.attributes)
       .setAttribute('url.full', url)
-      .end(at);
+      .end(view.at);
   };
   views.onViewStart((view) => {
     record();
     // After shutdown() too, for `pageView()` may still be called: the span processor drops what it records then.
-    pending = { view, url: location.href, at: performance.now(), timer: setTimeout(record, ROUTE_WAIT_MS) };
+    pending = { view, url: location.href, timer: setTimeout(record, ROUTE_WAIT_MS) };
   });
   // Hidden, the page may not run again (shown again, the route had its chance too).
   const stopListening = listen(['visibilitychange', 'pagehide'], record);
