@@ -227,6 +227,36 @@ test("while the edge's Retry-After holds, flush() and shutdown() end at once, an
   expect([delivered('held'), delivered('refused')]).toEqual([1, 1]);
 });
 
+for (const method of ['flush', 'shutdown'] as const) {
+  test(`${method}() ends soon when a long Retry-After begins during it, though batches wait for keepalive room`, async ({
+    page,
+    servers,
+  }) => {
+    await openLoadedPage(page, servers, `/held-${method}`, esmPage());
+    await flushAgent(page);
+    servers.edge.fail(2, 503, '3600');
+    const outcome = await page.evaluate(async (call) => {
+      const { rum } = window as unknown as {
+        rum: { tracer: Tracer; flush(): Promise<void>; shutdown(): Promise<void> };
+      };
+      // Three bodies of about 24 KB: two fit the keepalive budget in flight, the third waits for room. The edge
+      // refuses the two, asking for an hour; the third is held then, and its attempt put off.
+      for (let i = 0; i < 3; i++) rum.tracer.startSpan(`big-${i}`, { attributes: { pad: 'x'.repeat(23_000) } }).end();
+      const gaveUp = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5_000));
+      return Promise.race([rum[call]().then(() => 'ended'), gaveUp]);
+    }, method);
+    expect(outcome).toBe('ended');
+    expect(servers.edge.refused).toBe(2);
+    // The refused batches go to the next page (an hour is longer than a page retries); the held one is kept.
+    const stored = await storedBodies(page);
+    expect([stored.includes('big-0'), stored.includes('big-1')]).toEqual([true, true]);
+    if (method === 'flush') {
+      await page.evaluate(() => dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
+      await expect.poll(() => storedBodies(page)).toContain('big-2');
+    }
+  });
+}
+
 test('a 400 is final: the batch is dropped after its one request, and later batches go on', async ({
   page,
   servers,

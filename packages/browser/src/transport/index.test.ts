@@ -14,6 +14,7 @@ import {
   REQUEST_TIMEOUT_MS,
 } from './index.ts';
 import { createPersistentQueue } from './persistentQueue.ts';
+import { MAX_DELAY_MS } from './retryPolicy.ts';
 
 const settings = validateConfig({ endpoint: 'https://rum.example.com', apiKey: 'pk_test', serviceName: 'web' });
 
@@ -266,6 +267,29 @@ describe("createTransport: the edge's Retry-After", () => {
     expect(requests).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(2_000);
     // Both go out once the 5 s are over: the new batch and the retry of the refused one.
+    expect(requests).toHaveLength(3);
+  });
+
+  it('releases a flush() waiting for batches the hold puts off; they stay queued and go when it ends', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const storage = memoryStorage();
+    const { transport, requests } = transportWithStubbedFetch(storage);
+    // Three bodies of about 24 KB: two fit in flight, the third waits for room.
+    for (let i = 0; i < 3; i++) transport.add(item(24_000));
+    expect(requests).toHaveLength(2);
+    let flushed = false;
+    void transport.flush().then(() => {
+      flushed = true;
+    });
+    requests[0]?.answer(503, { 'retry-after': '3600' });
+    requests[1]?.answer(503, { 'retry-after': '3600' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(flushed).toBe(true);
+    // Past MAX_DELAY_MS the refused batches are left to the next page; the one held goes once the hold ends.
+    expect(createPersistentQueue(storage).take()).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(MAX_DELAY_MS - 1);
+    expect(requests).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
     expect(requests).toHaveLength(3);
   });
 

@@ -17,7 +17,7 @@ import type { SafeStorage } from '../lib/storage.ts';
 import { utf8Length } from '../lib/utf8Length.ts';
 import { batchBody, cutBatches, type SpanItem } from './batch.ts';
 import { createPersistentQueue } from './persistentQueue.ts';
-import { classifyStatus, retryAfterMs, retryDelayMs } from './retryPolicy.ts';
+import { classifyStatus, MAX_DELAY_MS, retryAfterMs, retryDelayMs } from './retryPolicy.ts';
 
 /** Chromium and Firefox refuse keepalive requests once the bodies in flight exceed 64 KiB; Chromium counts beacons. */
 export const KEEPALIVE_QUOTA = 65_536;
@@ -98,7 +98,10 @@ export function createTransport(
   const retrying = new Map<Outgoing, ReturnType<typeof setTimeout>>();
   const inFlight = new Set<Outgoing>();
   let inFlightBytes = 0;
-  /** Until when the edge asked (`Retry-After`) to hear nothing more from this page; whether a timer waits for it. */
+  /**
+   * Until when the edge asked (`Retry-After`) to hear nothing more from this page, at most MAX_DELAY_MS ahead;
+   * whether a timer waits for it.
+   */
   let heldUntil = 0;
   let holding = false;
   /** The timer of this page's claim on what earlier pages stored. */
@@ -193,8 +196,14 @@ export function createTransport(
     // deliver it twice. An answer the edge gave is still an answer.
     if (outcome === 'sent' || (left && !status)) return;
     if (outcome === 'drop') return log(`HTTP ${status}: batch dropped`);
-    // Retry-After speaks for the page, not for this batch alone: the others wait as long.
-    heldUntil = Math.max(heldUntil, Date.now() + retryAfterMs(retryAfter));
+    // Retry-After speaks for the page, not for this batch alone: the others wait as long, at most MAX_DELAY_MS (a
+    // batch refused with a longer one is left to a later page: retryDelayMs).
+    const asked = Math.min(retryAfterMs(retryAfter), MAX_DELAY_MS);
+    if (asked && Date.now() + asked > heldUntil) {
+      heldUntil = Date.now() + asked;
+      // flush() waits for no attempt the hold puts off: what it holds stays queued for after it.
+      outbox.forEach(release);
+    }
     const delay = retryDelayMs(item.attempts, retryAfter);
     if (delay === undefined || hidden) {
       log('batch stored for the next page');
@@ -322,7 +331,7 @@ export function createTransport(
       }
       // Each body queued now, or in flight, has had an attempt: not every retry of it, which can take minutes.
       cutPending();
-      // Nothing is attempted while the edge's Retry-After holds; waiting out its minutes would hang shutdown().
+      // Nothing is attempted while the edge's Retry-After holds (a hold that begins meanwhile releases the flush).
       if (isHeld()) return Promise.resolve();
       const attempted = Promise.all(
         [...outbox, ...inFlight].map((item) => new Promise<void>((resolve) => item.waiters.push(resolve))),
