@@ -227,6 +227,25 @@ test("while the edge's Retry-After holds, flush() and shutdown() end at once, an
   expect([delivered('held'), delivered('refused')]).toEqual([1, 1]);
 });
 
+test("the edge's Retry-After holds the next page of the origin too: what it stored and what it makes", async ({
+  page,
+  servers,
+}) => {
+  await openLoadedPage(page, servers, '/throttled', esmPage());
+  await flushAgent(page);
+  servers.edge.fail(1, 503, '4');
+  await sendSpan(page, 'refused');
+  const refusedAt = servers.edge.refusedAt[0] ?? 0;
+  // Left while the hold runs: the refused batch is stored for the next page, which loads at once.
+  await page.goto(`${ORIGINS.app}/throttled?next`);
+  await waitFor(() => servers.edge.spans().find((s) => s.name === 'refused'), 10_000, 'the refused span');
+  const documentLoads = () => servers.edge.spans().filter((s) => s.name === 'documentLoad').length;
+  await waitFor(() => documentLoads() === 2 || undefined, 10_000, "the next page's documentLoad");
+  // Nothing reached the edge for the 4 s it asked for, neither the stored batch nor the next page's own spans.
+  expect(servers.edge.requests.filter((r) => r.at > refusedAt && r.at < refusedAt + 4_000)).toEqual([]);
+  expect(servers.edge.spans().filter((s) => s.name === 'refused')).toHaveLength(1);
+});
+
 for (const method of ['flush', 'shutdown'] as const) {
   test(`${method}() ends soon when a long Retry-After begins during it, though batches wait for keepalive room`, async ({
     page,

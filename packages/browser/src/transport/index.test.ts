@@ -6,6 +6,7 @@ import {
   CLAIM_KEY,
   CLAIM_WAIT_MS,
   createTransport,
+  HOLD_KEY,
   KEEPALIVE_BYTES,
   KEEPALIVE_REQUESTS,
   MAX_BATCH_BYTES,
@@ -291,6 +292,42 @@ describe("createTransport: the edge's Retry-After", () => {
     expect(requests).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(1);
     expect(requests).toHaveLength(3);
+  });
+
+  it('holds the next page of the origin too, at most MAX_DELAY_MS, for what it stored and what it makes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const storage = memoryStorage();
+    const first = transportWithStubbedFetch(storage);
+    first.transport.add(item(100));
+    await vi.advanceTimersByTimeAsync(BATCH_DELAY_MS);
+    first.requests[0]?.answer(429, { 'retry-after': '20' });
+    await vi.advanceTimersByTimeAsync(0);
+    // The page is left while the hold runs: the refused batch is stored, not beaconed.
+    first.transport.pageHidden(true);
+    await vi.advanceTimersByTimeAsync(0);
+    // The next page loads 5 s later: 15 s of the hold are left.
+    await vi.advanceTimersByTimeAsync(5_000);
+    const next = transportWithStubbedFetch(storage);
+    next.transport.sendStored();
+    next.transport.add(item(100));
+    await vi.advanceTimersByTimeAsync(15_000 - 1);
+    expect(next.requests).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(next.requests).toHaveLength(2);
+  });
+
+  it('waits no longer than MAX_DELAY_MS for a stored hold, whatever time it names', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const storage = memoryStorage();
+    // A hold stored before the clock was set back by a day.
+    storage.set(HOLD_KEY, String(Date.now() + 86_400_000));
+    const { transport, requests } = transportWithStubbedFetch(storage);
+    transport.add(item(100));
+    // The batch is due, and the stored hold read, a second after the span.
+    await vi.advanceTimersByTimeAsync(BATCH_DELAY_MS + MAX_DELAY_MS - 1);
+    expect(requests).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(requests).toHaveLength(1);
   });
 
   it('stores, rather than beacons, what is left at page hide while the edge asked to wait', async () => {

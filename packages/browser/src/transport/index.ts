@@ -35,6 +35,8 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 /** Where a tab claims what earlier pages stored, and how long it waits for the claims of other tabs. */
 export const CLAIM_KEY = 'rumkit.claim';
 export const CLAIM_WAIT_MS = 200;
+/** Where the end of the edge's hold (`Retry-After`) is kept for the next pages of the origin. */
+export const HOLD_KEY = 'rumkit.hold';
 /**
  * Bodies waiting to be sent, at most: past it the oldest are stored for the next page. A slow edge, or a
  * `Retry-After` of minutes, otherwise let a long-lived single-page app hold every span it made meanwhile.
@@ -99,15 +101,17 @@ export function createTransport(
   const inFlight = new Set<Outgoing>();
   let inFlightBytes = 0;
   /**
-   * Until when the edge asked (`Retry-After`) to hear nothing more from this page, at most MAX_DELAY_MS ahead;
-   * whether a timer waits for it.
+   * Until when the edge asked (`Retry-After`) to hear nothing more from this page, or from an earlier one, which
+   * stored it: at most MAX_DELAY_MS ahead, a stored time that a clock set back puts days ahead included; whether a
+   * timer waits for it. Read from storage when first needed, not while the page starts.
    */
-  let heldUntil = 0;
+  let heldUntil: number | undefined;
   let holding = false;
   /** The timer of this page's claim on what earlier pages stored. */
   let claiming: ReturnType<typeof setTimeout> | undefined;
 
-  const isHeld = () => heldUntil > Date.now();
+  const holdEnd = () => (heldUntil ??= Math.min(Number(storage.get(HOLD_KEY)) || 0, Date.now() + MAX_DELAY_MS));
+  const isHeld = () => holdEnd() > Date.now();
   const outgoing = (body: string): Outgoing => ({ body, bytes: utf8Length(body), attempts: 0, waiters: [] });
   const release = (item: Outgoing) => {
     for (const resolve of item.waiters.splice(0)) resolve();
@@ -145,7 +149,7 @@ export function createTransport(
   }
 
   function pump() {
-    const held = heldUntil - Date.now();
+    const held = holdEnd() - Date.now();
     if (held > 0) {
       if (!holding) {
         holding = true;
@@ -197,10 +201,11 @@ export function createTransport(
     if (outcome === 'sent' || (left && !status)) return;
     if (outcome === 'drop') return log(`HTTP ${status}: batch dropped`);
     // Retry-After speaks for the page, not for this batch alone: the others wait as long, at most MAX_DELAY_MS (a
-    // batch refused with a longer one is left to a later page: retryDelayMs).
+    // batch refused with a longer one is left to a later page: retryDelayMs), and so do the next pages.
     const asked = Math.min(retryAfterMs(retryAfter), MAX_DELAY_MS);
-    if (asked && Date.now() + asked > heldUntil) {
+    if (asked && Date.now() + asked > holdEnd()) {
       heldUntil = Date.now() + asked;
+      storage.set(HOLD_KEY, String(heldUntil));
       // flush() waits for no attempt the hold puts off: what it holds stays queued for after it.
       outbox.forEach(release);
     }
