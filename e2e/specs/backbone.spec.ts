@@ -72,7 +72,16 @@ for (const { form, path } of DEMO_PAGES) {
     const edgesBefore = await edgeCount(API);
     const { traceId } = await uploadDocument(page, `${urls.web}${path}`);
     // The agent asked the worker for its key's sampling rate (GET /v1/config: key, origin and CORS) and kept it.
-    await expect.poll(() => page.evaluate(() => localStorage.getItem('rumkit.rate'))).toBe('1');
+    await expect
+      .poll(() =>
+        page.evaluate(() =>
+          // One key per edge and key (`rumkit.rate.<scope>`); the demo page has one agent.
+          Object.keys(localStorage)
+            .filter((key) => key.startsWith('rumkit.rate.'))
+            .map((key) => localStorage.getItem(key)),
+        ),
+      )
+      .toEqual(['1']);
     await closeTab(page);
 
     const spans = await traceWith(traceId, (all) => all.some(isUploadFetch) && all.some((s) => s.name === 'ocr.job'));

@@ -93,13 +93,13 @@ const FEATURES: Array<[RegExp, string]> = [
     /src\/transport\/|otlp\/src\/encodeSpans|src\/processor|src\/lib\/utf8Length/,
     'transport (batching, retry, beacon, queue, OTLP/JSON)',
   ],
-  [/src\/(session\/|lib\/(storage|randomId))/, 'session and page views'],
+  [/src\/(session\/|lib\/(storage|randomId)\.ts)/, 'session and page views'],
   [/src\/errors\//, 'errors'],
   [/src\/(fetch\/|responseTimes|httpClientOptions)|instrumentation-fetch|web-common/, 'fetch instrumentation'],
   [/src\/(documentLoad\/|deferred)|instrumentation-document-load|sdk-trace-web/, 'document load (after load)'],
   [/src\/webVitals\/|web-vitals/, 'web vitals, attribution build (after load)'],
   [
-    /src\/(sampler|edgeRate|traceContext|resource|config|init|index|chunks|instrumentations|version|lib\/listen)|otlp\/src\/sampling/,
+    /src\/(sampler|edgeRate|traceContext|resource|config|init|index|chunks|instrumentations|version|lib\/(listen|storageScope))|otlp\/src\/sampling/,
     'agent core (config, init, sampler, W3C propagator, resource)',
   ],
 ];

@@ -6,6 +6,7 @@
  *     if (typeof settings === 'string') console.error(settings);
  */
 import type { Span } from '@rumkit/otlp';
+import { storageScope } from './lib/storageScope.ts';
 import type { Feature } from './xhr/index.ts';
 
 export type UrlPattern = string | RegExp;
@@ -59,6 +60,8 @@ export interface Settings extends RumkitConfig {
   tracesUrl: string;
   /** Where the edge tells its sampling rate for the key (`GET /v1/config`). */
   rateUrl: string;
+  /** The end of the `localStorage` keys of what the agent keeps for this edge and key (`storageScope`). */
+  scope: string;
   sampleRate: number;
   propagateTraceHeaderCorsUrls: RegExp[];
   ignoreUrls: RegExp[];
@@ -127,6 +130,7 @@ export function validateConfig(input: unknown): Settings | string {
     endpoint,
     tracesUrl,
     rateUrl,
+    scope: storageScope(endpoint, config.apiKey),
     sampleRate: config.sampleRate ?? 1,
     propagateTraceHeaderCorsUrls: (config.propagateTraceHeaderCorsUrls ?? []).map(urlPattern),
     // The agent's own requests must never become spans (every export would produce another), and only they:

@@ -3,7 +3,8 @@
  * keeps the browser's decisions only up to the tenant's rate, so a browser sampling above it would keep traces
  * whose browser spans the edge then drops, while the backend, which followed the browser's decision through
  * `traceparent`, keeps its side of them. The last answer is kept in
- * storage, so a page's first spans, started before the answer arrives, already use it (`startingRate`). The
+ * storage, for this edge and key (another app of the origin may have others), so a page's first spans, started
+ * before the answer arrives, already use it (`startingRate`). The
  * request is the returned function's, which the agent calls after the page's `load`: a fetch call costs start-up
  * several milliseconds, and the stored rate serves until then.
  *
@@ -16,9 +17,12 @@ import type { SafeStorage } from './lib/storage.ts';
 
 export const EDGE_RATE_KEY = 'rumkit.rate';
 
+/** The key of the rate kept for this edge and key (`storageScope`). */
+const rateKey = (settings: Settings) => `${EDGE_RATE_KEY}.${settings.scope}`;
+
 /** The rate a page starts at: its own, capped by the edge's last answer kept in storage. */
 export function startingRate(settings: Settings, storage: SafeStorage): number {
-  return capped(settings, Number(storage.get(EDGE_RATE_KEY) || Number.NaN)) ?? settings.sampleRate;
+  return capped(settings, Number(storage.get(rateKey(settings)) || Number.NaN)) ?? settings.sampleRate;
 }
 
 export function followEdgeRate(settings: Settings, storage: SafeStorage, setRate: (rate: number) => void): () => void {
@@ -29,7 +33,7 @@ export function followEdgeRate(settings: Settings, storage: SafeStorage, setRate
         if (typeof sampleRate !== 'number') return;
         const rate = capped(settings, sampleRate);
         if (rate !== undefined) setRate(rate);
-        storage.set(EDGE_RATE_KEY, String(sampleRate));
+        storage.set(rateKey(settings), String(sampleRate));
       })
       // No usable answer (an older edge, offline): the configured or stored rate stays, and so does what is stored.
       .catch(() => {});

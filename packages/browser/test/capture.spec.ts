@@ -5,7 +5,7 @@
  */
 
 import type { KeyValue } from '@rumkit/otlp';
-import { expect, flushAgent, test } from './support/fixtures.ts';
+import { expect, flushAgent, RATE_KEY, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, type ReceivedSpan, waitFor } from './support/servers.ts';
 
 const BACKEND_TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -545,8 +545,8 @@ test("sampling: the edge's rate for the key (GET /v1/config) caps the agent's, f
     esmPage({
       script: `const page = location.search.slice(1);
         rum.tracer.startSpan('at-start-' + page).end();
-        const stored = localStorage.getItem('rumkit.rate');
-        while (localStorage.getItem('rumkit.rate') === stored) await new Promise((r) => setTimeout(r, 20));
+        const stored = localStorage.getItem(${JSON.stringify(RATE_KEY)});
+        while (localStorage.getItem(${JSON.stringify(RATE_KEY)}) === stored) await new Promise((r) => setTimeout(r, 20));
         await fetch(API + '/after-answer-' + page);
         await rum.flush();`,
     }),
@@ -586,7 +586,7 @@ test("the agent asks the edge for its rate only after the page's load, so start-
   await expect(page.locator('#status')).toHaveText('ready');
   expect(servers.edge.configAskedAt).toEqual([]);
   await page.waitForLoadState('load');
-  await page.waitForFunction(() => localStorage.getItem('rumkit.rate') === '0.5');
+  await page.waitForFunction((key) => localStorage.getItem(key) === '0.5', RATE_KEY);
   const loadedAt = await page.evaluate(
     () =>
       performance.timeOrigin +
@@ -600,13 +600,13 @@ test('an answer without a rate keeps the rate stored from an earlier page', asyn
   servers.app.pages.set('/rate', esmPage());
   servers.edge.sampleRate = 0.5;
   await page.goto(`${ORIGINS.app}/rate`);
-  await page.waitForFunction(() => localStorage.getItem('rumkit.rate') === '0.5');
+  await page.waitForFunction((key) => localStorage.getItem(key) === '0.5', RATE_KEY);
   // An older edge: `{}` (JSON leaves the undefined rate out).
   servers.edge.sampleRate = undefined as unknown as number;
   await page.goto(`${ORIGINS.app}/rate?again`);
   await expect.poll(() => servers.edge.configAskedAt.length).toBe(2);
   await page.waitForTimeout(300);
-  expect(await page.evaluate(() => localStorage.getItem('rumkit.rate'))).toBe('0.5');
+  expect(await page.evaluate((key) => localStorage.getItem(key), RATE_KEY)).toBe('0.5');
 });
 
 function plainEvent(attributes: KeyValue[] | undefined) {

@@ -6,7 +6,7 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { Page } from '@playwright/test';
-import { expect, flushAgent, openLoadedPage, storedBodies, test } from './support/fixtures.ts';
+import { expect, flushAgent, openLoadedPage, STORED_BODY_KEY, storedBodies, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, waitFor } from './support/servers.ts';
 
 const LOADS = 200;
@@ -111,7 +111,7 @@ test('a batch an earlier page stored is sent by one of the tabs that start toget
   const body = JSON.stringify({
     resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'test' }, spans: [span] }] }],
   });
-  await page.evaluate((stored) => localStorage.setItem('rumkit.q.0', stored), body);
+  await page.evaluate(({ key, stored }) => localStorage.setItem(key, stored), { key: STORED_BODY_KEY, stored: body });
   await page.waitForTimeout(200);
   await page.evaluate(() => new BroadcastChannel('start').postMessage('go'));
   for (const tab of tabs) await expect(tab.locator('#status')).toHaveText('ready');
@@ -147,6 +147,42 @@ test('offline tabs closed together each keep their batch for the next page load'
   await waitFor(() => names().length >= tabs.length, 10_000, 'the spans of every offline tab');
   await page.waitForTimeout(1_000);
   expect(names().sort()).toEqual(tabs.map((_, n) => `offline-${n}`));
+});
+
+test('two apps on one origin, each with its own key, keep their stored batches apart: each sends only its own', async ({
+  page,
+  context,
+  servers,
+}) => {
+  const app = (apiKey: string) =>
+    esmPage({
+      config: `apiKey: '${apiKey}'`,
+      script: `if (location.search === '?offline') rum.tracer.startSpan('made-by-${apiKey}').end();`,
+    });
+  servers.app.pages.set('/app-a', app('pk_test'));
+  servers.app.pages.set('/app-b', app('pk_other'));
+  await page.goto(`${ORIGINS.app}/app-a?offline`);
+  await expect(page.locator('#status')).toHaveText('ready');
+  await context.setOffline(true);
+  await flushAgent(page); // fails: the batch waits for a retry
+  await context.setOffline(false);
+  // App A is left before the retry, storing its batch; app B loads on the same origin and sends what it stored.
+  await openLoadedPage(page, servers, '/app-b', app('pk_other'));
+  await waitFor(
+    () => servers.edge.spans().find((s) => s.name === 'documentLoad' && s.request.query.get('key') === 'pk_other'),
+    10_000,
+    "app B's documentLoad, sent after it took what its own earlier pages stored",
+  );
+  expect(await storedBodies(page)).toContain('made-by-pk_test');
+  // App A's next page sends it, under its own key.
+  await page.goto(`${ORIGINS.app}/app-a`);
+  const span = await waitFor(
+    () => servers.edge.spans().find((s) => s.name === 'made-by-pk_test'),
+    10_000,
+    "app A's stored span",
+  );
+  expect(span.request.query.get('key')).toBe('pk_test');
+  expect(servers.edge.spans().filter((s) => s.name === 'made-by-pk_test')).toHaveLength(1);
 });
 
 test('a 503 that answers after pagehide stores the batch for the next page load', async ({ page, servers }) => {

@@ -6,7 +6,7 @@
  * for the rumkit edge.
  */
 import type { RumkitAgent } from '../src/index.ts';
-import { expect, openLoadedPage, test } from './support/fixtures.ts';
+import { expect, openLoadedPage, STORED_BODY_KEY, test } from './support/fixtures.ts';
 import { esmPage, ORIGINS, type ReceivedSpan, waitFor } from './support/servers.ts';
 
 test('after shutdown() nothing is recorded; init() again starts an agent that records, globally too', async ({
@@ -204,7 +204,7 @@ test('shutdown() before load leaves nothing to run after it: no stored batch sen
   servers.app.pages.set(
     '/early-shutdown',
     esmPage({
-      before: `localStorage.setItem('rumkit.q.0', JSON.stringify({ resourceSpans: [] }));`,
+      before: `localStorage.setItem(${JSON.stringify(STORED_BODY_KEY)}, JSON.stringify({ resourceSpans: [] }));`,
       script: 'await rum.shutdown();',
     }),
   );
@@ -214,7 +214,7 @@ test('shutdown() before load leaves nothing to run after it: no stored batch sen
   await page.waitForTimeout(1_500);
   expect(servers.edge.configAskedAt).toEqual([]);
   expect(servers.edge.requests).toEqual([]);
-  expect(await page.evaluate(() => localStorage.getItem('rumkit.q.0'))).not.toBeNull();
+  expect(await page.evaluate((key) => localStorage.getItem(key), STORED_BODY_KEY)).not.toBeNull();
 });
 
 test('web vitals reported after shutdown() record nothing, not even activity in the session', async ({

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryStorage } from '../../test/support/memoryStorage.ts';
 import { type Settings, validateConfig } from '../config.ts';
+import type { SafeStorage } from '../lib/storage.ts';
 import {
   BATCH_DELAY_MS,
   CLAIM_KEY,
@@ -17,7 +18,13 @@ import {
 import { createPersistentQueue } from './persistentQueue.ts';
 import { MAX_DELAY_MS } from './retryPolicy.ts';
 
-const settings = validateConfig({ endpoint: 'https://rum.example.com', apiKey: 'pk_test', serviceName: 'web' });
+const settings = validateConfig({
+  endpoint: 'https://rum.example.com',
+  apiKey: 'pk_test',
+  serviceName: 'web',
+}) as Settings;
+/** What agents of this edge and key stored, as the transport's own queue holds it. */
+const storedQueue = (storage: SafeStorage) => createPersistentQueue(storage, settings.scope);
 
 /** A serialised span of exactly `bytes` bytes. */
 const item = (bytes: number) => ({ scope: '{"name":"s"}', span: `"${'x'.repeat(bytes - 2)}"`, bytes });
@@ -49,7 +56,7 @@ function transportWithStubbedFetch(storage = memoryStorage()) {
       }),
   );
   const transport = createTransport(
-    settings as Settings,
+    settings,
     () => '{}',
     storage,
     () => {},
@@ -91,7 +98,7 @@ describe('createTransport: when a batch leaves', () => {
     const resource = vi.fn(() =>
       JSON.stringify({ attributes: [{ key: 'a', value: { stringValue: 'r'.repeat(5_000) } }] }),
     );
-    const transport = createTransport(settings as Settings, resource, memoryStorage(), () => {});
+    const transport = createTransport(settings, resource, memoryStorage(), () => {});
     expect(resource).not.toHaveBeenCalled();
     for (let i = 0; i < 6; i++) transport.add(item(5_000));
     expect(resource).toHaveBeenCalledOnce();
@@ -130,7 +137,7 @@ describe('createTransport: when a batch leaves', () => {
 describe('createTransport: what earlier pages stored', () => {
   it('leaves when the agent calls sendStored() (after load), not when the transport is created', () => {
     const storage = memoryStorage();
-    createPersistentQueue(storage).save(['{"resourceSpans":["stored"]}']);
+    storedQueue(storage).save(['{"resourceSpans":["stored"]}']);
     const { transport, requests } = transportWithStubbedFetch(storage);
     expect(requests).toHaveLength(0);
     transport.sendStored();
@@ -144,19 +151,19 @@ describe('createTransport: what earlier pages stored', () => {
 
   it('are left to another tab whose claim came after this one', () => {
     const storage = memoryStorage();
-    createPersistentQueue(storage).save(['{"resourceSpans":["stored"]}']);
+    storedQueue(storage).save(['{"resourceSpans":["stored"]}']);
     const { transport, requests } = transportWithStubbedFetch(storage);
     transport.sendStored();
-    storage.set(CLAIM_KEY, 'another tab');
+    storage.set(`${CLAIM_KEY}.${settings.scope}`, 'another tab');
     vi.advanceTimersByTime(CLAIM_WAIT_MS);
     expect(requests).toHaveLength(0);
-    expect(createPersistentQueue(storage).take()).toEqual(['{"resourceSpans":["stored"]}']);
+    expect(storedQueue(storage).take()).toEqual(['{"resourceSpans":["stored"]}']);
   });
 
   it('are sent except bodies larger than a keepalive request may be', () => {
     const storage = memoryStorage();
     const tooLarge = `"${'x'.repeat(KEEPALIVE_BYTES)}"`;
-    createPersistentQueue(storage).save(['{"resourceSpans":["stored"]}', tooLarge]);
+    storedQueue(storage).save(['{"resourceSpans":["stored"]}', tooLarge]);
     const { transport, requests } = transportWithStubbedFetch(storage);
     transport.sendStored();
     vi.advanceTimersByTime(CLAIM_WAIT_MS);
@@ -165,14 +172,14 @@ describe('createTransport: what earlier pages stored', () => {
 
   it('stay for the next page when this one is left before it took them', async () => {
     const storage = memoryStorage();
-    createPersistentQueue(storage).save(['{"resourceSpans":["stored"]}']);
+    storedQueue(storage).save(['{"resourceSpans":["stored"]}']);
     const beacons: string[] = [];
     vi.stubGlobal('navigator', { onLine: true, sendBeacon: (_url: string, body: string) => !!beacons.push(body) });
     const { transport } = transportWithStubbedFetch(storage);
     transport.pageHidden(true);
     await Promise.resolve();
     expect(beacons).toEqual([]);
-    expect(createPersistentQueue(storage).take()).toEqual(['{"resourceSpans":["stored"]}']);
+    expect(storedQueue(storage).take()).toEqual(['{"resourceSpans":["stored"]}']);
   });
 
   it("when the page is left, are what this page stored itself, not other tabs'", async () => {
@@ -185,24 +192,24 @@ describe('createTransport: what earlier pages stored', () => {
     // Hidden while offline: the batch is stored, not beaconed.
     transport.pageHidden(false);
     await Promise.resolve();
-    createPersistentQueue(storage).save(['{"resourceSpans":["another tab"]}']);
+    storedQueue(storage).save(['{"resourceSpans":["another tab"]}']);
     browser.onLine = true;
     transport.pageHidden(true);
     await Promise.resolve();
     expect(beacons).toHaveLength(1);
     expect(beacons[0]?.match(/"x+"/g)).toHaveLength(1);
-    expect(createPersistentQueue(storage).take()).toEqual(['{"resourceSpans":["another tab"]}']);
+    expect(storedQueue(storage).take()).toEqual(['{"resourceSpans":["another tab"]}']);
   });
 
   it('are not taken once shutdown() came during the claim', async () => {
     const storage = memoryStorage();
-    createPersistentQueue(storage).save(['{"resourceSpans":["stored"]}']);
+    storedQueue(storage).save(['{"resourceSpans":["stored"]}']);
     const { transport, requests } = transportWithStubbedFetch(storage);
     transport.sendStored();
     await transport.shutdown();
     vi.advanceTimersByTime(CLAIM_WAIT_MS);
     expect(requests).toHaveLength(0);
-    expect(createPersistentQueue(storage).take()).toHaveLength(1);
+    expect(storedQueue(storage).take()).toHaveLength(1);
   });
 });
 
@@ -239,7 +246,7 @@ describe('createTransport: an edge slower than the page', () => {
     transport.add({ scope: '{"name":"s"}', span: '"last"', bytes: 6 });
     await vi.advanceTimersByTimeAsync(BATCH_DELAY_MS);
     const first = requests.length;
-    expect(createPersistentQueue(storage).take().length).toBeGreaterThan(0);
+    expect(storedQueue(storage).take().length).toBeGreaterThan(0);
     // Then the edge answers everything: what waited goes out, and no more than the bound waited.
     for (let answered = 0; answered < requests.length && answered < bodies; answered++) {
       requests[answered]?.answer();
@@ -287,7 +294,7 @@ describe("createTransport: the edge's Retry-After", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(flushed).toBe(true);
     // Past MAX_DELAY_MS the refused batches are left to the next page; the one held goes once the hold ends.
-    expect(createPersistentQueue(storage).take()).toHaveLength(2);
+    expect(storedQueue(storage).take()).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(MAX_DELAY_MS - 1);
     expect(requests).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(1);
@@ -320,7 +327,7 @@ describe("createTransport: the edge's Retry-After", () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const storage = memoryStorage();
     // A hold stored before the clock was set back by a day.
-    storage.set(HOLD_KEY, String(Date.now() + 86_400_000));
+    storage.set(`${HOLD_KEY}.${settings.scope}`, String(Date.now() + 86_400_000));
     const { transport, requests } = transportWithStubbedFetch(storage);
     transport.add(item(100));
     // The batch is due, and the stored hold read, a second after the span.
@@ -344,7 +351,7 @@ describe("createTransport: the edge's Retry-After", () => {
     transport.pageHidden(false);
     await vi.advanceTimersByTimeAsync(0);
     expect(beacons).toEqual([]);
-    expect(createPersistentQueue(storage).take()).toHaveLength(2);
+    expect(storedQueue(storage).take()).toHaveLength(2);
   });
 });
 
@@ -366,7 +373,7 @@ describe('createTransport: an edge that never answers', () => {
         }),
     );
     const transport = createTransport(
-      settings as Settings,
+      settings,
       () => '{}',
       memoryStorage(),
       () => {},
@@ -401,7 +408,7 @@ describe('createTransport: an edge that never answers', () => {
         }),
     );
     const transport = createTransport(
-      settings as Settings,
+      settings,
       () => '{}',
       memoryStorage(),
       () => {},

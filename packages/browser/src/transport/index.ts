@@ -32,7 +32,11 @@ export const BATCH_DELAY_MS = 1_000;
  * the SDK rejects a flush after 30 s.
  */
 export const REQUEST_TIMEOUT_MS = 10_000;
-/** Where a tab claims what earlier pages stored, and how long it waits for the claims of other tabs. */
+/**
+ * Where a tab claims what earlier pages stored, and how long it waits for the claims of other tabs. This key and the
+ * next end in `.<settings.scope>`, as the stored queue's do: another app of the origin, with its own edge or key,
+ * keeps its own.
+ */
 export const CLAIM_KEY = 'rumkit.claim';
 export const CLAIM_WAIT_MS = 200;
 /** Where the end of the edge's hold (`Retry-After`) is kept for the next pages of the origin. */
@@ -75,7 +79,9 @@ export function createTransport(
 ): Transport {
   // Taken before the fetch instrumentation wraps `fetch`, so exports never pass through it.
   const send = fetch.bind(globalThis);
-  const queue = createPersistentQueue(storage);
+  const queue = createPersistentQueue(storage, settings.scope);
+  const claimKey = `${CLAIM_KEY}.${settings.scope}`;
+  const holdKey = `${HOLD_KEY}.${settings.scope}`;
   // Not while the page starts: the resource reads `navigator.userAgentData`, among the slowest calls of a script
   // tag's start-up task.
   let envelope: { resource: string; bytes: number } | undefined;
@@ -110,7 +116,7 @@ export function createTransport(
   /** The timer of this page's claim on what earlier pages stored. */
   let claiming: ReturnType<typeof setTimeout> | undefined;
 
-  const holdEnd = () => (heldUntil ??= Math.min(Number(storage.get(HOLD_KEY)) || 0, Date.now() + MAX_DELAY_MS));
+  const holdEnd = () => (heldUntil ??= Math.min(Number(storage.get(holdKey)) || 0, Date.now() + MAX_DELAY_MS));
   const isHeld = () => holdEnd() > Date.now();
   const outgoing = (body: string): Outgoing => ({ body, bytes: utf8Length(body), attempts: 0, waiters: [] });
   const release = (item: Outgoing) => {
@@ -205,7 +211,7 @@ export function createTransport(
     const asked = Math.min(retryAfterMs(retryAfter), MAX_DELAY_MS);
     if (asked && Date.now() + asked > holdEnd()) {
       heldUntil = Date.now() + asked;
-      storage.set(HOLD_KEY, String(heldUntil));
+      storage.set(holdKey, String(heldUntil));
       // flush() waits for no attempt the hold puts off: what it holds stays queued for after it.
       outbox.forEach(release);
     }
@@ -290,9 +296,9 @@ export function createTransport(
    */
   function sendStored() {
     const claim = String(Math.random());
-    storage.set(CLAIM_KEY, claim);
+    storage.set(claimKey, claim);
     claiming = setTimeout(() => {
-      if (storage.get(CLAIM_KEY) !== claim) return;
+      if (storage.get(claimKey) !== claim) return;
       outbox.push(...requestsOf(queue.take()));
       pump();
     }, CLAIM_WAIT_MS);

@@ -1,11 +1,12 @@
 /**
  * Request bodies that could not be sent before the page went away, kept in `localStorage` and handed to the
- * next page of the origin exactly once (taking them removes them). Bounded: the oldest bodies give way.
+ * next page of the origin exactly once (taking them removes them). Bounded: the oldest bodies give way. Each
+ * queue is its edge's and key's (`scope`): another app of the origin, with its own, has a queue of its own.
  *
  * Each body has a key of its own: Chromium keeps a copy of `localStorage` in each tab and merges their writes
  * late, so tabs closed together that each rewrote one shared list kept only the last tab's.
  *
- *     const queue = createPersistentQueue(safeStorage());
+ *     const queue = createPersistentQueue(safeStorage(), settings.scope);
  *     const keys = queue.save([body]); // at pagehide, when the edge could not take it
  *     for (const body of queue.take()) send(body); // at the next start-up
  *     for (const body of queue.takeSaved()) beacon(body); // as this page is left: only what it saved itself
@@ -27,12 +28,17 @@ export interface PersistentQueue {
 
 let saved = 0;
 
-export function createPersistentQueue(storage: SafeStorage, maxChars = MAX_QUEUE_CHARS): PersistentQueue {
-  /** The stored keys, oldest first: they begin with the time of the save (and a count within the tab). */
+export function createPersistentQueue(
+  storage: SafeStorage,
+  scope: string,
+  maxChars = MAX_QUEUE_CHARS,
+): PersistentQueue {
+  const prefix = `${QUEUE_PREFIX}${scope}.`;
+  /** The stored keys, oldest first: after the prefix they begin with the time of the save (and a count within the tab). */
   const keys = () =>
     storage
       .keys()
-      .filter((key) => key.startsWith(QUEUE_PREFIX))
+      .filter((key) => key.startsWith(prefix))
       .sort();
   /**
    * The keys of what this queue saved, oldest first, as of its last save: a tab that stays offline for hours saves
@@ -61,7 +67,7 @@ export function createPersistentQueue(storage: SafeStorage, maxChars = MAX_QUEUE
       const mine: string[] = [];
       for (const body of bodies) {
         // Fixed width in base 36 until 2084; the random part keeps tabs saving in the same millisecond apart.
-        const key = `${QUEUE_PREFIX}${(Date.now() * 1_000 + (saved++ % 1_000)).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+        const key = `${prefix}${(Date.now() * 1_000 + (saved++ % 1_000)).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
         const length = key.length + body.length;
         // A body that can never fit must not empty the queue on its way out.
         if (length > maxChars) continue;

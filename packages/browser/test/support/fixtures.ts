@@ -7,8 +7,16 @@
  *     test('…', async ({ page, servers }) => { … });
  */
 import { test as base, expect, type Page } from '@playwright/test';
+import { EDGE_RATE_KEY } from '../../src/edgeRate.ts';
+import { storageScope } from '../../src/lib/storageScope.ts';
 import { QUEUE_PREFIX } from '../../src/transport/persistentQueue.ts';
 import { ORIGINS, type Servers, startServers, waitFor } from './servers.ts';
+
+/** The end of the `localStorage` keys of the test pages' agent (`esmPage`: the test edge, key `pk_test`). */
+export const TEST_SCOPE = storageScope(ORIGINS.edge, 'pk_test');
+/** Where that agent keeps the edge's rate, and the key of a body stored for it. */
+export const RATE_KEY = `${EDGE_RATE_KEY}.${TEST_SCOPE}`;
+export const STORED_BODY_KEY = `${QUEUE_PREFIX}${TEST_SCOPE}.0`;
 
 export const test = base.extend<{ pageErrors: string[]; consoleErrors: string[] }, { servers: Servers }>({
   servers: [
