@@ -110,8 +110,7 @@ function sensitiveAssignmentPattern(extraWords: readonly string[]): string {
   const words = [SENSITIVE_WORDS, ...extraWords.map(escapeRegExp)].join('|');
   // Before the word: a part ending in a separator, or a camelCase part (`access` of `accessToken`). After it: a
   // plural, digits, or a part after a separator or a capital (`tokenValue`), never lower-case letters (`author`).
-  const name =
-    `(?:[\\w-]{0,40}[_.-]|[\\w-]{0,40}[a-z0-9](?=[A-Z]))?(?:${caseless(words)})` + '(?:s?[_.A-Z0-9-][\\w-]{0,40}|s)?';
+  const name = `(?:[\\w-]{0,40}[_.-]|[\\w-]{0,40}[a-z0-9](?=[A-Z]))?(?:${caseless(words)})(?:s?[_.A-Z0-9-][\\w-]{0,40}|s)?`;
   // Where free text starts a word (`login failed: password=…`, `{"secret":…`), not inside a URL, whose parameters
   // the sensitive_param rule reads: trying the name at every word of every URL cost 7 % of the whole app.
   // A quoted value runs to its closing quote, escaped quotes included (or to the line's end when there is none);
