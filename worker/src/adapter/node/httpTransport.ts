@@ -30,19 +30,29 @@ export function createHttpTransport(maxSockets = 32): Transport & { close(): voi
           method: 'POST',
           agent: agents[target.protocol as keyof typeof agents],
           headers: { ...headers, 'content-length': String(body.byteLength) },
-          timeout: timeoutMs,
         },
         (response) => {
           // The body (partial success, error text) is not needed; draining it frees the socket for reuse.
           response.resume();
-          response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'] }),
-          );
-          response.on('error', reject);
+          response.on('end', () => {
+            clearTimeout(deadline);
+            resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'] });
+          });
+          response.on('error', fail);
         },
       );
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      request.on('error', reject);
+      // A deadline for the whole attempt, answer included, not `timeout` (which only measures silence): a collector
+      // that answers a byte at a time would hold the export, and one of the queue's few senders, for ever.
+      const fail = (error: Error) => {
+        clearTimeout(deadline);
+        reject(error);
+      };
+      const deadline = setTimeout(() => {
+        const error = new Error(`no complete answer within ${timeoutMs} ms`);
+        fail(error);
+        request.destroy(error);
+      }, timeoutMs);
+      request.on('error', fail);
       request.end(body);
     });
   return Object.assign(transport, {
