@@ -303,6 +303,22 @@ export const BUILTIN_RULES: readonly PatternRule[] = [
     method: 'replace',
     check: isIdentifierSegment,
   },
+  {
+    name: 'user_path',
+    gate: (t, f) =>
+      (f.colons > 0 && (t.includes('sers') || t.includes('home') || t.includes('ettings'))) || t.includes('/Users/'),
+    // The user's name in a file path, as Relay's `@userpath`: `C:\Users\jane\…`, `/Users/jane/…`,
+    // `file:///home/jane/…`. Not in a web URL's path, where `/users/…` and `/home/…` are an app's routes.
+    pattern:
+      '(?:file://[^\\s/]{0,253}/(?:Users|home)/|(?<![\\w.-])[A-Za-z]:[\\\\/](?:[Uu]sers|Documents and Settings)[\\\\/]' +
+      '|(?<=^|[\\s"\'(=])/Users/)[^/\\\\\\s?#"\'<>]{1,256}',
+    method: 'replace',
+    replacement: '[user]',
+    split: (m) => {
+      const name = Math.max(m.lastIndexOf('/'), m.lastIndexOf('\\')) + 1;
+      return [m.slice(0, name), m.slice(name), ''];
+    },
+  },
 ];
 
 /** A UUID, recognised whole: none of its pieces is long enough for a token. */
