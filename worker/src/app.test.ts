@@ -1,5 +1,11 @@
 import { gzipSync } from 'node:zlib';
-import { decodeTraceRequest, decodeTraceResponse, type ExportTraceServiceRequest } from '@rumkit/otlp';
+import {
+  type AnyValue,
+  decodeTraceRequest,
+  decodeTraceResponse,
+  type ExportTraceServiceRequest,
+  encodeTraceRequest,
+} from '@rumkit/otlp';
 import { describe, expect, it } from 'vitest';
 import { createApp } from './app.ts';
 import { createLogger } from './log.ts';
@@ -81,6 +87,27 @@ describe('POST /v1/traces', () => {
     expect(decodeTraceResponse(new Uint8Array(await res.arrayBuffer()))).toEqual({
       partialSuccess: { rejectedSpans: '5', errorMessage: '5 spans rejected: more than 45 spans in one request' },
     });
+  });
+
+  it('drops an attribute nested too deeply and keeps its span, whether the batch is JSON or protobuf', async () => {
+    let deep: AnyValue = { stringValue: 'leaf' };
+    for (let i = 0; i < 40; i++) deep = { kvlistValue: { values: [{ key: 'k', value: deep }] } };
+    const batch = typicalBatch();
+    spansIn(batch)[0]?.attributes?.push({ key: 'deep', value: deep });
+    const { post, delivered } = setup();
+    const asJson = await post({ 'x-rumkit-key': SHOP_KEY }, JSON.stringify(batch));
+    const asProtobuf = await post(
+      { 'x-rumkit-key': SHOP_KEY, 'content-type': 'application/x-protobuf' },
+      encodeTraceRequest(batch),
+    );
+    expect([asJson.status, asProtobuf.status]).toEqual([200, 200]);
+    const forwarded = delivered.map((d) => decodeTraceRequest(d.body as Uint8Array));
+    expect(forwarded.map((request) => spansIn(request).length)).toEqual([50, 50]);
+    for (const request of forwarded) {
+      const first = spansIn(request)[0];
+      expect(first?.attributes?.some((kv) => kv.key === 'deep')).toBe(false);
+      expect(first?.droppedAttributesCount).toBe(1);
+    }
   });
 
   it.each([

@@ -441,7 +441,12 @@ function readKeyValue(r: Reader, end: number, depth: number): KeyValue {
 }
 
 function readAnyValue(r: Reader, end: number, depth: number): AnyValue {
-  if (depth > r.maxDepth) throw new ProtobufError(`attribute values nest deeper than ${r.maxDepth} levels`);
+  if (depth > r.maxDepth) {
+    // Left unread, so that no nesting can overflow the stack, as an empty list that validation refuses as too deep
+    // (dropping the attribute, as it drops one nested too deeply in JSON) rather than the whole request.
+    r.pos = end;
+    return { kvlistValue: { values: [] } };
+  }
   const out: AnyValue = {};
   for (let t = r.next(end); t; t = r.next(end)) {
     switch (t) {
