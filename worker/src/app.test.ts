@@ -467,6 +467,7 @@ describe('other routes', () => {
     expect(text).toContain('rumkit_edge_requests_total{tenant="unknown",outcome="unauthorized"} 1');
     expect(text).toContain('rumkit_edge_spans_total{tenant="shop",outcome="received"} 50');
     expect(text).toMatch(/rumkit_edge_redactions_total\{tenant="shop",rule="sensitive_param"\} \d+/);
+    expect(text).toMatch(/rumkit_edge_spans_total\{tenant="shop",outcome="scrubbed"\} [1-9]\d*/);
     expect(text).toContain('rumkit_page_views_total{tenant="shop",service="shop-web",route="unknown"} 1');
     expect(text).toMatch(/rumkit_edge_request_duration_seconds_count\{tenant="shop"\} 1/);
   });

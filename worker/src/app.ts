@@ -195,7 +195,7 @@ export function createApp(
     const checked = await readBatch(c, admitted, receivedAtMs, skewMs); // decode, rate by size, validate
     if (isRejection(checked)) return refuse(checked);
     const batch = checked.request;
-    const redactions = scrubbers.get(tenant)?.scrub(batch) ?? {}; // scrub
+    const scrubbed = scrubbers.get(tenant)?.scrub(batch); // scrub
     const sampled = sample(batch, thresholds.get(tenant) as string); // sample
     const { sampledOut } = sampled;
     let { kept } = sampled;
@@ -223,7 +223,9 @@ export function createApp(
     metrics.spans.add({ tenant, outcome: 'accepted' }, acceptedSpans);
     if (rejectedSpans) metrics.spans.add({ tenant, outcome: 'rejected' }, rejectedSpans);
     if (sampledOut) metrics.spans.add({ tenant, outcome: 'sampled_out' }, sampledOut);
-    for (const [rule, count] of Object.entries(redactions)) metrics.redactions.add({ tenant, rule }, count);
+    if (scrubbed?.spans) metrics.spans.add({ tenant, outcome: 'scrubbed' }, scrubbed.spans);
+    for (const [rule, count] of Object.entries(scrubbed?.redactions ?? {}))
+      metrics.redactions.add({ tenant, rule }, count);
     measure(batch, tenant, metrics); // RUM metrics from every accepted span, the sampled-out ones too
 
     finish(200, 'accepted', { spans: acceptedSpans, rejected: rejectedSpans, kept });
@@ -279,7 +281,7 @@ export function createApp(
     if (isRejection(admitted)) return fail(c, admitted);
     const checked = await readBatch(c, admitted, now(), undefined, dryRunLimits);
     if (isRejection(checked)) return fail(c, checked);
-    const redactions = scrubbers.get(admitted.tenant.id)?.scrub(checked.request, { dryRun: true }) ?? {};
+    const redactions = scrubbers.get(admitted.tenant.id)?.scrub(checked.request, { dryRun: true }).redactions ?? {};
     return c.json({ request: checked.request, redactions, rejectedSpans: checked.rejectedSpans });
   });
 

@@ -1,4 +1,4 @@
-import type { AnyValue, ExportTraceServiceRequest, KeyValue } from '@rumkit/otlp';
+import type { AnyValue, ExportTraceServiceRequest, KeyValue, Span } from '@rumkit/otlp';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backtrackingShape } from '../backtrackingShape.ts';
@@ -211,7 +211,7 @@ describe('the built-in rules', () => {
       str('otp', '123456'),
       str('oauthState', 'e'),
     ]);
-    const counts = createScrubber(scrubConfig()).scrub(batch);
+    const counts = createScrubber(scrubConfig()).scrub(batch).redactions;
     const attributes = batch.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes as KeyValue[];
     expect(attributes.map((a) => a.value)).toEqual([
       { stringValue: '[Filtered]' },
@@ -240,7 +240,7 @@ describe('the built-in rules', () => {
 
   it('counts path segments under their own rule', () => {
     const batch = batchWith([str('url.full', 'https://x.example/users/123456789/reset/Zx8hQ2vLr9TfA1sK7mPbWc3d')]);
-    expect(createScrubber(scrubConfig()).scrub(batch)).toEqual({ path_segment: 8 });
+    expect(createScrubber(scrubConfig()).scrub(batch).redactions).toEqual({ path_segment: 8 });
   });
 
   it('reads a long run of digits after a plus once, not once per way of cutting it (the old pattern hung here)', () => {
@@ -301,7 +301,7 @@ describe('the built-in rules', () => {
       { key: 'list', value: { arrayValue: { values: [bytes('from 203.0.113.195')] } } },
       { key: 'broken', value: { bytesValue: '%%not base64' } },
     ]);
-    const counts = createScrubber(scrubConfig()).scrub(batch);
+    const counts = createScrubber(scrubConfig()).scrub(batch).redactions;
     expect(batch.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes?.map((a) => a.value)).toEqual([
       bytes('mail [email]'),
       binary,
@@ -339,7 +339,7 @@ describe('the built-in rules', () => {
       str('visits:joe@example.com', '5'),
       str('visits.total', '8'),
     ]);
-    const counts = createScrubber(scrubConfig()).scrub(batch);
+    const counts = createScrubber(scrubConfig()).scrub(batch).redactions;
     const keys = (kvs: KeyValue[] | undefined) => kvs?.map((kv) => `${kv.key}=${kv.value.stringValue}`);
     const span = batch.resourceSpans[0]?.scopeSpans[0]?.spans[0];
     const expected = ['visits:[email]=3', 'visits.total=8'];
@@ -366,6 +366,26 @@ describe('the built-in rules', () => {
     expect(span.links[0].traceState).toBe('vendor=[ip]');
   });
 
+  it("counts the spans with something redacted, their resource's and scope's redactions for each of their spans", () => {
+    const span = (name: string) => ({ ...(batchWith([]).resourceSpans[0]?.scopeSpans[0]?.spans[0] as Span), name });
+    const batch: ExportTraceServiceRequest = {
+      resourceSpans: [
+        { scopeSpans: [{ spans: [span('GET /users/jane@example.com'), span('clean'), span('clean')] }] },
+        {
+          resource: { attributes: [str('app.owner', 'joe@example.com')] },
+          scopeSpans: [{ spans: [span('clean'), span('clean')] }],
+        },
+        {
+          scopeSpans: [
+            { scope: { name: 'checkout for ann@example.com' }, spans: [span('clean')] },
+            { spans: [span('clean')] },
+          ],
+        },
+      ],
+    };
+    expect(createScrubber(scrubConfig()).scrub(batch)).toEqual({ redactions: { email: 3 }, spans: 4 });
+  });
+
   it('scrubs schema URLs, which the page sends', () => {
     const batch = batchWith([]);
     const rs = batch.resourceSpans[0];
@@ -380,7 +400,7 @@ describe('the built-in rules', () => {
   it('finds the personal data the typical browser batch carries and keeps its ids and user agent', () => {
     const batch = typicalBatch();
     const before = JSON.stringify(batch);
-    const counts = createScrubber(scrubConfig()).scrub(batch);
+    const counts = createScrubber(scrubConfig()).scrub(batch).redactions;
     const after = JSON.stringify(batch);
     expect(before).toMatch(/@example\.com|%40/);
     expect(after).not.toMatch(/[\w.+-]+@example\.com/);
@@ -402,7 +422,7 @@ describe('configured rules', () => {
   it('apply with their method and are counted by name', () => {
     const config = scrubConfig({ rules, hashSecret: secret });
     const batch = batchWith([str('note', 'ORD-123456 and PIN 1234'), str('app.customer', 'Jane'), str('other', 'x')]);
-    const counts = createScrubber(config).scrub(batch);
+    const counts = createScrubber(config).scrub(batch).redactions;
     const attributes = batch.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes;
     expect(attributes?.map((a) => a.key)).toEqual(['note', 'other']);
     expect(attributes?.[0]?.value.stringValue).toMatch(/^\[hash:[0-9a-f]{16}\] and PIN \*\*\*\*$/);
@@ -416,7 +436,7 @@ describe('configured rules', () => {
       rules: [{ name: 'customer', keys: ['customer'], method: 'replace' }],
     });
     const batch = batchWith([str('url.full', 'https://x.example/o?orderref=123&customer=bob&page=2#promo=X1')]);
-    const counts = createScrubber(config, tenantRules).scrub(batch);
+    const counts = createScrubber(config, tenantRules).scrub(batch).redactions;
     expect(batch.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes?.[0]?.value.stringValue).toBe(
       'https://x.example/o?orderref=[Filtered]&customer=[customer]&page=2#promo=',
     );

@@ -3,7 +3,7 @@
  * redaction by rule.
  *
  *     const scrubber = createScrubber(config.scrub, tenant.scrubRules);   // once, at start-up
- *     const counts = scrubber.scrub(batch);                              // { email: 2, creditcard: 1 }
+ *     const { redactions, spans } = scrubber.scrub(batch);   // { email: 2, creditcard: 1 }, 2 spans scrubbed
  *
  * The model is Sentry Relay's: a rule finds sensitive text (a pattern, or the whole value of a sensitive
  * attribute key) and a method says what becomes of it — `remove`, `replace` (with `[email]`, or the rule's
@@ -28,13 +28,20 @@ import { ConfigError, type ScrubConfig, type ScrubRuleConfig } from '../config.t
 export type ScrubMethod = 'remove' | 'replace' | 'mask' | 'hash';
 export type RedactionCounts = Record<string, number>;
 
+export interface ScrubResult {
+  /** How many redactions each rule made. */
+  redactions: RedactionCounts;
+  /** The spans with something redacted in them, or in their resource or scope: the `scrubbed` outcome. */
+  spans: number;
+}
+
 export interface Scrubber {
   /**
-   * Scrubs the batch in place and returns how many redactions each rule made. A dry run (what the
-   * dry-run route shows to anyone holding a public key) writes `[hash]` without the digest, so it cannot
-   * serve to hash guesses with the deployment's secret.
+   * Scrubs the batch in place and says what it redacted. A dry run (what the dry-run route shows to anyone
+   * holding a public key) writes `[hash]` without the digest, so it cannot serve to hash guesses with the
+   * deployment's secret.
    */
-  scrub(request: ExportTraceServiceRequest, options?: { dryRun?: boolean }): RedactionCounts;
+  scrub(request: ExportTraceServiceRequest, options?: { dryRun?: boolean }): ScrubResult;
 }
 
 /** What a redaction is counted as and how it is made. */
@@ -380,7 +387,7 @@ interface KeyVerdict {
 }
 
 export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubRuleConfig[] = []): Scrubber {
-  if (!config.enabled) return { scrub: () => ({}) };
+  if (!config.enabled) return { scrub: () => ({ redactions: {}, spans: 0 }) };
   for (const [i, name] of config.disable.entries()) {
     if (!BUILTIN_RULE_NAMES.includes(name)) throw new ConfigError(`scrub.disable[${i}]: no built-in rule '${name}'`);
   }
@@ -478,9 +485,12 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
   let activeRules: PatternRule[] = [];
 
   let counts: RedactionCounts = {};
+  /** Redactions made in this batch so far: what tells a span that had some from one that had none. */
+  let made = 0;
   let dryRun = false;
   const count = (name: string) => {
     counts[name] = (counts[name] ?? 0) + 1;
+    made++;
   };
 
   const redact = (rule: RedactionRule, secret: string): string => {
@@ -583,9 +593,11 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
     // Tried once per key, and its redactions not counted: the key is scrubbed again, and counted, wherever it
     // appears, since the hash method's output depends on a dry run.
     const outer = counts;
+    const madeBefore = made;
     counts = {};
     const dirtyKey = scrubText(key) !== key;
     counts = outer;
+    made = madeBefore;
     verdict = {
       safe,
       dirtyKey,
@@ -639,19 +651,27 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
   return {
     scrub(request, options) {
       counts = {};
+      made = 0;
+      let spans = 0;
       dryRun = options?.dryRun ?? false;
       for (const rs of request.resourceSpans) {
+        const resourceStart = made;
         if (rs.resource) rs.resource.attributes = scrubAttributes(rs.resource.attributes);
         // A URL, sent by the page: it can carry what any URL can.
         if (rs.schemaUrl) rs.schemaUrl = scrubName(rs.schemaUrl);
+        const resourceScrubbed = made > resourceStart;
         for (const ss of rs.scopeSpans) {
+          const scopeStart = made;
           if (ss.schemaUrl) ss.schemaUrl = scrubName(ss.schemaUrl);
           if (ss.scope) {
             ss.scope.name = scrubName(ss.scope.name);
             if (ss.scope.version) ss.scope.version = scrubName(ss.scope.version);
             if (ss.scope.attributes) ss.scope.attributes = scrubAttributes(ss.scope.attributes);
           }
+          // What the spans share, their resource's and their scope's, was scrubbed in each of them.
+          const shared = resourceScrubbed || made > scopeStart;
           for (const span of ss.spans) {
+            const spanStart = made;
             span.name = scrubText(span.name);
             if (span.traceState) span.traceState = scrubTraceState(span.traceState, scrubText);
             if (span.attributes) span.attributes = scrubAttributes(span.attributes);
@@ -664,10 +684,11 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
               if (link.traceState) link.traceState = scrubTraceState(link.traceState, scrubText);
               if (link.attributes) link.attributes = scrubAttributes(link.attributes);
             }
+            if (shared || made > spanStart) spans++;
           }
         }
       }
-      return counts;
+      return { redactions: counts, spans };
     },
   };
 }

@@ -13,6 +13,7 @@ export type SpanOutcome =
   | 'accepted'
   | 'rejected'
   | 'sampled_out'
+  | 'scrubbed'
   | 'forwarded'
   | 'forward_failed'
   | 'dropped';
@@ -48,7 +49,7 @@ export function createEdgeMetrics(registry: MetricsRegistry) {
     spans: registry.counter<'tenant' | 'outcome'>({
       name: 'rumkit.edge.spans',
       unit: '{span}',
-      help: 'Spans by outcome: received, accepted, rejected, sampled_out, forwarded, forward_failed, dropped',
+      help: 'Spans by outcome: received, accepted, rejected, sampled_out, scrubbed (something redacted in it), forwarded, forward_failed, dropped',
       labels: ['tenant', 'outcome'],
     }),
     /** rumkit_edge_spans_undelivered_total{tenant,reason}: the forward_failed and dropped spans, by why */
