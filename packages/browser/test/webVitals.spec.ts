@@ -58,10 +58,26 @@ test('LCP, CLS, FCP and TTFB on load and INP after a click arrive as web_vital s
     'browser.web_vital.attribution.interaction_target': '#button',
   });
   expect(Number(vitals.get('web_vital.INP')?.attributes['browser.web_vital.value'])).toBeGreaterThanOrEqual(150);
+  // The interaction's phases: the handler's 150 ms are its processing.
+  const inp = vitals.get('web_vital.INP')?.attributes ?? {};
+  expect(Number(inp['browser.web_vital.attribution.processing_duration'])).toBeGreaterThanOrEqual(140);
+  for (const phase of ['input_delay', 'presentation_delay']) {
+    expect(typeof inp[`browser.web_vital.attribution.${phase}`], phase).toBe('number');
+  }
   expect(Number(vitals.get('web_vital.CLS')?.attributes['browser.web_vital.value'])).toBeGreaterThan(0);
   expect(vitals.get('web_vital.CLS')?.attributes['browser.web_vital.attribution.largest_shift_target']).toBeTruthy();
   expect(vitals.get('web_vital.LCP')?.attributes['browser.web_vital.attribution.target']).toBe('#title');
   expect(vitals.get('web_vital.INP')?.request.via).toBe('beacon');
+});
+
+test("an image's LCP carries the image's URL and element", async ({ page, servers }) => {
+  await openLoadedPage(page, servers, '/hero', esmPage({ head: '<img id="hero" src="/hero.svg" alt="">' }));
+  await page.goto('about:blank');
+  const lcp = await waitFor(() => servers.edge.spans().find((s) => s.name === 'web_vital.LCP'), 15_000, 'the LCP span');
+  expect(lcp.attributes).toMatchObject({
+    'browser.web_vital.attribution.target': '#hero',
+    'browser.web_vital.attribution.url': `${ORIGINS.app}/hero.svg`,
+  });
 });
 
 test('LCP and CLS reported at page hide after an SPA route change carry the page view they measured', async ({

@@ -110,6 +110,17 @@ export async function startServers(): Promise<Servers> {
       }
     }
     if (url.pathname === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
+    // An image large enough to be a page's largest contentful paint, with enough bytes per pixel: Chromium leaves
+    // low-entropy images (a flat colour) out of LCP.
+    if (url.pathname === '/hero.svg') {
+      const dots = Array.from(
+        { length: 60 },
+        (_, i) =>
+          `<circle cx="${(i * 37) % 400}" cy="${(i * 53) % 300}" r="${10 + (i % 7)}" fill="#${(i * 99991).toString(16).slice(-6).padStart(6, '0')}"/>`,
+      );
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300">${dots.join('')}</svg>`;
+      return send(res, 200, 'image/svg+xml', svg);
+    }
     if (url.pathname === '/api/ping') {
       pings.push(req.headers);
       return send(res, 200, 'application/json', '{"pong":true}');
