@@ -6,12 +6,23 @@
 
 import type { KeyValue } from '@rumkit/otlp';
 import { expect, flushAgent, RATE_KEY, test } from './support/fixtures.ts';
-import { esmPage, ORIGINS, type ReceivedSpan, waitFor } from './support/servers.ts';
+import { esmPage, ORIGINS, type ReceivedSpan, type Servers, waitFor } from './support/servers.ts';
 
 const BACKEND_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const BACKEND_SPAN = 'b7ad6b7169203331';
 
 const named = (spans: ReceivedSpan[], name: string) => spans.filter((s) => s.name === name);
+
+/** Every span the edge has received, once the one named `last`, which the page's script sends last, is among them. */
+const spansThrough = (servers: Servers, last: string) =>
+  waitFor(
+    () => {
+      const s = servers.edge.spans();
+      return named(s, last).length ? s : undefined;
+    },
+    10_000,
+    'the test spans',
+  );
 
 test('document load spans are parented to the backend trace from <meta name="traceparent">', async ({
   page,
@@ -269,14 +280,7 @@ test('every span carries session, page view and route; SPA navigation (and back)
   );
   await page.goto(`${ORIGINS.app}/docs/42`);
   await expect(page.locator('#status')).toHaveText('ready');
-  const spans = await waitFor(
-    () => {
-      const s = servers.edge.spans();
-      return named(s, 'back').length ? s : undefined;
-    },
-    10_000,
-    'the test spans',
-  );
+  const spans = await spansThrough(servers, 'back');
   const [first, second, samePath, manual, anonymous, back] = [
     'first',
     'second',
@@ -356,14 +360,7 @@ test('pageView(route) long after a view began starts a new view with its page_vi
   );
   await page.goto(`${ORIGINS.app}/wizard`);
   await expect(page.locator('#status')).toHaveText('ready');
-  const spans = await waitFor(
-    () => {
-      const s = servers.edge.spans();
-      return named(s, 'step-2').length ? s : undefined;
-    },
-    10_000,
-    'the test spans',
-  );
+  const spans = await spansThrough(servers, 'step-2');
   const first = named(spans, 'step-1')[0]?.attributes ?? {};
   const second = named(spans, 'step-2')[0]?.attributes ?? {};
   expect(first['rumkit.page.route']).toBe('/wizard');
@@ -406,14 +403,7 @@ test("a hash router's route changes start page views; its root route, an anchor 
   );
   await page.goto(`${ORIGINS.app}/app#top`);
   await expect(page.locator('#status')).toHaveText('ready');
-  const spans = await waitFor(
-    () => {
-      const s = servers.edge.spans();
-      return named(s, 'hashbang').length ? s : undefined;
-    },
-    10_000,
-    'the test spans',
-  );
+  const spans = await spansThrough(servers, 'hashbang');
   const attributes = ['boot', 'start', 'inbox', 'message', 'named', 'hashbang'].map(
     (n) => named(spans, n)[0]?.attributes ?? {},
   );
