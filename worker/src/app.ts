@@ -83,8 +83,8 @@ export function createApp(
     token: c.req.header(TOKEN_HEADER) ?? c.req.query('token'),
   });
 
-  /** Auth, rate limits and capacity (for a request that forwards): everything decided before the body is read. */
-  const admit = async (c: Context, nowMs: number, forwards = true) => {
+  /** Auth and rate limits: everything decided before the body is read but the delivery's capacity. */
+  const admit = async (c: Context, nowMs: number) => {
     const auth = authenticate(keys, credentials(c), nowMs);
     const { ip, geo } = runtime.client(c);
     // The address first, whatever the key: a client over its own limit must not spend the tokens every user of
@@ -96,7 +96,7 @@ export function createApp(
       return isRejection(auth) ? refusal : { ...refusal, tenant: auth.tenant.id };
     }
     if (isRejection(auth)) return auth;
-    const refusal = await limit(ip, auth.key.id, nowMs, forwards);
+    const refusal = await limit(ip, auth.key.id, nowMs);
     return refusal ? { ...refusal, tenant: auth.tenant.id } : { ...auth, geo, ipBucket };
   };
 
@@ -119,20 +119,14 @@ export function createApp(
     return reject('rate_limited', 'too many bytes for this key', keyWait);
   };
 
-  /** The key's limits and capacity, for a request of an authenticated key within its address's limit. */
-  const limit = async (
-    ip: string | undefined,
-    keyId: string,
-    nowMs: number,
-    forwards: boolean,
-  ): Promise<Rejection | undefined> => {
+  /** The key's limits, for a request of an authenticated key within its address's limit. */
+  const limit = async (ip: string | undefined, keyId: string, nowMs: number): Promise<Rejection | undefined> => {
     // By the same /64 as the address bucket: one host has them all, and cycling through them must not help.
     if (runtime.abuseGuard && !(await runtime.abuseGuard(ip ? addressBucket(ip) : keyId))) {
       return reject('rate_limited', 'too many requests (abuse guard)', 60);
     }
     const keyWait = keyLimiter.take(keyId, nowMs);
     if (keyWait) return reject('rate_limited', 'too many requests for this key', keyWait);
-    if (forwards && !runtime.hasCapacity()) return reject('queue_overflow', 'the edge is at capacity; retry later', 5);
     return undefined;
   };
 
@@ -191,6 +185,8 @@ export function createApp(
     if (isRejection(admitted)) return refuse(admitted);
     tenant = admitted.tenant.id;
     key = admitted.key.id;
+    // Before the body is read; only this route forwards (the dry run does not).
+    if (!runtime.hasCapacity()) return refuse(reject('queue_overflow', 'the edge is at capacity; retry later', 5));
     const skewMs = measureClockSkew(c.req.header(SENT_AT_HEADER) ?? c.req.query('sent_at'), receivedAtMs);
     const checked = await readBatch(c, admitted, receivedAtMs, skewMs); // decode, rate by size, validate
     if (isRejection(checked)) return refuse(checked);
@@ -276,8 +272,7 @@ export function createApp(
     maxDecompressedBytes: Math.min(config.limits.maxDecompressedBytes, DRY_RUN_MAX_BODY_BYTES),
   };
   app.post('/v1/scrub/dry-run', async (c) => {
-    // It forwards nothing: a full queue is no reason to refuse it.
-    const admitted = await admit(c, now(), false);
+    const admitted = await admit(c, now());
     if (isRejection(admitted)) return fail(c, admitted);
     const checked = await readBatch(c, admitted, now(), undefined, dryRunLimits);
     if (isRejection(checked)) return fail(c, checked);
