@@ -7,7 +7,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Page } from '@playwright/test';
 import { expect, flushAgent, openLoadedPage, STORED_BODY_KEY, storedBodies, test } from './support/fixtures.ts';
-import { esmPage, ORIGINS, waitFor } from './support/servers.ts';
+import { esmPage, ORIGINS, type Servers, waitFor } from './support/servers.ts';
 
 const LOADS = 200;
 
@@ -224,12 +224,27 @@ async function sendSpan(page: Page, name: string) {
   }, name);
 }
 
+/**
+ * Opens `path` and waits for its load's spans to go, then sends a span named `name` that the edge answers with
+ * `status` (and `Retry-After`): the refused batch is the test's alone.
+ */
+async function sendRefused(
+  page: Page,
+  servers: Servers,
+  path: string,
+  name: string,
+  status: number,
+  retryAfter?: string,
+) {
+  await openLoadedPage(page, servers, path, esmPage());
+  await flushAgent(page);
+  servers.edge.fail(1, status, retryAfter);
+  await sendSpan(page, name);
+}
+
 test('a 429 with Retry-After: 2 is retried no sooner than 2 s later, and delivered once', async ({ page, servers }) => {
   // Document load and the first web vitals are sent first, so the refused batch is the test's.
-  await openLoadedPage(page, servers, '/busy', esmPage());
-  await flushAgent(page);
-  servers.edge.fail(1, 429, '2');
-  await sendSpan(page, 'throttled');
+  await sendRefused(page, servers, '/busy', 'throttled', 429, '2');
   const throttled = () => servers.edge.spans().filter((s) => s.name === 'throttled');
   const span = await waitFor(() => throttled()[0], 10_000, 'the retried span');
   expect(servers.edge.refused).toBe(1);
@@ -243,10 +258,7 @@ test("while the edge's Retry-After holds, flush() and shutdown() end at once, an
   page,
   servers,
 }) => {
-  await openLoadedPage(page, servers, '/held', esmPage());
-  await flushAgent(page);
-  servers.edge.fail(1, 503, '4');
-  await sendSpan(page, 'refused');
+  await sendRefused(page, servers, '/held', 'refused', 503, '4');
   await waitFor(() => servers.edge.refused === 1 || undefined, 10_000, 'the refusal');
   const outcome = await page.evaluate(async () => {
     const { rum } = window as unknown as { rum: { tracer: Tracer; flush(): Promise<void>; shutdown(): Promise<void> } };
@@ -267,10 +279,7 @@ test("the edge's Retry-After holds the next page of the origin too: what it stor
   page,
   servers,
 }) => {
-  await openLoadedPage(page, servers, '/throttled', esmPage());
-  await flushAgent(page);
-  servers.edge.fail(1, 503, '4');
-  await sendSpan(page, 'refused');
+  await sendRefused(page, servers, '/throttled', 'refused', 503, '4');
   const refusedAt = servers.edge.refusedAt[0] ?? 0;
   // Left while the hold runs: the refused batch is stored for the next page, which loads at once.
   await page.goto(`${ORIGINS.app}/throttled?next`);
@@ -316,10 +325,7 @@ test('a 400 is final: the batch is dropped after its one request, and later batc
   page,
   servers,
 }) => {
-  await openLoadedPage(page, servers, '/bad', esmPage());
-  await flushAgent(page);
-  servers.edge.fail(1, 400);
-  await sendSpan(page, 'rejected');
+  await sendRefused(page, servers, '/bad', 'rejected', 400);
   await sendSpan(page, 'accepted');
   // Longer than the first retry's backoff (at most 1 s): a retry would have reached the edge, which now accepts.
   await page.waitForTimeout(2_500);
