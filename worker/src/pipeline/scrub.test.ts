@@ -182,6 +182,27 @@ describe('the built-in rules', () => {
     expect(scrubOne(input)).toBe(input);
   });
 
+  it('redacts a card number held as an integer, and leaves other integers as they are', () => {
+    const batch = batchWith([
+      { key: 'payment.card', value: { intValue: '4111111111111111' } },
+      { key: 'cards', value: { arrayValue: { values: [{ intValue: 378282246310005 }] } } },
+      { key: 'fails_luhn', value: { intValue: '4111111111111112' } },
+      { key: 'app.sent_at_ms', value: { intValue: '1732500000000' } },
+      { key: 'app.count', value: { intValue: 42 } },
+    ]);
+    const counts = createScrubber(scrubConfig()).scrub(batch).redactions;
+    const values = batch.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes?.map((kv) => kv.value);
+    expect(values).toEqual([
+      { stringValue: '****************' },
+      { arrayValue: { values: [{ stringValue: '***************' }] } },
+      { intValue: '4111111111111112' },
+      { intValue: '1732500000000' },
+      { intValue: 42 },
+    ]);
+    // Span, event and link attributes and the resource's: four copies of two cards.
+    expect(counts).toEqual({ creditcard: 8 });
+  });
+
   it('redacts the whole value of sensitive keys, also inside kvlists and arrays', () => {
     const batch = batchWith([
       str('http.request.header.authorization', 'Basic dXNlcjpwYXNz'),

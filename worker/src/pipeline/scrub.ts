@@ -620,9 +620,23 @@ export function createScrubber(config: ScrubConfig, tenantRules: readonly ScrubR
 
   const scrubValue = (value: AnyValue): void => {
     if (value.stringValue !== undefined) value.stringValue = scrubText(value.stringValue);
+    else if (value.intValue !== undefined) scrubInt(value);
     else if (value.bytesValue !== undefined) value.bytesValue = scrubBytes(value.bytesValue, scrubText);
     else if (value.arrayValue) for (const item of value.arrayValue.values) scrubValue(item);
     else if (value.kvlistValue) value.kvlistValue.values = scrubAttributes(value.kvlistValue.values);
+  };
+
+  /**
+   * A card number fits an int64 (`payment.card: 4111111111111111` from a form's number field); its redaction
+   * is text, so the value becomes a string. Shorter numbers cannot hold anything the rules look for.
+   */
+  const scrubInt = (value: AnyValue): void => {
+    const text = String(value.intValue);
+    if (text.length < 12) return;
+    const scrubbed = scrubText(text);
+    if (scrubbed === text) return;
+    delete value.intValue;
+    value.stringValue = scrubbed;
   };
 
   /** Scrubs attributes in place; returns a shorter list when a rule removes whole attributes. */
