@@ -90,6 +90,19 @@ describe('enrich', () => {
       expect(resource).not.toHaveProperty(key);
   });
 
+  it('removes the edge-only keys from span attributes too, and leaves the rest of them', () => {
+    const batch = typicalBatch();
+    const span = firstSpan(batch);
+    const before = span?.attributes?.map((kv) => kv.key) ?? [];
+    span?.attributes?.push(
+      { key: 'rumkit.edge.colo', value: { stringValue: 'NOWHERE' } },
+      { key: 'rumkit.clock.drift_ms', value: { intValue: '0' } },
+    );
+    enricher.enrich(batch, { skewMs: undefined, userAgent: undefined, geo: undefined });
+    expect(firstSpan(batch)?.attributes?.map((kv) => kv.key)).toEqual(before);
+    expect(before.length).toBeGreaterThan(0);
+  });
+
   it('shifts every timestamp by the drift past the threshold and records the drift', () => {
     const batch = typicalBatch();
     const before = firstSpan(batch);

@@ -46,8 +46,11 @@ export function measureClockSkew(sentAt: string | undefined, receivedAtMs: numbe
 
 const UA_CACHE_SIZE = 512;
 
-/** Attributes only the edge writes: a sender's own are removed, whether or not the edge has a value. */
-const EDGE_ONLY = ['rumkit.edge.colo', 'rumkit.client.asn', 'rumkit.clock.drift_ms'];
+/**
+ * Attributes only the edge writes: a sender's own are removed, whether or not the edge has a value — from spans
+ * too, where a query or the collector's spanmetrics would read a span's attribute before the resource's.
+ */
+const EDGE_ONLY = new Set(['rumkit.edge.colo', 'rumkit.client.asn', 'rumkit.clock.drift_ms']);
 
 export function createEnricher(config: EdgeConfig['enrich']): Enricher {
   const userAgents = new Map<string, KeyValue[]>();
@@ -102,6 +105,13 @@ export function createEnricher(config: EdgeConfig['enrich']): Enricher {
           }
         }
         attributes.push(...measured);
+        for (const ss of rs.scopeSpans) {
+          for (const span of ss.spans) {
+            if (span.attributes?.some((kv) => EDGE_ONLY.has(kv.key))) {
+              span.attributes = span.attributes.filter((kv) => !EDGE_ONLY.has(kv.key));
+            }
+          }
+        }
         if (shiftNs !== 0n) shiftTimestamps(rs, shiftNs);
       }
     },
