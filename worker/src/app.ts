@@ -102,7 +102,7 @@ export function createApp(
 
   /**
    * What a batch larger than `RATE_UNIT_BYTES` once inflated costs its address and key beyond the token its
-   * request took: one token per unit started. 512 KiB of dense personal data takes 20 ms of CPU, 35 times 64 KiB of a
+   * request took: one token per unit started. 512 KiB of dense personal data takes 15 ms of CPU, 26 times 64 KiB of a
    * typical batch (bench/worker/pipeline.ts), which a limit counting requests sold for one token. Charged before the batch is
    * validated and scrubbed, which is where that CPU goes.
    */
