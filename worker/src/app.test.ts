@@ -201,6 +201,10 @@ describe('POST /v1/traces', () => {
     const gzipped = new Uint8Array(gzipSync(json));
     expect((await from('198.51.100.2', gzipped, { 'content-encoding': 'gzip' })).status).toBe(200);
     expect((await from('198.51.100.2', gzipped, { 'content-encoding': 'gzip' })).status).toBe(429);
+    // A body that turns out malformed has paid for its size too, before its parse failed: one token is left.
+    const malformed = json.slice(0, -1);
+    expect((await from('198.51.100.5', malformed)).status).toBe(400);
+    expect((await from('198.51.100.5', json)).status).toBe(429);
 
     // A batch dearer than the burst (5 units against 3) passes from a bucket full before it, and leaves it in debt.
     const large = new TextEncoder().encode(`{"resourceSpans":[]${' '.repeat(300_000)}}`);

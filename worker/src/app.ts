@@ -103,8 +103,9 @@ export function createApp(
   /**
    * What a batch larger than `RATE_UNIT_BYTES` once inflated costs its address and key beyond the token its
    * request took: one token per unit started. 512 KiB of dense personal data takes 15 ms of CPU, 26 times 64 KiB of a
-   * typical batch (bench/worker/pipeline.ts), which a limit counting requests sold for one token. Charged before the batch is
-   * validated and scrubbed, which is where that CPU goes.
+   * typical batch (bench/worker/pipeline.ts), which a limit counting requests sold for one token. Charged once the body
+   * is inflated, before it is parsed, validated and scrubbed, which is where that CPU goes: a body that turns out
+   * malformed has paid too.
    */
   const chargeSize = (admitted: { ipBucket?: string; key: { id: string } }, bytes: number, nowMs: number) => {
     const extra = Math.ceil(bytes / RATE_UNIT_BYTES) - 1;
@@ -142,10 +143,8 @@ export function createApp(
     const body = await readBodyCapped(stream, c.req.header('content-length'), bodyLimits.maxBodyBytes);
     if (isRejection(body)) return body;
     const headers = { contentType: c.req.header('content-type'), contentEncoding: c.req.header('content-encoding') };
-    const decoded = decodeBody(body, headers, bodyLimits);
+    const decoded = decodeBody(body, headers, bodyLimits, (bytes) => chargeSize(admitted, bytes, receivedAtMs));
     if (isRejection(decoded)) return decoded;
-    const refusal = chargeSize(admitted, decoded.bytes, receivedAtMs);
-    if (refusal) return refusal;
     const checked = validate(decoded.request, limits, receivedAtMs - (skewMs ?? 0));
     return isRejection(checked) ? checked : { ...checked, format: decoded.format };
   };

@@ -74,13 +74,34 @@ describe('decodeBody', () => {
       [json, 'text/plain;charset=UTF-8', undefined],
       [fixtureBytes('typical.json.gz'), 'application/json', 'gzip'],
     ] as const) {
-      // The size once inflated, which the rate limits charge: the JSON's, gzipped or not.
-      expect(decode(bytes, type, encoding)).toEqual({ request: expected, format: 'json', bytes: json.byteLength });
+      expect(decode(bytes, type, encoding)).toEqual({ request: expected, format: 'json' });
     }
     const pb = decode(fixtureBytes('typical.pb'), 'application/x-protobuf');
     const pbGzip = decode(new Uint8Array(gzipSync(fixtureBytes('typical.pb'))), 'application/x-protobuf', 'gzip');
-    expect(pb).toMatchObject({ format: 'protobuf', bytes: fixtureBytes('typical.pb').byteLength });
+    expect(pb).toMatchObject({ format: 'protobuf' });
     expect(pbGzip).toEqual(pb);
+  });
+
+  it('tells the charge the inflated size before parsing, and returns its refusal unparsed', () => {
+    const json = fixtureBytes('typical.json');
+    const charged: number[] = [];
+    const charge = (bytes: number) => {
+      charged.push(bytes);
+      return undefined;
+    };
+    const headers = { contentType: 'application/json', contentEncoding: 'gzip' };
+    expect(decodeBody(fixtureBytes('typical.json.gz'), headers, limits, charge)).toMatchObject({ format: 'json' });
+    expect(charged).toEqual([json.byteLength]);
+    // A malformed body pays before its parse fails; a refused one is not parsed at all.
+    const broken = new TextEncoder().encode('{"resourceSpans":');
+    expect(
+      decodeBody(broken, { contentType: 'application/json', contentEncoding: undefined }, limits, charge),
+    ).toMatchObject({ status: 400 });
+    expect(charged).toEqual([json.byteLength, broken.byteLength]);
+    const refusal = { rejected: true, status: 429, outcome: 'rate_limited', message: 'too many bytes' } as const;
+    expect(decodeBody(broken, { contentType: 'text/plain', contentEncoding: undefined }, limits, () => refusal)).toBe(
+      refusal,
+    );
   });
 
   it('answers 415 naming the content type or encoding it does not take', () => {
@@ -114,7 +135,6 @@ describe('decodeBody', () => {
     expect(decode(new Uint8Array(gzipSync(free)), 'application/json', 'gzip')).toEqual({
       request: { resourceSpans: [] },
       format: 'json',
-      bytes: free.byteLength,
     });
     expect(
       decode(new Uint8Array(gzipSync(padded)), 'application/json', 'gzip', { ...limits, maxCompressionRatio: 1000 }),
