@@ -24,6 +24,9 @@ describe('parseConfig', () => {
     expect(() => parseConfig(bad)).toThrow(/^tenants\[0\]\.keys\[0\]\.keyHash: expected sha256:/);
     expect(() => parseConfig({ ...minimal, limits: { maxBodyBytes: 0 } })).toThrow(/^limits\.maxBodyBytes: /);
     expect(() => parseConfig({ ...minimal, upstrem: {} })).toThrow(/^upstrem: is not a known setting/);
+    // Nesting deeper than this would let a crafted value overflow the decoder's and validator's stack.
+    expect(() => parseConfig({ ...minimal, limits: { maxDepth: 2000 } })).toThrow(/^limits\.maxDepth: /);
+    expect(parseConfig({ ...minimal, limits: { maxDepth: 64 } }).limits.maxDepth).toBe(64);
     expect(() => parseConfig({ ...minimal, upstream: { url: 'ftp://x' } })).toThrow(/^upstream\.url: expected an http/);
     expect(() => parseConfig({ ...minimal, upstream: { url: 'https://otel:s3cret@collector.example' } })).toThrow(
       /^upstream\.url: must not carry credentials .*upstream\.bearerToken/,

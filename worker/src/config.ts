@@ -197,7 +197,8 @@ const ConfigSchema = v.strictObject({
       maxSpansPerBatch: positiveInt(1000),
       maxAttributes: positiveInt(128),
       maxAttributeValueLength: positiveInt(4096),
-      maxDepth: positiveInt(8),
+      /** Bounded: the validator and the protobuf decoder recurse per level, and 2,000 levels overflow the stack. */
+      maxDepth: v.optional(v.pipe(numeric, v.integer(), v.minValue(1), v.maxValue(64)), 8),
       maxFutureSeconds: nonNegative(60),
       maxAgeHours: nonNegative(72),
     }),
