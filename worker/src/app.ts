@@ -34,7 +34,7 @@ export interface Runtime {
   /** Takes accepted batches for delivery; a 503 rejection when past capacity, never a silent drop. */
   deliver(payloads: UpstreamPayload[], c: Context): Promise<Rejection | undefined>;
   /** Whether `deliver` can take more now, checked before reading a body. */
-  hasCapacity(): boolean;
+  hasCapacity(tenant: string): boolean;
   /** Largest payload `deliver` takes (Cloudflare Queue messages are capped); bigger batches are split. */
   maxPayloadBytes: number;
   /** The client's address (for rate limiting only: it is never forwarded) and coarse location. */
@@ -185,7 +185,8 @@ export function createApp(
     tenant = admitted.tenant.id;
     key = admitted.key.id;
     // Before the body is read; only this route forwards (the dry run does not).
-    if (!runtime.hasCapacity()) return refuse(reject('queue_overflow', 'the edge is at capacity; retry later', 5));
+    if (!runtime.hasCapacity(tenant))
+      return refuse(reject('queue_overflow', 'the edge is at capacity; retry later', 5));
     const skewMs = measureClockSkew(c.req.header(SENT_AT_HEADER) ?? c.req.query('sent_at'), receivedAtMs);
     const checked = await readBatch(c, admitted, receivedAtMs, skewMs); // decode, rate by size, validate
     if (isRejection(checked)) return refuse(checked);

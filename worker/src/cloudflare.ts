@@ -13,13 +13,13 @@ import { createApp } from './app.ts';
 import { ConfigError, type EdgeConfig, parseConfig, readConfigText } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import {
-  CircuitBreaker,
   type ExportResult,
   exportGroups,
   forwardWithRetry,
   queueRetryDelaySeconds,
   refusedReason,
   sendMerged,
+  TenantBreakers,
   type Transport,
   type UpstreamPayload,
 } from './pipeline/forward.ts';
@@ -52,7 +52,7 @@ interface Instance {
   maxRetries: number;
   config: EdgeConfig;
   telemetry: Telemetry;
-  breaker: CircuitBreaker;
+  breakers: TenantBreakers;
   log: Logger;
   app: ReturnType<typeof createApp>;
   lastExport: number;
@@ -98,14 +98,14 @@ async function reload(env: Env, last: Instance | undefined) {
     strings,
   );
   const telemetry = createTelemetry(config, Date.now());
-  const breaker = new CircuitBreaker(config.upstream.circuitBreaker);
+  const breakers = new TenantBreakers(config.upstream.circuitBreaker);
   const log = createLogger(config.log.level);
   registerForwardGauges(telemetry.registry, {
     // The Queue's backlog is Cloudflare's to report (dashboard, GraphQL); this instance sees none of it.
     queueDepth: () => 0,
     queueBytes: () => 0,
-    upstreamUp: () => (breaker.state(Date.now()) === 'closed' ? 1 : 0),
-    circuitState: () => CIRCUIT_STATES[breaker.state(Date.now())],
+    upstreamUp: () => (breakers.state(Date.now()) === 'closed' ? 1 : 0),
+    circuitState: () => CIRCUIT_STATES[breakers.state(Date.now())],
   });
   const app = createApp(
     config,
@@ -145,7 +145,7 @@ async function reload(env: Env, last: Instance | undefined) {
           await response.body?.cancel();
           reachable = true;
         } catch {}
-        return { reachable, circuit: breaker.state(Date.now()) };
+        return { reachable, circuit: breakers.state(Date.now()) };
       },
       abuseGuard: env.ABUSE_LIMITER
         ? async (id) => {
@@ -174,7 +174,7 @@ async function reload(env: Env, last: Instance | undefined) {
     maxRetries,
     config,
     telemetry,
-    breaker,
+    breakers,
     log,
     app,
     lastExport: Date.now(),
@@ -346,14 +346,14 @@ export function createWorker() {
         }
         return;
       }
-      const { config, telemetry, breaker, log, maxRetries } = serving;
+      const { config, telemetry, breakers, log, maxRetries } = serving;
       const once = { ...config.upstream, retry: { ...config.upstream.retry, maxAttempts: 1 } };
       const forward = (payload: UpstreamPayload) =>
         forwardWithRetry(
           payload,
           {
             transport: fetchTransport,
-            breaker,
+            breaker: breakers.of(payload.tenant),
             now: Date.now,
             random: Math.random,
             sleep: async () => {},

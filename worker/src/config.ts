@@ -284,6 +284,12 @@ const ConfigSchema = v.strictObject({
        * for V8 to move it to the old generation, whose collections then added 10 ms to the p99 at 400 req/s.
        */
       mergeDelayMs: nonNegative(0),
+      /**
+       * The most of the queue (memory batches and bytes, spool bytes) one tenant may hold when there are two or
+       * more (Node): a tenant whose exports the upstream refuses (its own quota at Tempo) fills its share and hears
+       * 503, and the others keep the rest.
+       */
+      maxTenantShare: v.optional(v.pipe(numeric, v.minValue(0.01), v.maxValue(1)), 0.5),
     }),
     {},
   ),

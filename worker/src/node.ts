@@ -22,7 +22,7 @@ import { requestBody } from './adapter/node/requestBody.ts';
 import { createApp } from './app.ts';
 import { ConfigError, configFromEnv, type EdgeConfig, hashKey, parseConfig, readConfigText } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { CircuitBreaker, type ExportResult, forwardWithRetry } from './pipeline/forward.ts';
+import { type ExportResult, forwardWithRetry, TenantBreakers } from './pipeline/forward.ts';
 import { reject } from './pipeline/rejection.ts';
 import { registerForwardGauges } from './telemetry/edgeMetrics.ts';
 import { createTelemetry, exportMetrics } from './telemetry/telemetry.ts';
@@ -72,7 +72,7 @@ export async function startNodeServer(
   const telemetry = createTelemetry(config, Date.now());
   const { metrics } = telemetry;
   const transport = createHttpTransport();
-  const breaker = new CircuitBreaker(config.upstream.circuitBreaker);
+  const breakers = new TenantBreakers(config.upstream.circuitBreaker);
   const fromProxy = trustedPeers(config.server.trustedProxies);
   let upstreamUp = 1;
   // Every answer of the collector says whether it is up, the periodic metrics export's too: an idle worker
@@ -80,7 +80,9 @@ export async function startNodeServer(
   const noteUpstream = (result: ExportResult) => {
     upstreamUp = result.kind === 'retry' ? 0 : 1;
   };
-  const queue = await ForwardQueue.open(config.queue, {
+  // One tenant has the whole queue; of two or more, none may hold more than its share.
+  const queueOptions = { ...config.queue, maxTenantShare: config.tenants.length > 1 ? config.queue.maxTenantShare : 1 };
+  const queue = await ForwardQueue.open(queueOptions, {
     now: Date.now,
     onLockWait: (message) => log.warn(message),
     onLockLost: (message) => log.error(message),
@@ -90,7 +92,7 @@ export async function startNodeServer(
         payload,
         {
           transport,
-          breaker,
+          breaker: breakers.of(payload.tenant),
           now: Date.now,
           random: Math.random,
           sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -121,7 +123,7 @@ export async function startNodeServer(
     queueDepth: () => queue.depth,
     queueBytes: () => queue.bytes,
     upstreamUp: () => upstreamUp,
-    circuitState: () => CIRCUIT_STATES[breaker.state(Date.now())],
+    circuitState: () => CIRCUIT_STATES[breakers.state(Date.now())],
   });
 
   const app = createApp(
@@ -133,7 +135,7 @@ export async function startNodeServer(
         }
         return undefined;
       },
-      hasCapacity: () => queue.hasCapacity(),
+      hasCapacity: (tenant) => queue.hasCapacity(tenant),
       maxPayloadBytes: Number.POSITIVE_INFINITY,
       requestBody: (c) => requestBody((c.env as HttpBindings).incoming),
       client(c) {
@@ -151,7 +153,7 @@ export async function startNodeServer(
       },
       upstreamHealth: async () => ({
         reachable: await probe(config.upstream.url, 1000),
-        circuit: breaker.state(Date.now()),
+        circuit: breakers.state(Date.now()),
       }),
       metricsRoute: true,
     },

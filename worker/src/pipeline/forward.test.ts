@@ -15,6 +15,7 @@ import {
   queueRetryDelaySeconds,
   refusedReason,
   sendMerged,
+  TenantBreakers,
   type Transport,
   type TransportResponse,
   type UpstreamPayload,
@@ -276,6 +277,29 @@ describe('forwardWithRetry', () => {
     expect(breaker.state(now)).toBe('half_open');
     expect(await forwardWithRetry(payload, d, once)).toEqual({ kind: 'delivered' });
     expect(breaker.state(now)).toBe('closed');
+  });
+
+  it("keeps one breaker per tenant: an upstream refusing one tenant's exports does not stop another's", async () => {
+    const breakers = new TenantBreakers({ failureThreshold: 2, openSeconds: 10 });
+    // Tempo past the shop tenant's ingestion limit: 429 for it, 200 for the blog.
+    const transport: Transport = async (_url, _body, headers) => ({
+      status: headers['x-scope-orgid'] === 'shop' ? 429 : 200,
+      retryAfter: undefined,
+    });
+    const blog = encodeForUpstream(typicalBatch(), 'blog', 'protobuf');
+    const once = { ...upstream, retry: { ...upstream.retry, maxAttempts: 1 } };
+    const send = (p: UpstreamPayload) =>
+      forwardWithRetry(p, { ...deps(transport).deps, breaker: breakers.of(p.tenant) }, once);
+    await send(payload);
+    await send(payload);
+    expect(breakers.of('shop').state(0)).toBe('open');
+    expect(await send(payload)).toMatchObject({ kind: 'retry', reason: /circuit open/ });
+    expect(await send(blog)).toEqual({ kind: 'delivered' });
+    expect(breakers.of('blog').state(0)).toBe('closed');
+    // Health and the gauge report the worst tenant's state.
+    expect(breakers.state(0)).toBe('open');
+    expect(breakers.state(10_000)).toBe('half_open');
+    expect(new TenantBreakers({ failureThreshold: 2, openSeconds: 10 }).state(0)).toBe('closed');
   });
 
   it('lets only one probe through while half-open', () => {

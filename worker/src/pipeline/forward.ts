@@ -3,14 +3,15 @@
  * a circuit breaker, the way the OpenTelemetry Collector's exporters retry.
  *
  *     const payload = encodeForUpstream(batch, tenant.id, 'protobuf');
+ *     const breaker = breakers.of(payload.tenant);   // breakers = new TenantBreakers(config.upstream.circuitBreaker)
  *     const result = await forwardWithRetry(payload, { transport, breaker, sleep, now, random }, config.upstream);
  *
  * The destination is always `<upstream.url>/v1/traces` from the configuration, never anything taken from
  * the request. Each export carries the tenant as `X-Scope-OrgID` (Tempo's multi-tenancy header) and the
  * collector's bearer token. Only network errors, timeouts, 429, 502, 503 and 504 are retried, with
  * exponential backoff and full jitter, or after the upstream's `Retry-After` when it sends one; other
- * answers are final. Consecutive failures open the circuit breaker, which then fails exports at once until
- * a single probe gets through. What happens to a batch that still could not be delivered is the caller's
+ * answers are final. Consecutive failures open the tenant's circuit breaker, which then fails its exports at
+ * once until a single probe gets through. What happens to a batch that still could not be delivered is the caller's
  * choice: Node's queue keeps it (in memory or in the spool), Cloudflare's Queue retries the message.
  *
  * The transport is the runtime's: `node:http` with keep-alive on Node, `fetch` on Workers.
@@ -317,6 +318,41 @@ export function queueRetryDelaySeconds(attempt: number, retryAfterMs: number, ra
 }
 
 export type CircuitState = 'closed' | 'half_open' | 'open';
+
+const SEVERITY: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
+
+/**
+ * A circuit breaker per tenant: an upstream that refuses one tenant (Tempo and hosted OTLP gateways answer 429
+ * per `X-Scope-OrgID` past that tenant's limits) must not stop the others' exports. An upstream that is down
+ * fails every tenant's exports, and opens each breaker within its own few attempts.
+ */
+export class TenantBreakers {
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #config: UpstreamConfig['circuitBreaker'];
+
+  constructor(config: UpstreamConfig['circuitBreaker']) {
+    this.#config = config;
+  }
+
+  of(tenant: string): CircuitBreaker {
+    let breaker = this.#breakers.get(tenant);
+    if (!breaker) {
+      breaker = new CircuitBreaker(this.#config);
+      this.#breakers.set(tenant, breaker);
+    }
+    return breaker;
+  }
+
+  /** The worst tenant's state, for `/health` and the circuit gauge: `open` while any tenant's exports stop. */
+  state(nowMs: number): CircuitState {
+    let worst: CircuitState = 'closed';
+    for (const breaker of this.#breakers.values()) {
+      const state = breaker.state(nowMs);
+      if (SEVERITY[state] > SEVERITY[worst]) worst = state;
+    }
+    return worst;
+  }
+}
 
 /**
  * Opens after `failureThreshold` consecutive failures; after `openSeconds` lets one probe through

@@ -43,6 +43,7 @@ const options = (overrides: Record<string, unknown> = {}) => ({
   concurrency: 1,
   mergeMaxBytes: 1024,
   mergeDelayMs: 0,
+  maxTenantShare: 1,
   ...overrides,
 });
 
@@ -171,14 +172,14 @@ describe('ForwardQueue', () => {
   it('says no past its memory when it has no spool, so the app can answer 503', async () => {
     const { queue } = await harness(options(), staysDown);
     expect([1, 2, 3].map((n) => queue.enqueue(payload(n)))).toEqual([true, true, false]);
-    expect(queue.hasCapacity()).toBe(false);
+    expect(queue.hasCapacity('shop')).toBe(false);
     void queue.close(0);
   });
 
   it('bounds its memory in bytes too: past them a batch goes to the spool, or is refused without one', async () => {
     const memoryOnly = await harness(options({ maxMemoryBatches: 10, maxMemoryBytes: 6 }), staysDown);
     expect([1, 2, 3].map((n) => memoryOnly.queue.enqueue(payload(n)))).toEqual([true, true, false]);
-    expect(memoryOnly.queue.hasCapacity()).toBe(false);
+    expect(memoryOnly.queue.hasCapacity('shop')).toBe(false);
     void memoryOnly.queue.close(0);
 
     const dir = spoolDir();
@@ -186,6 +187,39 @@ describe('ForwardQueue', () => {
     expect([1, 2, 3].map((n) => spooling.queue.enqueue(payload(n)))).toEqual([true, true, true]);
     expect(readdirSync(dir).filter((f) => f !== SPOOL_LOCK_FILE)).toHaveLength(1);
     await spooling.queue.close(0);
+  });
+
+  it('holds no more of one tenant than its share, so a tenant the upstream refuses leaves room for the others', async () => {
+    const dir = spoolDir();
+    const of = (tenant: string, n: number) => ({ ...payload(n), tenant });
+    const queue = await harness(
+      options({ spoolDir: dir, maxMemoryBatches: 4, maxSpoolBytes: 12, maxTenantShare: 0.5 }),
+      (p) => (p.tenant === 'shop' ? staysDown() : { kind: 'delivered' }),
+    );
+    // The shop's half: two batches of the four in memory, six bytes of the spool's twelve; then no more.
+    expect([1, 2, 3, 4, 5].map((n) => queue.queue.enqueue(of('shop', n)))).toEqual([true, true, true, true, false]);
+    expect(queue.queue.hasCapacity('shop')).toBe(false);
+    expect(queue.queue.hasCapacity('blog')).toBe(true);
+    expect(queue.queue.enqueue(of('blog', 6))).toBe(true);
+    await vi.waitFor(() => expect(queue.done).toContainEqual([6, 'forwarded']));
+    await queue.queue.close(0);
+  });
+
+  it("moves another tenant's spooled batches into memory while the oldest tenant's are at its share", async () => {
+    const dir = spoolDir();
+    const of = (tenant: string, n: number) => ({ ...payload(n), tenant });
+    const down = await harness(options({ spoolDir: dir, maxMemoryBatches: 0 }), staysDown);
+    for (const batch of [of('shop', 1), of('shop', 2), of('blog', 3)]) expect(down.queue.enqueue(batch)).toBe(true);
+    await down.queue.close(0);
+
+    // The shop's first batch takes its one place of two; its second waits on disk, and the blog's goes ahead.
+    const up = await harness(options({ spoolDir: dir, maxMemoryBatches: 2, maxTenantShare: 0.5 }), (p) =>
+      p.tenant === 'shop' ? staysDown() : { kind: 'delivered' },
+    );
+    await vi.waitFor(() => expect(up.done).toEqual([[3, 'forwarded']]));
+    expect(up.sent.sort()).toEqual([1, 3]);
+    expect(up.queue.depth).toBe(2);
+    await up.queue.close(0);
   });
 
   it('overflows into the spool, and a restarted queue delivers the spooled batches exactly once', async () => {

@@ -81,6 +81,15 @@ interface Spooled {
   bytes: number;
 }
 
+/** What one tenant holds, against `maxTenantShare`. */
+interface TenantUse {
+  memoryBatches: number;
+  memoryBytes: number;
+  spoolBytes: number;
+  /** Its spooled batches, oldest first: a tenant at its memory share does not hold up the others' refill. */
+  spooled: Spooled[];
+}
+
 /** The gap between attempts of one batch, at least: the breaker's own wait can be longer. */
 const MIN_RETRY_GAP_MS = 1000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -92,7 +101,8 @@ export class ForwardQueue {
   readonly #hooks: ForwardQueueHooks;
   /** In arrival order; a Set so that removing a delivered batch does not search the backlog. */
   readonly #memory = new Set<Item>();
-  readonly #spooled: Spooled[] = [];
+  readonly #tenants = new Map<string, TenantUse>();
+  #spooledCount = 0;
   #lock: SpoolLock | undefined;
   #memoryBytes = 0;
   #spoolBytes = 0;
@@ -139,8 +149,7 @@ export class ForwardQueue {
         for (const file of files.filter((f) => SPOOL_NAME.test(f)).sort()) {
           const bytes = sizeOf(join(options.spoolDir, file));
           if (bytes === undefined) continue;
-          queue.#spooled.push({ file, bytes });
-          queue.#spoolBytes += bytes;
+          queue.#addSpooled(tenantOf(file), { file, bytes });
         }
       } catch (error) {
         queue.#lock.release();
@@ -152,24 +161,26 @@ export class ForwardQueue {
   }
 
   get depth(): number {
-    return this.#memory.size + this.#spooled.length;
+    return this.#memory.size + this.#spooledCount;
   }
 
   get bytes(): number {
     return this.#memoryBytes + this.#spoolBytes;
   }
 
-  hasCapacity(): boolean {
+  /** Whether a batch of `tenant` would be taken now (its size unknown yet: the body is not read). */
+  hasCapacity(tenant: string): boolean {
     if (this.#closing) return false;
-    if (!this.#holding && this.#memoryHasRoom(1)) return true;
-    return this.#options.spoolDir !== undefined && this.#spoolBytes < this.#options.maxSpoolBytes;
+    if (!this.#holding && this.#memoryHasRoom(tenant, 1)) return true;
+    return this.#spoolHasRoom(tenant, 1);
   }
 
-  /** Takes a batch; false when memory and spool are both full (or the queue is closing). */
+  /** Takes a batch; false when memory and spool are both full, or the tenant's share of them (or the queue is closing). */
   enqueue(payload: UpstreamPayload): boolean {
     if (this.#closing) return false;
     const now = this.#hooks.now();
-    if (!this.#holding && this.#memoryHasRoom(payload.body.byteLength)) {
+    const bytes = payload.body.byteLength;
+    if (!this.#holding && this.#memoryHasRoom(payload.tenant, bytes)) {
       this.#memory.add({
         payload,
         firstAttemptAt: now,
@@ -177,10 +188,9 @@ export class ForwardQueue {
         inFlight: false,
         fresh: true,
       });
-      this.#memoryBytes += payload.body.byteLength;
+      this.#addMemory(payload.tenant, bytes);
     } else if (
-      !this.#options.spoolDir ||
-      this.#spoolBytes + payload.body.byteLength > this.#options.maxSpoolBytes ||
+      !this.#spoolHasRoom(payload.tenant, bytes) ||
       // A spool that cannot be written to is full too: the sender hears 503 and sends again later.
       !this.#spool(payload, now)
     ) {
@@ -190,11 +200,49 @@ export class ForwardQueue {
     return true;
   }
 
+  #use(tenant: string): TenantUse {
+    let use = this.#tenants.get(tenant);
+    if (!use) {
+      use = { memoryBatches: 0, memoryBytes: 0, spoolBytes: 0, spooled: [] };
+      this.#tenants.set(tenant, use);
+    }
+    return use;
+  }
+
   // Bytes as well as batches: a batch can be megabytes, and what the heap holds is lost if the process dies.
-  #memoryHasRoom(bytes: number): boolean {
+  #memoryHasRoom(tenant: string, bytes: number): boolean {
+    const { maxMemoryBatches, maxMemoryBytes, maxTenantShare } = this.#options;
+    const use = this.#use(tenant);
     return (
-      this.#memory.size < this.#options.maxMemoryBatches && this.#memoryBytes + bytes <= this.#options.maxMemoryBytes
+      this.#memory.size < maxMemoryBatches &&
+      this.#memoryBytes + bytes <= maxMemoryBytes &&
+      use.memoryBatches < maxMemoryBatches * maxTenantShare &&
+      use.memoryBytes + bytes <= maxMemoryBytes * maxTenantShare
     );
+  }
+
+  #spoolHasRoom(tenant: string, bytes: number): boolean {
+    const { spoolDir, maxSpoolBytes, maxTenantShare } = this.#options;
+    return (
+      spoolDir !== undefined &&
+      this.#spoolBytes + bytes <= maxSpoolBytes &&
+      this.#use(tenant).spoolBytes + bytes <= maxSpoolBytes * maxTenantShare
+    );
+  }
+
+  #addMemory(tenant: string, bytes: number): void {
+    const use = this.#use(tenant);
+    use.memoryBatches++;
+    use.memoryBytes += bytes;
+    this.#memoryBytes += bytes;
+  }
+
+  #addSpooled(tenant: string, spooled: Spooled): void {
+    const use = this.#use(tenant);
+    use.spooled.push(spooled);
+    use.spoolBytes += spooled.bytes;
+    this.#spoolBytes += spooled.bytes;
+    this.#spooledCount++;
   }
 
   /**
@@ -248,14 +296,13 @@ export class ForwardQueue {
   #spool(payload: UpstreamPayload, now: number): boolean {
     const file = this.#write(payload, now);
     if (file === undefined) return false;
-    this.#spooled.push({ file, bytes: payload.body.byteLength });
-    this.#spoolBytes += payload.body.byteLength;
+    this.#addSpooled(payload.tenant, { file, bytes: payload.body.byteLength });
     return true;
   }
 
   /**
    * Writes a batch's file; undefined when that fails, leaving no file behind. A batch memory holds too (written
-   * when the worker stops) is not listed in `#spooled`: it is in the queue once.
+   * when the worker stops) is not listed among the spooled ones: it is in the queue once.
    */
   #write(payload: UpstreamPayload, now: number, syncDirectory = true): string | undefined {
     const dir = this.#options.spoolDir as string;
@@ -302,16 +349,19 @@ export class ForwardQueue {
     }
   }
 
-  /** Moves the oldest spooled batches into memory while there is room (one at least, however large). */
+  /**
+   * Moves spooled batches into memory while there is room (one at least, however large): the oldest of those
+   * whose tenant has room in its share, so that one tenant's backlog does not hold up the others'.
+   */
   #refill(): void {
     const dir = this.#options.spoolDir;
-    while (
-      dir &&
-      this.#spooled.length &&
-      (this.#memory.size === 0 || this.#memoryHasRoom((this.#spooled[0] as Spooled).bytes))
-    ) {
-      const { file, bytes } = this.#spooled.shift() as Spooled;
+    while (dir && this.#spooledCount > 0) {
+      const use = this.#nextSpooled();
+      if (!use) break;
+      const { file, bytes } = use.spooled.shift() as Spooled;
+      use.spoolBytes -= bytes;
       this.#spoolBytes -= bytes;
+      this.#spooledCount--;
       const [, at, , tenant, spans, written, extension] = SPOOL_NAME.exec(file) as unknown as string[];
       let body: Uint8Array;
       try {
@@ -319,8 +369,7 @@ export class ForwardQueue {
       } catch (error) {
         if (isGone(error)) continue;
         // Unreadable for now (permissions, too many open files): it stays spooled, for the next refill.
-        this.#spooled.push({ file, bytes });
-        this.#spoolBytes += bytes;
+        this.#addSpooled(tenant as string, { file, bytes });
         break;
       }
       const payload: UpstreamPayload = {
@@ -349,8 +398,19 @@ export class ForwardQueue {
         fresh: true,
         file,
       });
-      this.#memoryBytes += bytes;
+      this.#addMemory(payload.tenant, bytes);
     }
+  }
+
+  /** The tenant whose oldest spooled batch is the oldest of those memory has room for. */
+  #nextSpooled(): TenantUse | undefined {
+    let next: TenantUse | undefined;
+    for (const [tenant, use] of this.#tenants) {
+      const head = use.spooled[0];
+      if (!head || (next && (next.spooled[0] as Spooled).file < head.file)) continue;
+      if (this.#memory.size === 0 || this.#memoryHasRoom(tenant, head.bytes)) next = use;
+    }
+    return next;
   }
 
   /**
@@ -438,6 +498,9 @@ export class ForwardQueue {
   #remove(item: Item, outcome: DeliveryOutcome, why?: Undelivered): void {
     // An export that ends after `close` counted its batch dropped has nothing left to report.
     if (!this.#memory.delete(item)) return;
+    const use = this.#use(item.payload.tenant);
+    use.memoryBatches--;
+    use.memoryBytes -= item.payload.body.byteLength;
     this.#memoryBytes -= item.payload.body.byteLength;
     // Gone already is as good as removed; a file that cannot be removed is sent again after a restart, which is
     // better than a crash that loses what memory holds.
@@ -449,6 +512,8 @@ export class ForwardQueue {
     this.#hooks.onDone(item.payload, outcome, why);
   }
 }
+
+const tenantOf = (file: string) => SPOOL_NAME.exec(file)?.[3] as string;
 
 const isGone = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
