@@ -45,6 +45,28 @@ describe('withSpan', () => {
     }
   });
 
+  it('awaits a thenable that is not a Promise once, at once, so that work it starts on each then() runs once', async () => {
+    // A query builder: each then() sends the query again.
+    const sent: string[] = [];
+    const query = (outcome: 'ok' | 'fail') => ({
+      // biome-ignore lint/suspicious/noThenProperty: the lazy thenable under test
+      then(ok: (rows: string[]) => void, fail: (error: Error) => void) {
+        sent.push(outcome);
+        return Promise.resolve().then(() => (outcome === 'ok' ? ok(['row']) : fail(new Error('denied'))));
+      },
+    });
+    const traced = withSpan(tracer, 'app.query', () => query('ok'));
+    expect(sent).toEqual(['ok']);
+    expect(await traced).toEqual(['row']);
+    await expect(withSpan(tracer, 'app.insert', () => query('fail'))).rejects.toThrow('denied');
+    expect(sent).toEqual(['ok', 'fail']);
+    await settled();
+    expect(finished()).toEqual([
+      { name: 'app.query', status: 0 },
+      { name: 'app.insert', status: 2 },
+    ]);
+  });
+
   it('ends the span at once for a value, and records a throw before passing it on', () => {
     expect(withSpan(tracer, 'app.sum', () => 3)).toBe(3);
     expect(() =>

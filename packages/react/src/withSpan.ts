@@ -2,7 +2,8 @@
  * Runs a piece of work in a new span, a child of the span active when it is called. The span is active while
  * `work` runs synchronously, so a `fetch` started there is its child (and so is the backend span that fetch
  * causes); it ends when `work` returns, or when the promise `work` returns settles. A throw or a rejection
- * is recorded on the span, which then has status ERROR, and passed on: `withSpan` returns what `work` returned.
+ * is recorded on the span, which then has status ERROR, and passed on: `withSpan` returns what `work` returned
+ * (a thenable that is not a Promise, such as a query builder, as a Promise of its outcome).
  *
  *     const invoice = await withSpan(rum.tracer, 'checkout.pay', (span) => fetch('/api/pay', { method: 'POST' }),
  *       { 'app.cart.items': 3 });
@@ -21,18 +22,33 @@ export function withSpan<T>(tracer: Tracer, name: string, work: (span: Span) => 
       fail(span, error);
       throw error;
     }
+    if (result instanceof Promise) {
+      // The caller gets the promise `work` returned, with whatever else it carries (a ky promise's `.json()`):
+      // the span ends on a branch of its own, which takes the rejection it records, so that branch leaves no
+      // unhandled rejection of its own.
+      result.then(
+        () => span.end(),
+        (error: unknown) => fail(span, error),
+      );
+      return result;
+    }
     if (!isPromiseLike(result)) {
       span.end();
       return result;
     }
-    // The caller gets what `work` returned, with whatever else it carries (a ky promise's `.json()`, a jqXHR's
-    // `.abort()`): the span ends on a branch of its own, which takes the rejection it records, so that branch
-    // leaves no unhandled rejection of its own.
-    result.then(
-      () => span.end(),
-      (error: unknown) => fail(span, error),
-    );
-    return result;
+    // Another thenable may start its work on every `then` (a query builder runs its query each time it is
+    // awaited): it is awaited once, now, while the span is active, and the caller gets a promise of its outcome.
+    const outcome = new Promise((resolve, reject) => result.then(resolve, reject));
+    return outcome.then(
+      (value) => {
+        span.end();
+        return value;
+      },
+      (error: unknown) => {
+        fail(span, error);
+        throw error;
+      },
+    ) as T;
   });
 }
 
