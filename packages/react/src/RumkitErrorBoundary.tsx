@@ -1,7 +1,8 @@
 /**
  * An error boundary that records what its children throw while rendering as an exception in the active trace
  * (`exception.type`, `exception.message`, `exception.stacktrace`, and `react.component_stack`: where in the
- * component tree it happened), then shows `fallback`.
+ * component tree it happened), then shows `fallback`. Inside a `<RumkitProvider>` or around it (a boundary
+ * around the whole app): either way it records through the agent the provider started.
  *
  *     <RumkitErrorBoundary fallback={({ error, reset }) => <p>Failed: {error.message} <button onClick={reset}>Retry</button></p>}>
  *       <Invoice />
@@ -9,6 +10,7 @@
  */
 import { Component, type ContextType, type ErrorInfo, type ReactNode } from 'react';
 import { RumkitContext } from './rumkitContext.ts';
+import { pageAgent } from './startAgentOnce.ts';
 
 export interface FallbackProps {
   error: Error;
@@ -36,7 +38,10 @@ export class RumkitErrorBoundary extends Component<RumkitErrorBoundaryProps, { e
     // What was thrown need not be an Error (`throw { code: 42 }`): the agent records it as it is (its type, an
     // object as JSON), where a wrapper would say `Error: [object Object]` with a stack inside React. onError gets
     // the Error that fallback gets, which getDerivedStateFromError put in the state this fallback was rendered with.
-    this.context?.recordError(thrown, info.componentStack ? { 'react.component_stack': info.componentStack } : {});
+    // A boundary around the whole app sits above the provider, out of its context: it records through the agent
+    // the provider started, since React 19 no longer hands caught errors to the page's error listeners.
+    const agent = this.context ?? pageAgent();
+    agent?.recordError(thrown, info.componentStack ? { 'react.component_stack': info.componentStack } : {});
     this.props.onError?.(this.state.error ?? asError(thrown), info);
   }
 

@@ -4,6 +4,7 @@
  * it started. On the server there is no page to observe, so nothing starts.
  *
  *     const agent = startAgentOnce(config); // undefined on the server
+ *     pageAgent();                          // that agent, for code above the provider (an error boundary)
  */
 import { init, type RumkitAgent, type RumkitConfig } from '@rumkit/browser';
 
@@ -25,5 +26,10 @@ export function startAgentOnce(config: RumkitConfig): RumkitAgent | undefined {
     };
     started = wrapper;
   }
+  return started;
+}
+
+/** The agent a provider started on this page, if one did and it was not shut down. */
+export function pageAgent(): RumkitAgent | undefined {
   return started;
 }

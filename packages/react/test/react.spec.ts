@@ -191,6 +191,29 @@ test('a render error is recorded with its component stack and the boundary shows
   expect(exception.attributes['rumkit.page_view.id']).toBe(home.attributes['rumkit.page_view.id']);
 });
 
+test('a boundary around the whole app, above the provider, records through the agent the provider started', async ({
+  page,
+  server,
+}) => {
+  await page.goto(server.url);
+  await expect(page.getByRole('heading', { name: 'Home' })).toBeVisible();
+  await page.getByRole('button', { name: 'Break the app' }).click();
+  await expect(page.getByRole('alert')).toHaveText('The app failed');
+  const exception = await receivedSpan(
+    server,
+    page,
+    "the outer boundary's exception span",
+    (s) =>
+      s.name === 'exception' &&
+      s.events.some(
+        (e) =>
+          e.attributes['exception.message'] === 'the whole app failed on purpose' &&
+          String(e.attributes['react.component_stack']).includes('BreakTheApp'),
+      ),
+  );
+  expect(exception.status?.code, 'status ERROR').toBe(2);
+});
+
 test('a thrown value that is not an Error is recorded as it is, not as Error: [object Object]', async ({
   page,
   server,

@@ -1,7 +1,7 @@
 /**
  * The test app (`/`): StrictMode around a `RumkitProvider` whose edge is the test server (same origin, below /edge), React Router
  * with `RumkitRoutes` (and descendant ones under /guide, and a redirect from /moved), buttons that run work in hook-made spans, and a component that throws while rendering
- * inside a `RumkitErrorBoundary`. `window.reactTest` (./testKit.tsx) tells the tests what the app saw, and which
+ * inside a `RumkitErrorBoundary`, and one that throws to the boundary around the whole app, above the provider. `window.reactTest` (./testKit.tsx) tells the tests what the app saw, and which
  * React, React DOM and React Router it runs on, and lets them mount the app again.
  */
 import { RumkitErrorBoundary, RumkitProvider } from '@rumkit/react';
@@ -36,6 +36,17 @@ function Breakable() {
   );
 }
 
+/** Throws past every boundary inside the provider, to the one around the whole app. */
+function BreakTheApp() {
+  const [broken, setBroken] = useState(false);
+  if (broken) throw new Error('the whole app failed on purpose');
+  return (
+    <button type="button" onClick={() => setBroken(true)}>
+      Break the app
+    </button>
+  );
+}
+
 function Document() {
   const { id } = useParams();
   return <Screen title={`Document ${id}`} />;
@@ -57,31 +68,34 @@ function GuideSection() {
 
 const app = (
   <StrictMode>
-    <RumkitProvider config={agentConfig}>
-      <BrowserRouter>
-        <AgentProbe />
-        <nav>
-          <Link to="/">Home</Link> <Link to="/docs/42">Document 42</Link> <Link to="/guide/intro">Guide intro</Link>{' '}
-          <Link to="/moved">Moved</Link>
-        </nav>
-        <RumkitRoutes>
-          <Route path="/" element={<Screen title="Home" />} />
-          <Route path="/docs/:id" element={<Document />} />
-          <Route path="/guide/*" element={<Guide />} />
-          <Route path="/moved" element={<Navigate to="/docs/7" replace />} />
-          <Route
-            path="/nested"
-            element={
-              <RumkitProvider config={{ ...agentConfig, serviceName: 'nested-provider-web' }}>
-                <Screen title="Nested" />
-              </RumkitProvider>
-            }
-          />
-        </RumkitRoutes>
-        <TracedWork />
-        <Breakable />
-      </BrowserRouter>
-    </RumkitProvider>
+    <RumkitErrorBoundary fallback={<p role="alert">The app failed</p>}>
+      <RumkitProvider config={agentConfig}>
+        <BrowserRouter>
+          <AgentProbe />
+          <nav>
+            <Link to="/">Home</Link> <Link to="/docs/42">Document 42</Link> <Link to="/guide/intro">Guide intro</Link>{' '}
+            <Link to="/moved">Moved</Link>
+          </nav>
+          <RumkitRoutes>
+            <Route path="/" element={<Screen title="Home" />} />
+            <Route path="/docs/:id" element={<Document />} />
+            <Route path="/guide/*" element={<Guide />} />
+            <Route path="/moved" element={<Navigate to="/docs/7" replace />} />
+            <Route
+              path="/nested"
+              element={
+                <RumkitProvider config={{ ...agentConfig, serviceName: 'nested-provider-web' }}>
+                  <Screen title="Nested" />
+                </RumkitProvider>
+              }
+            />
+          </RumkitRoutes>
+          <TracedWork />
+          <Breakable />
+          <BreakTheApp />
+        </BrowserRouter>
+      </RumkitProvider>
+    </RumkitErrorBoundary>
   </StrictMode>
 );
 const container = document.getElementById('root') as HTMLElement;
