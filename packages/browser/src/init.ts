@@ -5,9 +5,10 @@
  *
  *     const rum = createAgent(config, { loadDeferred: importDeferred });
  */
-import { type Attributes, type ContextManager, context, propagation, type Tracer, trace } from '@opentelemetry/api';
+import { type Attributes, type ContextManager, context, propagation, trace } from '@opentelemetry/api';
 import { StackContextManager, TracerProvider } from '@opentelemetry/sdk-trace';
 import { encodeAttributes } from '@rumkit/otlp';
+import type { RumkitAgent, RumkitUser } from './agent.ts';
 import type { LoadDeferred } from './chunks.ts';
 import { type AttributeValue, type RumkitConfig, validateConfig } from './config.ts';
 import { followEdgeRate, startingRate } from './edgeRate.ts';
@@ -26,27 +27,6 @@ import { createSession } from './session/session.ts';
 import { traceContextPropagator } from './traceContext.ts';
 import { createTransport } from './transport/index.ts';
 import { VERSION } from './version.ts';
-
-export interface RumkitUser {
-  id: string | number;
-  [key: string]: string | number | boolean;
-}
-
-export interface RumkitAgent {
-  /** Sends every finished span now; resolves once each batch has had its first attempt. */
-  flush(): Promise<void>;
-  /** Flushes, then removes every listener and wrapper the agent installed; a later `init()` starts anew. */
-  shutdown(): Promise<void>;
-  /** `user.id` (and `user.<key>` for each other key) on spans started from now on; `null` forgets the user. */
-  setUser(user: RumkitUser | null): void;
-  /** The sender token of requests from now on, for a key that requires one (renew it before it expires). */
-  setToken(token: string): void;
-  /** An `exception` event on the active span, or an `exception` span when none is active. */
-  recordError(error: unknown, attributes?: Attributes): void;
-  /** Starts a new page view, or names the route of the one the agent started for the same URL within the last second. */
-  pageView(route?: string): void;
-  tracer: Tracer;
-}
 
 export interface AgentOptions {
   loadDeferred: LoadDeferred;

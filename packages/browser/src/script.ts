@@ -6,8 +6,10 @@
  *     <script src="https://cdn.example.com/rumkit.iife.js" data-endpoint="https://rum.example.com"
  *             data-api-key="pk_…" data-service-name="shop-web"></script>
  */
+
+import type { RumkitAgent } from './agent.ts';
 import type { RumkitConfig } from './config.ts';
-import { createAgent, type RumkitAgent } from './init.ts';
+import { createAgent } from './init.ts';
 import { CHUNK_GLOBAL } from './lib/chunkGlobal.ts';
 import { configFromDataset } from './lib/configFromDataset.ts';
 import { guard } from './lib/guard.ts';

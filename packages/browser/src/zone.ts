@@ -6,12 +6,13 @@
  *     import { init } from '@rumkit/browser/zone';
  */
 import { ZoneContextManager } from '@opentelemetry/context-zone';
+import type { RumkitAgent } from './agent.ts';
 import { importDeferred } from './chunks.ts';
 import type { RumkitConfig } from './config.ts';
-import { createAgent, type RumkitAgent } from './init.ts';
+import { createAgent } from './init.ts';
 
+export type { RumkitAgent, RumkitUser } from './agent.ts';
 export type { RumkitConfig } from './config.ts';
-export type { RumkitAgent, RumkitUser } from './init.ts';
 
 export function init(config: RumkitConfig): RumkitAgent {
   return createAgent(config, { loadDeferred: importDeferred, contextManager: new ZoneContextManager() });
