@@ -4,16 +4,20 @@
  * it started. On the server there is no page to observe, so nothing starts.
  *
  *     const agent = startAgentOnce(config); // undefined on the server
+ *     startAgentOnce(config, zoneInit);     // `init` of another entry, `@rumkit/browser/zone`'s
  *     pageAgent();                          // that agent, for code above the provider (an error boundary)
  */
 import { init, type RumkitAgent, type RumkitConfig } from '@rumkit/browser';
 
 let started: RumkitAgent | undefined;
 
-export function startAgentOnce(config: RumkitConfig): RumkitAgent | undefined {
+export function startAgentOnce(
+  config: RumkitConfig,
+  start: (config: RumkitConfig) => RumkitAgent = init,
+): RumkitAgent | undefined {
   if (typeof window === 'undefined') return undefined;
   if (!started) {
-    const agent = init(config);
+    const agent = start(config);
     // After shutdown() the page has no agent, as after the agent's own shutdown(): a provider mounted later
     // starts a new one instead of handing out the stopped one.
     const wrapper: RumkitAgent = {

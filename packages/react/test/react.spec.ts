@@ -133,6 +133,26 @@ test('a provider mounted again right after shutdown() starts a new agent, which 
   expect(server.spans().filter(isPing)).toHaveLength(1);
 });
 
+test("a provider given the zone entry's init starts that agent, whose span stays active after a timer", async ({
+  page,
+  server,
+}) => {
+  const consoleErrors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  await page.goto(`${server.url}/zone.html`);
+  await expect.poll(() => page.evaluate(() => window.reactTest.probeEffects)).toBe(2);
+  await page.getByRole('button', { name: 'Run work after a timer' }).click();
+  await expect(page.locator('#work-status')).toHaveText('done');
+  const ping = await receivedSpan(server, page, 'the fetch span of /api/ping', isPing);
+  const awaited = server.spans().find((s) => s.name === 'test.awaited');
+  expect(ping.parentSpanId, 'the fetch after the timer is the span’s child').toBe(awaited?.spanId);
+  expect(ping.traceId).toBe(awaited?.traceId);
+  expect(await page.evaluate(() => window.reactTest.agents.size)).toBe(1);
+  expect(consoleErrors.filter((text) => text.includes('rumkit'))).toEqual([]);
+});
+
 test('a hook-made span is the child of the active span and the parent of the fetch it starts', async ({
   page,
   server,

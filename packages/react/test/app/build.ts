@@ -1,5 +1,5 @@
 /**
- * Builds the React pages the browser tests drive (index.html, hash.html) with Vite, like an app would be, once per React line
+ * Builds the React pages the browser tests drive (index.html, hash.html, zone.html) with Vite, like an app would be, once per React line
  * (../support/reactLines.ts) into dist/<line>. A development build: React's StrictMode double renders and double
  * effects only happen there, and the tests must prove the provider survives them. Workspace packages resolve to
  * their sources.
@@ -24,7 +24,9 @@ for (const line of REACT_LINES) {
       emptyOutDir: true,
       target: 'es2022',
       minify: false,
-      rollupOptions: { input: ['index.html', 'hash.html'].map((page) => `${import.meta.dirname}/${page}`) },
+      rollupOptions: {
+        input: ['index.html', 'hash.html', 'zone.html'].map((page) => `${import.meta.dirname}/${page}`),
+      },
     },
     logLevel: 'warn',
   });

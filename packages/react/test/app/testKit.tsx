@@ -25,7 +25,14 @@ window.reactTest = {
   agents: new Set(),
   probeEffects: 0,
   remount: () => undefined,
-  versions: { react: reactVersion, reactDom: reactDomVersion, reactRouter: window.__reactRouterVersion },
+  versions: {
+    react: reactVersion,
+    reactDom: reactDomVersion,
+    // Read when asked: a page's chunks may evaluate this module before React Router's.
+    get reactRouter() {
+      return window.__reactRouterVersion;
+    },
+  },
 };
 
 /** The agent's configuration: the test server is its edge, same origin, below /edge. */

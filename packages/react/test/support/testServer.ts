@@ -1,6 +1,6 @@
 /**
  * One node:http server on 127.0.0.1 (a free port) for the browser tests: it serves one build of the test app
- * (`appRoot`, a folder of test/app/dist: `/hash.html` is the hash-router page, every other path falls back to
+ * (`appRoot`, a folder of test/app/dist: `/hash.html` is the hash-router page, `/zone.html` the zone entry's, every other path falls back to
  * index.html as a single-page app host does), answers `GET /api/ping`, and is a small local receiver standing in for the rumkit edge: it keeps every
  * OTLP/JSON request the agent sends to `/edge/v1/traces` (fetch or beacon), and answers its `/edge/v1/config`.
  * Same origin as the page, so no CORS; below `/edge`, because the agent ignores every request to its endpoint
@@ -56,7 +56,7 @@ export async function startTestServer(appRoot: string): Promise<TestServer> {
       );
     }
     if (pathname === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
-    const page = pathname === '/hash.html' ? 'hash.html' : 'index.html';
+    const page = ['/hash.html', '/zone.html'].includes(pathname) ? pathname.slice(1) : 'index.html';
     send(res, 200, 'text/html', await readFile(path.join(appRoot, page)));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
