@@ -38,7 +38,15 @@ const MAX_RETRY_DELAY_SECONDS = 12 * 60 * 60;
 const CIRCUIT_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 
 const fetchTransport: Transport = async (url, body, headers, timeoutMs) => {
-  const response = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs) });
+  // A redirect is the upstream's answer, not somewhere to send the spans, the tenant and the token: it is final,
+  // as on Node, where node:http follows none (and a 301/302 would turn the POST into a GET without a body).
+  const response = await fetch(url, {
+    method: 'POST',
+    body,
+    headers,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   await response.body?.cancel();
   return { status: response.status, retryAfter: response.headers.get('retry-after') ?? undefined };
 };
@@ -83,7 +91,8 @@ async function reload(env: Env, last: Instance | undefined) {
   const ttlMs = wholeNumberVar(env, 'RUMKIT_CONFIG_TTL_SECONDS', 60) * 1000;
   const maxRetries = wholeNumberVar(env, 'RUMKIT_QUEUE_MAX_RETRIES', DEFAULT_MAX_RETRIES);
   const fromKv = await env.RUMKIT_KV?.get('config');
-  const text = fromKv ?? env.RUMKIT_CONFIG;
+  // An empty entry is no configuration: the var stands.
+  const text = fromKv || env.RUMKIT_CONFIG;
   if (!text) throw new ConfigError('RUMKIT_CONFIG (var) or the `config` entry of the RUMKIT_KV namespace is required');
   const strings = Object.fromEntries(
     Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
@@ -141,7 +150,10 @@ async function reload(env: Env, last: Instance | undefined) {
       async upstreamHealth() {
         let reachable = false;
         try {
-          const response = await fetch(config.upstream.url, { signal: AbortSignal.timeout(2000) });
+          const response = await fetch(config.upstream.url, {
+            redirect: 'manual',
+            signal: AbortSignal.timeout(2000),
+          });
           await response.body?.cancel();
           reachable = true;
         } catch {}
@@ -382,7 +394,15 @@ export function createWorker() {
         }
         message.ack();
       };
-      for (const { items } of exportGroups(batch.messages, (message) => message.body, config.queue.mergeMaxBytes)) {
+      // A message this worker did not write (sent from the dashboard or the HTTP API, a shape of another version)
+      // cannot be forwarded: it goes, with an error in the log, rather than failing the whole delivery with it.
+      const messages = batch.messages.filter((message) => {
+        if (isPayload(message.body)) return true;
+        log.error('queue message dropped: not a batch of this worker', { id: message.id });
+        message.ack();
+        return false;
+      });
+      for (const { items } of exportGroups(messages, (message) => message.body, config.queue.mergeMaxBytes)) {
         const results = await sendMerged(
           items.map((message) => message.body),
           forward,
@@ -395,6 +415,16 @@ export function createWorker() {
       exportIfDue(serving, ctx);
     },
   };
+}
+
+function isPayload(value: unknown): value is UpstreamPayload {
+  const payload = value as Partial<UpstreamPayload> | null;
+  return (
+    typeof payload?.tenant === 'string' &&
+    typeof payload.spans === 'number' &&
+    (payload.contentType === 'application/x-protobuf' || payload.contentType === 'application/json') &&
+    payload.body instanceof Uint8Array
+  );
 }
 
 export default createWorker();

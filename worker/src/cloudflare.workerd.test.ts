@@ -221,6 +221,47 @@ describe('the worker in workerd', () => {
     ]);
   });
 
+  it('drops a message that is not a batch of the worker, and forwards the rest of the delivery', async () => {
+    const logged = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const ctx = createExecutionContext();
+      const batch = createMessageBatch('rumkit-forward', [
+        { id: 'foreign', timestamp: new Date(), attempts: 1, body: { hello: 'from the dashboard' } as never },
+        { id: 'ours', timestamp: new Date(), attempts: 1, body: queuedBatch(1) },
+      ]);
+      await createWorker().queue(batch, env, ctx);
+      const result = await getQueueResult(batch, ctx);
+      expect(result.retryMessages).toEqual([]);
+      expect([...result.explicitAcks].sort()).toEqual(['foreign', 'ours']);
+      expect(logged.mock.calls.map(([line]) => String(line))).toContainEqual(
+        expect.stringContaining('not a batch of this worker'),
+      );
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it('does not follow a redirect from the upstream: the batch is refused there, not sent elsewhere', async () => {
+    const traces = async () => (await received()).filter((r) => r.path === '/v1/traces').length;
+    const before = await traces();
+    const logged = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const ctx = createExecutionContext();
+      const batch = createMessageBatch('rumkit-forward', [
+        { id: 'r', timestamp: new Date(), attempts: 1, body: queuedBatch(1) },
+      ]);
+      const moved = { ...env, RUMKIT_UPSTREAM_URL: `${env.RUMKIT_UPSTREAM_URL}/moved` };
+      await createWorker().queue(batch, moved, ctx);
+      expect(await getQueueResult(batch, ctx)).toMatchObject({ retryMessages: [], explicitAcks: ['r'] });
+      expect(logged.mock.calls.map(([line]) => String(line))).toContainEqual(
+        expect.stringContaining('upstream answered 307'),
+      );
+    } finally {
+      logged.mockRestore();
+    }
+    expect(await traces()).toBe(before);
+  });
+
   it('counts the spans of a batch that fails its last attempt as dropped: Cloudflare dead-letters it', async () => {
     // The var the worker reads is the consumer's max_retries in wrangler.toml.
     const maxRetries = Number(env.RUMKIT_QUEUE_MAX_RETRIES);
@@ -252,6 +293,12 @@ describe('the worker in workerd', () => {
     expect(JSON.parse(body)).toMatchObject({ error: 'config' });
     expect(body).not.toContain('tenants');
     expect(errors).toEqual([expect.stringContaining('tenants: at least one tenant is required')]);
+  });
+
+  it('reads the var when the KV entry is empty', async () => {
+    const { res, errors } = await newIsolateHealth({ RUMKIT_KV: { get: async () => '' } });
+    expect(res.status).toBe(200);
+    expect(errors).toEqual([]);
   });
 
   it('answers 503 with Retry-After and CORS headers when KV fails, so the agent can read when to try again', async () => {

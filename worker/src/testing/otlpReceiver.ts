@@ -1,7 +1,8 @@
 /**
  * An OTLP/HTTP receiver for tests, standing in for the collector: it decodes what it gets (protobuf with
  * the codec tested against the official serializers, or JSON), records it with its headers, and can be
- * stopped and started again on the same port to play an outage.
+ * stopped and started again on the same port to play an outage. Below `/moved/` it answers with a redirect to the
+ * same path without that prefix.
  */
 import { once } from 'node:events';
 import http from 'node:http';
@@ -26,6 +27,12 @@ export async function startReceiver(port = 0) {
         // For tests that run elsewhere (inside workerd) and can only ask over HTTP.
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(received));
+        return;
+      }
+      if (req.url?.startsWith('/moved/')) {
+        // An upstream URL that redirects: the worker must not follow it.
+        res.writeHead(307, { location: req.url.slice('/moved'.length) });
+        res.end();
         return;
       }
       const chunks: Buffer[] = [];

@@ -17,6 +17,7 @@ export interface Queue<Body> {
 }
 
 export interface QueueMessage<Body> {
+  readonly id: string;
   readonly body: Body;
   readonly attempts: number;
   ack(): void;
