@@ -330,9 +330,19 @@ describe('POST /v1/traces', () => {
     expect(delivered.reduce((n, p) => n + p.spans, 0)).toBe(49);
   });
 
-  it('consults the runtime’s abuse guard', async () => {
-    const { post } = setup({}, { abuseGuard: async () => false });
-    expect((await post({ 'x-rumkit-key': SHOP_KEY })).status).toBe(429);
+  it('consults the runtime’s abuse guard by address for every request, wrong keys included', async () => {
+    const asked: string[] = [];
+    const abuseGuard = async (id: string) => {
+      asked.push(id);
+      return false;
+    };
+    const { post } = setup({}, { abuseGuard });
+    const refused = await post({ 'x-rumkit-key': SHOP_KEY, 'x-test-client-ip': '2001:db8:1:2::7' });
+    expect(refused.status).toBe(429);
+    // The binding's period in wrangler.toml.
+    expect(refused.headers.get('retry-after')).toBe('10');
+    expect((await post({ 'x-rumkit-key': 'wrong', 'x-test-client-ip': '198.51.100.9' })).status).toBe(429);
+    expect(asked).toEqual(['2001:db8:1:2::/64', '198.51.100.9']);
   });
 });
 

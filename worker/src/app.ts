@@ -55,6 +55,8 @@ export interface Runtime {
 const HEALTH_PROBE_INTERVAL_MS = 5_000;
 /** What the dry-run route takes, as sent and after gunzip. */
 const DRY_RUN_MAX_BODY_BYTES = 262_144;
+/** The Rate Limiting binding's period in wrangler.toml (Cloudflare allows 10 or 60 s): its refusal's Retry-After. */
+const ABUSE_GUARD_RETRY_AFTER_S = 10;
 /** A batch up to this size, inflated, costs one token: the browser agent's stay within it (the beacon quota). */
 const RATE_UNIT_BYTES = 65_536;
 
@@ -90,14 +92,19 @@ export function createApp(
     // The address first, whatever the key: a client over its own limit must not spend the tokens every user of
     // the key shares, and a flood of wrong keys is limited like any other.
     const ipBucket = ip ? addressBucket(ip) : undefined;
+    const refused = (refusal: Rejection) => (isRejection(auth) ? refusal : { ...refusal, tenant: auth.tenant.id });
     const ipWait = ipBucket ? ipLimiter.take(ipBucket, nowMs) : 0;
-    if (ipWait) {
-      const refusal = reject('rate_limited', 'too many requests from this address', ipWait);
-      return isRejection(auth) ? refusal : { ...refusal, tenant: auth.tenant.id };
+    if (ipWait) return refused(reject('rate_limited', 'too many requests from this address', ipWait));
+    // The platform's limit, shared by every isolate, counts wrong keys too. By the same /64 as the address
+    // bucket: one host has them all, and cycling through them must not help.
+    const guardKey = ipBucket ?? (isRejection(auth) ? undefined : auth.key.id);
+    if (runtime.abuseGuard && guardKey && !(await runtime.abuseGuard(guardKey))) {
+      return refused(reject('rate_limited', 'too many requests (abuse guard)', ABUSE_GUARD_RETRY_AFTER_S));
     }
     if (isRejection(auth)) return auth;
-    const refusal = await limit(ip, auth.key.id, nowMs);
-    return refusal ? { ...refusal, tenant: auth.tenant.id } : { ...auth, geo, ipBucket };
+    const keyWait = keyLimiter.take(auth.key.id, nowMs);
+    if (keyWait) return refused(reject('rate_limited', 'too many requests for this key', keyWait));
+    return { ...auth, geo, ipBucket };
   };
 
   /**
@@ -118,17 +125,6 @@ export function createApp(
     // The key's refusal is not the address's doing: its tokens go back, as when admission refuses for the key.
     if (ipBucket) ipLimiter.refund(ipBucket, extra);
     return reject('rate_limited', 'too many bytes for this key', keyWait);
-  };
-
-  /** The key's limits, for a request of an authenticated key within its address's limit. */
-  const limit = async (ip: string | undefined, keyId: string, nowMs: number): Promise<Rejection | undefined> => {
-    // By the same /64 as the address bucket: one host has them all, and cycling through them must not help.
-    if (runtime.abuseGuard && !(await runtime.abuseGuard(ip ? addressBucket(ip) : keyId))) {
-      return reject('rate_limited', 'too many requests (abuse guard)', 60);
-    }
-    const keyWait = keyLimiter.take(keyId, nowMs);
-    if (keyWait) return reject('rate_limited', 'too many requests for this key', keyWait);
-    return undefined;
   };
 
   /** Decode and validate: the request body as a clean OTLP batch on the sender's clock. */
