@@ -98,6 +98,24 @@ describe('decodeTraceRequest', () => {
     expect(decodeTraceRequest(broken, { maxSpans: 1 }).resourceSpans[0]?.scopeSpans[0]?.spans).toHaveLength(2);
   });
 
+  it('reads an id far longer than 16 bytes as an invalid one, for validation to reject its span, not overflowing', () => {
+    const span = {
+      traceId: 'ab'.repeat(100_000),
+      spanId: 'cd'.repeat(70_000),
+      name: 'long ids',
+      kind: 1 as const,
+      startTimeUnixNano: '1',
+      endTimeUnixNano: '2',
+      links: [{ traceId: 'ef'.repeat(80_000), spanId: 'b7ad6b7169203331' }],
+    };
+    const decoded = decodeTraceRequest(encodeTraceRequest({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }));
+    const read = decoded.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    expect(read?.name).toBe('long ids');
+    expect(read?.traceId).toBe('ab'.repeat(17));
+    expect(read?.spanId).toBe('cd'.repeat(17));
+    expect(read?.links?.[0]).toMatchObject({ traceId: 'ef'.repeat(17), spanId: 'b7ad6b7169203331' });
+  });
+
   it('rejects truncated and malformed input with a ProtobufError', () => {
     for (let cut = 1; cut < officialProtobuf.length; cut += 37) {
       expect(() => decodeTraceRequest(officialProtobuf.subarray(0, cut))).toThrow(ProtobufError);

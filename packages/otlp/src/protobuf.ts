@@ -52,8 +52,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 /** The character codes of `0123456789abcdef`. */
 const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-/** Scratch for `Reader.hex`: room for a 16-byte trace id. */
-const hexCodes = new Uint16Array(32);
+/** An id's bytes turned into hex at most: one more than the longest valid id, so that a longer one stays invalid. */
+const MAX_HEX_BYTES = 17;
+/** Scratch for `Reader.hex`. */
+const hexCodes = new Uint16Array(MAX_HEX_BYTES * 2);
 
 // ---------------------------------------------------------------------------------------------------------
 // Decoding
@@ -178,9 +180,11 @@ class Reader {
 
   hex(): string {
     const end = this.delimited();
-    // Character codes first and one string from them, flat (see `string`); ids are 16 bytes at most.
-    const length = end - this.pos;
-    const codes = length <= hexCodes.length / 2 ? hexCodes : new Uint16Array(length * 2);
+    // Character codes first and one string from them, flat (see `string`). Ids are 16 bytes at most: a longer
+    // one is written as its first 17, still the wrong length for validation to reject its span, and never
+    // spread into a call whose arguments would overflow the stack (62,552 bytes did).
+    const length = Math.min(end - this.pos, MAX_HEX_BYTES);
+    const codes = hexCodes;
     for (let i = 0; i < length; i++) {
       const byte = this.buf[this.pos + i] as number;
       codes[2 * i] = HEX_DIGITS[byte >>> 4] as number;
