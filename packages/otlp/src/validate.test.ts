@@ -224,6 +224,41 @@ describe('validateTraceRequest', () => {
     expect(span?.events?.[0]?.droppedAttributesCount).toBe(9);
   });
 
+  it('reads proto3 JSON as the mapping allows: uint32 fields as decimal strings, a null parent as none', () => {
+    const span = firstSpan(
+      validateTraceRequest(
+        request([spanAt({ flags: '257', droppedAttributesCount: '3', parentSpanId: null })]),
+        limits,
+        NOW_MS,
+      ),
+    );
+    expect(span).toMatchObject({ flags: 257, droppedAttributesCount: 3 });
+    expect(span?.parentSpanId).toBeUndefined();
+  });
+
+  it('never counts more dropped attributes, events or links than the uint32 field holds', () => {
+    const attributes = Array.from({ length: limits.maxAttributes + 1 }, (_, i) => ({
+      key: `k${i}`,
+      value: { intValue: '1' },
+    }));
+    const span = firstSpan(
+      validateTraceRequest(
+        request([
+          spanAt({
+            attributes,
+            droppedAttributesCount: 0xffffffff,
+            events: [{ timeUnixNano: '1', name: 'too old' }],
+            droppedEventsCount: 0xffffffff,
+          }),
+        ]),
+        limits,
+        NOW_MS,
+      ),
+    );
+    expect(span?.droppedAttributesCount).toBe(0xffffffff);
+    expect(span?.droppedEventsCount).toBe(0xffffffff);
+  });
+
   it('keeps links to an invalid (all-zero) context, and drops a malformed link alone, counting it', () => {
     const zero = {
       traceId: '0'.repeat(32),

@@ -235,7 +235,8 @@ class Validator {
       startTimeUnixNano,
       endTimeUnixNano,
     };
-    if (raw.parentSpanId !== undefined && raw.parentSpanId !== '') {
+    // proto3's JSON mapping reads null as the field's default: no parent.
+    if (raw.parentSpanId !== undefined && raw.parentSpanId !== null && raw.parentSpanId !== '') {
       out.parentSpanId = id(raw.parentSpanId, SPAN_ID, 'parentSpanId');
     }
     if (typeof raw.traceState === 'string' && raw.traceState) out.traceState = traceState(raw.traceState);
@@ -250,7 +251,7 @@ class Validator {
         if (this.inRange(Number(event.timeUnixNano))) events.push(event);
       }
       if (events.length) out.events = events;
-      const dropped = raw.events.length - events.length + (uint32(raw.droppedEventsCount) ?? 0);
+      const dropped = droppedCount(raw.droppedEventsCount, raw.events.length - events.length);
       if (dropped) out.droppedEventsCount = dropped;
     } else if (uint32(raw.droppedEventsCount)) out.droppedEventsCount = uint32(raw.droppedEventsCount);
     if (Array.isArray(raw.links)) {
@@ -261,7 +262,7 @@ class Validator {
         if (link) links.push(link);
       }
       if (links.length) out.links = links;
-      const dropped = raw.links.length - links.length + (uint32(raw.droppedLinksCount) ?? 0);
+      const dropped = droppedCount(raw.droppedLinksCount, raw.links.length - links.length);
       if (dropped) out.droppedLinksCount = dropped;
     } else if (uint32(raw.droppedLinksCount)) out.droppedLinksCount = uint32(raw.droppedLinksCount);
     if (isRecord(raw.status)) out.status = this.status(raw.status);
@@ -311,7 +312,7 @@ class Validator {
   ): void {
     const list = Array.isArray(raw.attributes) ? raw.attributes : [];
     const attributes = this.topLevelKeyValues(list);
-    const dropped = list.length - attributes.length + (uint32(raw.droppedAttributesCount) ?? 0);
+    const dropped = droppedCount(raw.droppedAttributesCount, list.length - attributes.length);
     if (attributes.length || target.attributes) target.attributes = attributes;
     if (dropped) target.droppedAttributesCount = dropped;
   }
@@ -467,6 +468,13 @@ function isUnsignedDecimal(value: string): boolean {
   return true;
 }
 
+/** A uint32 field: a number, or its decimal string, which proto3's JSON mapping accepts too. */
 function uint32(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff ? value : undefined;
+  const n = typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? n : undefined;
+}
+
+/** A dropped count: what the sender dropped and what validation drops, at most what the field can hold. */
+function droppedCount(sent: unknown, droppedHere: number): number {
+  return Math.min(0xffffffff, (uint32(sent) ?? 0) + droppedHere);
 }
