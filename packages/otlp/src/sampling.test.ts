@@ -75,6 +75,19 @@ describe('tracestate', () => {
     expect(withThreshold(ts, thresholdForRate(0.25))).toBe('ot=th:c;rv:0123456789abcd,vendor=abc,other=1');
   });
 
+  it('stays within W3C Trace Context’s 32 entries and 512 characters, dropping the right-most entries', () => {
+    const full = Array.from({ length: 32 }, (_, i) => `v${i}=x`).join(',');
+    const written = withThreshold(full, thresholdForRate(0.25)).split(',');
+    expect(written).toHaveLength(32);
+    expect(written[0]).toBe('ot=th:c');
+    expect(written.at(-1)).toBe('v30=x');
+    const long = Array.from({ length: 4 }, (_, i) => `v${i}=${'y'.repeat(123)}`).join(',');
+    expect(long.length).toBeLessThanOrEqual(512);
+    const shortened = withThreshold(long, thresholdForRate(0.25));
+    expect(shortened.length).toBeLessThanOrEqual(512);
+    expect(shortened.split(',').map((m) => m.split('=')[0])).toEqual(['ot', 'v0', 'v1', 'v2']);
+  });
+
   it('drops th for a never-sample threshold', () => {
     expect(withThreshold('ot=th:8,a=b', thresholdForRate(0))).toBe('a=b');
   });

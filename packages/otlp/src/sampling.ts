@@ -64,7 +64,8 @@ export function thresholdFromTraceState(traceState: string | undefined): string 
 
 /**
  * Writes `th` into the `ot` entry of a W3C tracestate, keeping the entry's other sub-keys (such as `rv`)
- * and every other vendor's entry. The modified entry moves to the front, as W3C Trace Context requires.
+ * and every other vendor's entry. The modified entry moves to the front, as W3C Trace Context requires, and
+ * the right-most entries go when that would pass the specification's 32 entries or 512 characters.
  */
 export function withThreshold(traceState: string | undefined, threshold: string): string {
   const members = (traceState ?? '')
@@ -74,8 +75,14 @@ export function withThreshold(traceState: string | undefined, threshold: string)
   const others = members.filter((m) => !m.startsWith('ot='));
   const subKeys = (otEntry(traceState) ?? '').split(';').filter((kv) => kv && !kv.startsWith('th:'));
   const ot = threshold === NEVER ? subKeys : [`th:${encodeThreshold(threshold)}`, ...subKeys];
-  return (ot.length ? [`ot=${ot.join(';')}`, ...others] : others).join(',');
+  const kept = ot.length ? [`ot=${ot.join(';')}`, ...others] : others;
+  // W3C Trace Context allows 32 members and 512 characters: the right-most members go first, as it says.
+  while (kept.length > MAX_MEMBERS || (kept.length > 1 && kept.join(',').length > MAX_TRACE_STATE_LENGTH)) kept.pop();
+  return kept.join(',');
 }
+
+const MAX_MEMBERS = 32;
+const MAX_TRACE_STATE_LENGTH = 512;
 
 function otEntry(traceState: string | undefined): string | undefined {
   return traceState
