@@ -12,7 +12,8 @@ type AnyValue = {
   stringValue?: string;
   boolValue?: boolean;
   intValue?: string | number;
-  doubleValue?: number;
+  /** Tempo and OTLP/JSON write NaN and ±Infinity as strings. */
+  doubleValue?: number | string;
   bytesValue?: string;
   arrayValue?: { values?: AnyValue[] };
   kvlistValue?: { values?: KeyValue[] };
@@ -100,7 +101,7 @@ function anyValueToJs(value: AnyValue | undefined): unknown {
   if (value.stringValue !== undefined) return value.stringValue;
   if (value.boolValue !== undefined) return value.boolValue;
   if (value.intValue !== undefined) return Number(value.intValue);
-  if (value.doubleValue !== undefined) return value.doubleValue;
+  if (value.doubleValue !== undefined) return Number(value.doubleValue);
   if (value.bytesValue !== undefined) return value.bytesValue;
   if (value.arrayValue) return (value.arrayValue.values ?? []).map(anyValueToJs);
   if (value.kvlistValue) return attributesToObject(value.kvlistValue.values);

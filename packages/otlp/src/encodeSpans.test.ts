@@ -3,8 +3,9 @@ import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { encodeSpans, hrTimeToNanos } from './encodeSpans.ts';
+import { encodeSpans, encodeValue, hrTimeToNanos } from './encodeSpans.ts';
 import { SpanKind } from './types.ts';
+import { DEFAULT_VALIDATION_LIMITS, validateTraceRequest } from './validate.ts';
 
 function recordSpans() {
   const exporter = new InMemorySpanExporter();
@@ -63,6 +64,24 @@ describe('encodeSpans', () => {
       ['https://opentelemetry.io/schemas/1.20.0', 1],
       ['https://opentelemetry.io/schemas/1.30.0', 1],
     ]);
+  });
+
+  it('writes NaN and ±Infinity as proto3 JSON strings, which the edge reads back, where JSON would write null', () => {
+    const values = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5];
+    const attributes = values.map((v, i) => ({ key: `v${i}`, value: encodeValue(v) ?? {} }));
+    expect(attributes.map((kv) => kv.value)).toEqual([
+      { doubleValue: 'NaN' },
+      { doubleValue: 'Infinity' },
+      { doubleValue: '-Infinity' },
+      { doubleValue: 1.5 },
+    ]);
+    const nowNs = String(BigInt(Date.now()) * 1_000_000n);
+    const span = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', name: 's', kind: 1 };
+    const spans = [{ ...span, startTimeUnixNano: nowNs, endTimeUnixNano: nowNs, attributes }];
+    const sent = JSON.parse(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] }));
+    const { request } = validateTraceRequest(sent, DEFAULT_VALIDATION_LIMITS, Date.now());
+    const read = request.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes;
+    expect(read?.map((kv) => kv.value.doubleValue)).toEqual(values);
   });
 
   it('writes nanoseconds as exact decimal strings', () => {

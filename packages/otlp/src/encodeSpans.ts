@@ -6,7 +6,15 @@
  *
  *     fetch(url, { method: 'POST', body: JSON.stringify(encodeSpans(spans)) });
  */
-import type { AnyValue, ExportTraceServiceRequest, KeyValue, ResourceSpans, ScopeSpans, Span } from './types.ts';
+import type {
+  AnyValue,
+  ExportTraceServiceRequest,
+  KeyValue,
+  NonFinite,
+  ResourceSpans,
+  ScopeSpans,
+  Span,
+} from './types.ts';
 
 /** `[seconds, nanoseconds]`, as the SDK records time. */
 export type HrTime = readonly [number, number];
@@ -148,7 +156,9 @@ export function encodeValue(value: AttributeValue): AnyValue | undefined {
     case 'boolean':
       return { boolValue: value };
     case 'number':
-      return Number.isInteger(value) ? { intValue: value } : { doubleValue: value };
+      if (Number.isInteger(value)) return { intValue: value };
+      // JSON.stringify would write NaN and ±Infinity as null, which the edge drops.
+      return { doubleValue: Number.isFinite(value) ? value : (String(value) as NonFinite) };
     case 'object':
       if (Array.isArray(value)) {
         return { arrayValue: { values: value.map((v) => encodeValue(v) ?? {}) } };

@@ -856,7 +856,7 @@ function writeAnyValue(w: Writer, field: number, value: AnyValue): void {
     w.int64(value.intValue);
   } else if (value.doubleValue !== undefined) {
     w.tag(4, WIRE_FIXED64);
-    w.double(value.doubleValue);
+    w.double(Number(value.doubleValue));
   } else if (value.arrayValue) {
     const arrayAt = w.begin(5);
     for (const item of value.arrayValue.values) writeAnyValue(w, 1, item);

@@ -6,11 +6,14 @@
  * every stage of the worker works on one representation whatever arrived on the wire.
  */
 
+export type NonFinite = 'NaN' | 'Infinity' | '-Infinity';
+
 export interface AnyValue {
   stringValue?: string;
   boolValue?: boolean;
   intValue?: string | number;
-  doubleValue?: number;
+  /** OTLP/JSON writes the non-finite ones as these strings (proto3's JSON mapping): JSON has no NaN or Infinity. */
+  doubleValue?: number | NonFinite;
   arrayValue?: ArrayValue;
   kvlistValue?: KeyValueList;
   bytesValue?: string;

@@ -229,7 +229,7 @@ function stringAttr(attributes: readonly KeyValue[], key: string): string | unde
 }
 
 function numberOf(value: AnyValue | undefined): number | undefined {
-  if (value?.doubleValue !== undefined) return value.doubleValue;
+  if (value?.doubleValue !== undefined) return Number(value.doubleValue);
   if (value?.intValue !== undefined) return Number(value.intValue);
   return undefined;
 }
