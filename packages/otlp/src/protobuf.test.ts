@@ -116,6 +116,40 @@ describe('decodeTraceRequest', () => {
     expect(read?.links?.[0]).toMatchObject({ traceId: 'ef'.repeat(17), spanId: 'b7ad6b7169203331' });
   });
 
+  it('merges a message field sent twice, as protobuf does, and keeps the last member of a value', () => {
+    const varint = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...varint(n >>> 7)]);
+    const field = (no: number, payload: number[]) => [(no << 3) | 2, ...varint(payload.length), ...payload];
+    const text = (value: string) => [...new TextEncoder().encode(value)];
+    const fixed64 = (no: number, n: number) => [(no << 3) | 1, n, 0, 0, 0, 0, 0, 0, 0];
+    const keyValue = (key: string, ...values: number[][]) => [
+      ...field(1, text(key)),
+      ...values.flatMap((v) => field(2, v)),
+    ];
+    const span = [
+      ...field(1, Array(16).fill(0xab)),
+      ...field(2, Array(8).fill(0xcd)),
+      ...field(5, text('s')),
+      ...fixed64(7, 1),
+      ...fixed64(8, 2),
+      // A string, then an int: the int is the value.
+      ...field(9, keyValue('k', field(1, text('first')), [0x18, 7])),
+      // Status as two messages: the code in one, the message in the other.
+      ...field(15, [0x18, 2]),
+      ...field(15, field(2, text('boom'))),
+    ];
+    const resourceSpans = [
+      ...field(1, field(1, keyValue('a', field(1, text('x'))))),
+      ...field(1, field(1, keyValue('b', field(1, text('y'))))),
+      ...field(2, field(2, span)),
+    ];
+    const decoded = decodeTraceRequest(Uint8Array.from(field(1, resourceSpans)));
+    const rs = decoded.resourceSpans[0];
+    expect(rs?.resource?.attributes.map((kv) => kv.key)).toEqual(['a', 'b']);
+    const read = rs?.scopeSpans[0]?.spans[0];
+    expect(read?.status).toEqual({ code: 2, message: 'boom' });
+    expect(read?.attributes?.[0]?.value).toEqual({ intValue: '7' });
+  });
+
   it('rejects truncated and malformed input with a ProtobufError', () => {
     for (let cut = 1; cut < officialProtobuf.length; cut += 37) {
       expect(() => decodeTraceRequest(officialProtobuf.subarray(0, cut))).toThrow(ProtobufError);

@@ -289,7 +289,8 @@ export function decodeTraceRequest(bytes: Uint8Array, options: DecodeOptions = {
 function readResourceSpans(r: Reader, end: number): ResourceSpans {
   const out: ResourceSpans = { scopeSpans: [] };
   for (let t = r.next(end); t; t = r.next(end)) {
-    if (t === T1_BYTES) out.resource = readResource(r, r.delimited());
+    // A message field sent twice is one message, the second merged into the first, as protobuf reads it.
+    if (t === T1_BYTES) out.resource = readResource(r, r.delimited(), out.resource);
     else if (t === T2_BYTES) out.scopeSpans.push(readScopeSpans(r, r.delimited()));
     else if (t === T3_BYTES) out.schemaUrl = r.string();
     else r.skip(t);
@@ -297,8 +298,8 @@ function readResourceSpans(r: Reader, end: number): ResourceSpans {
   return out;
 }
 
-function readResource(r: Reader, end: number): Resource {
-  const out: Resource = { attributes: [] };
+function readResource(r: Reader, end: number, into?: Resource): Resource {
+  const out: Resource = into ?? { attributes: [] };
   for (let t = r.next(end); t; t = r.next(end)) {
     if (t === T1_BYTES) out.attributes.push(readKeyValue(r, r.delimited(), 0));
     else if (t === T2_VARINT) out.droppedAttributesCount = r.varint();
@@ -310,7 +311,7 @@ function readResource(r: Reader, end: number): Resource {
 function readScopeSpans(r: Reader, end: number): ScopeSpans {
   const out: ScopeSpans = { spans: [] };
   for (let t = r.next(end); t; t = r.next(end)) {
-    if (t === T1_BYTES) out.scope = readScope(r, r.delimited());
+    if (t === T1_BYTES) out.scope = readScope(r, r.delimited(), out.scope);
     else if (t === T2_BYTES) out.spans.push(r.spansLeft-- > 0 ? readSpan(r, r.delimited()) : skipSpan(r));
     else if (t === T3_BYTES) out.schemaUrl = r.string();
     else r.skip(t);
@@ -325,8 +326,8 @@ function skipSpan(r: Reader): Span {
   return SKIPPED_SPAN;
 }
 
-function readScope(r: Reader, end: number): InstrumentationScope {
-  const out: InstrumentationScope = { name: '' };
+function readScope(r: Reader, end: number, into?: InstrumentationScope): InstrumentationScope {
+  const out: InstrumentationScope = into ?? { name: '' };
   for (let t = r.next(end); t; t = r.next(end)) {
     if (t === T1_BYTES) out.name = r.string();
     else if (t === T2_BYTES) out.version = r.string();
@@ -386,7 +387,7 @@ function readSpan(r: Reader, end: number): Span {
         out.droppedLinksCount = r.varint();
         break;
       case T15_BYTES:
-        out.status = readStatus(r, r.delimited());
+        out.status = readStatus(r, r.delimited(), out.status);
         break;
       case T16_FIXED32:
         out.flags = r.fixed32();
@@ -424,8 +425,8 @@ function readLink(r: Reader, end: number): SpanLink {
   return out;
 }
 
-function readStatus(r: Reader, end: number): Status {
-  const out: Status = {};
+function readStatus(r: Reader, end: number, into?: Status): Status {
+  const out: Status = into ?? {};
   for (let t = r.next(end); t; t = r.next(end)) {
     if (t === T2_BYTES) out.message = r.string();
     else if (t === T3_VARINT) out.code = r.varint() as Status['code'];
@@ -438,62 +439,66 @@ function readKeyValue(r: Reader, end: number, depth: number): KeyValue {
   const out: KeyValue = { key: '', value: {} };
   for (let t = r.next(end); t; t = r.next(end)) {
     if (t === T1_BYTES) out.key = r.string();
-    else if (t === T2_BYTES) out.value = readAnyValue(r, r.delimited(), depth);
+    else if (t === T2_BYTES) out.value = readAnyValue(r, r.delimited(), depth, out.value);
     else r.skip(t);
   }
   return out;
 }
 
-function readAnyValue(r: Reader, end: number, depth: number): AnyValue {
+/**
+ * An AnyValue is a oneof: the last member read is its value, whichever came before, in this message or in an
+ * earlier copy of it (`into`) that this one is merged into, as protobuf reads a message field sent twice.
+ */
+function readAnyValue(r: Reader, end: number, depth: number, into?: AnyValue): AnyValue {
   if (depth > r.maxDepth) {
     // Left unread, so that no nesting can overflow the stack, as an empty list that validation refuses as too deep
     // (dropping the attribute, as it drops one nested too deeply in JSON) rather than the whole request.
     r.pos = end;
     return { kvlistValue: { values: [] } };
   }
-  const out: AnyValue = {};
+  let out = into;
   for (let t = r.next(end); t; t = r.next(end)) {
-    switch (t) {
-      case T1_BYTES:
-        out.stringValue = r.string();
-        break;
-      case T2_VARINT:
-        out.boolValue = r.varint() !== 0;
-        break;
-      case T3_VARINT:
-        out.intValue = r.int64String();
-        break;
-      case T4_FIXED64:
-        out.doubleValue = r.double();
-        break;
-      case T5_BYTES: {
-        const values: AnyValue[] = [];
-        const listEnd = r.delimited();
-        for (let u = r.next(listEnd); u; u = r.next(listEnd)) {
-          if (u === T1_BYTES) values.push(readAnyValue(r, r.delimited(), depth + 1));
-          else r.skip(u);
-        }
-        out.arrayValue = { values };
-        break;
-      }
-      case T6_BYTES: {
-        const values: KeyValue[] = [];
-        const listEnd = r.delimited();
-        for (let u = r.next(listEnd); u; u = r.next(listEnd)) {
-          if (u === T1_BYTES) values.push(readKeyValue(r, r.delimited(), depth + 1));
-          else r.skip(u);
-        }
-        out.kvlistValue = { values };
-        break;
-      }
-      case T7_BYTES:
-        out.bytesValue = toBase64(r.bytes());
-        break;
-      default:
-        r.skip(t);
-    }
+    const member = readAnyValueMember(r, t, depth);
+    if (member) out = member;
+    else r.skip(t);
   }
-  return out;
+  return out ?? {};
+}
+
+/** The member of AnyValue's oneof whose tag was just read; undefined for another field, which is left unread. */
+function readAnyValueMember(r: Reader, t: number, depth: number): AnyValue | undefined {
+  switch (t) {
+    case T1_BYTES:
+      return { stringValue: r.string() };
+    case T2_VARINT:
+      return { boolValue: r.varint() !== 0 };
+    case T3_VARINT:
+      return { intValue: r.int64String() };
+    case T4_FIXED64:
+      return { doubleValue: r.double() };
+    case T5_BYTES: {
+      const values: AnyValue[] = [];
+      const listEnd = r.delimited();
+      for (let u = r.next(listEnd); u; u = r.next(listEnd)) {
+        if (u === T1_BYTES) values.push(readAnyValue(r, r.delimited(), depth + 1));
+        else r.skip(u);
+      }
+      return { arrayValue: { values } };
+    }
+    case T6_BYTES: {
+      const values: KeyValue[] = [];
+      const listEnd = r.delimited();
+      for (let u = r.next(listEnd); u; u = r.next(listEnd)) {
+        if (u === T1_BYTES) values.push(readKeyValue(r, r.delimited(), depth + 1));
+        else r.skip(u);
+      }
+      return { kvlistValue: { values } };
+    }
+    case T7_BYTES:
+      return { bytesValue: toBase64(r.bytes()) };
+    default:
+      return undefined;
+  }
 }
 
 /** Adds to a repeated field that is absent until its first element. */
