@@ -150,12 +150,32 @@ describe('decodeTraceRequest', () => {
     expect(read?.attributes?.[0]?.value).toEqual({ intValue: '7' });
   });
 
+  it('skips unknown groups, nested ones too, where a sender has them', () => {
+    const span = {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      name: 'with groups',
+      kind: 1 as const,
+      startTimeUnixNano: '1',
+      endTimeUnixNano: '2',
+    };
+    const body = encodeTraceRequest({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] });
+    // Field 9 as a group holding a varint and a group of field 10, at the top level before the request's field.
+    const group = [0x4b, 0x08, 0x01, 0x53, 0x10, 0x02, 0x54, 0x4c];
+    const decoded = decodeTraceRequest(Uint8Array.from([...group, ...body]));
+    expect(decoded.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.name).toBe('with groups');
+  });
+
   it('rejects truncated and malformed input with a ProtobufError', () => {
     for (let cut = 1; cut < officialProtobuf.length; cut += 37) {
       expect(() => decodeTraceRequest(officialProtobuf.subarray(0, cut))).toThrow(ProtobufError);
     }
     expect(() => decodeTraceRequest(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(/past the end/);
-    expect(() => decodeTraceRequest(new Uint8Array([0x0b]))).toThrow(/wire type 3/);
+    expect(() => decodeTraceRequest(new Uint8Array([0x0b]))).toThrow(/group has no end/);
+    expect(() => decodeTraceRequest(new Uint8Array([0x0b, 0x14]))).toThrow(/another field number/);
+    expect(() => decodeTraceRequest(new Uint8Array([0x0c]))).toThrow(/wire type 4/);
+    const deep = [...Array(1000).fill(0x0b), ...Array(1000).fill(0x0c)];
+    expect(() => decodeTraceRequest(Uint8Array.from(deep))).toThrow(/too deep/);
   });
 
   it('throws nothing but ProtobufError on random bytes', () => {

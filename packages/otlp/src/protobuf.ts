@@ -44,6 +44,8 @@ export interface DecodeOptions {
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_BYTES = 2;
+const WIRE_START_GROUP = 3;
+const WIRE_END_GROUP = 4;
 const WIRE_FIXED32 = 5;
 const DEFAULT_MAX_DEPTH = 32;
 
@@ -226,8 +228,31 @@ class Reader {
         this.need(4);
         this.pos += 4;
         return;
+      case WIRE_START_GROUP:
+        this.skipGroup(tag >>> 3, 1);
+        return;
       default:
         throw new ProtobufError(`unsupported wire type ${wireType}`);
+    }
+  }
+
+  /**
+   * Skips an unknown group (proto2's, which a sender's newer or older schema may carry) to its end tag, groups
+   * inside it too, nested no deeper than values may be.
+   */
+  skipGroup(field: number, depth: number): void {
+    if (depth > this.maxDepth) throw new ProtobufError('groups nested too deep');
+    for (;;) {
+      if (this.pos >= this.buf.length) throw new ProtobufError('a group has no end');
+      const tag = this.varint();
+      const wireType = tag & 7;
+      if (wireType === WIRE_END_GROUP) {
+        if (tag >>> 3 !== field) throw new ProtobufError('a group ends with another field number');
+        return;
+      }
+      if (tag >>> 3 === 0) throw new ProtobufError('field number 0');
+      if (wireType === WIRE_START_GROUP) this.skipGroup(tag >>> 3, depth + 1);
+      else this.skip(tag);
     }
   }
 
