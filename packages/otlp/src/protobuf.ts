@@ -501,29 +501,26 @@ function readAnyValueMember(r: Reader, t: number, depth: number): AnyValue | und
       return { intValue: r.int64String() };
     case T4_FIXED64:
       return { doubleValue: r.double() };
-    case T5_BYTES: {
-      const values: AnyValue[] = [];
-      const listEnd = r.delimited();
-      for (let u = r.next(listEnd); u; u = r.next(listEnd)) {
-        if (u === T1_BYTES) values.push(readAnyValue(r, r.delimited(), depth + 1));
-        else r.skip(u);
-      }
-      return { arrayValue: { values } };
-    }
-    case T6_BYTES: {
-      const values: KeyValue[] = [];
-      const listEnd = r.delimited();
-      for (let u = r.next(listEnd); u; u = r.next(listEnd)) {
-        if (u === T1_BYTES) values.push(readKeyValue(r, r.delimited(), depth + 1));
-        else r.skip(u);
-      }
-      return { kvlistValue: { values } };
-    }
+    case T5_BYTES:
+      return { arrayValue: { values: readList(r, (end) => readAnyValue(r, end, depth + 1)) } };
+    case T6_BYTES:
+      return { kvlistValue: { values: readList(r, (end) => readKeyValue(r, end, depth + 1)) } };
     case T7_BYTES:
       return { bytesValue: toBase64(r.bytes()) };
     default:
       return undefined;
   }
+}
+
+/** The elements (field 1) of the ArrayValue or KeyValueList whose tag was just read. */
+function readList<T>(r: Reader, read: (end: number) => T): T[] {
+  const values: T[] = [];
+  const listEnd = r.delimited();
+  for (let u = r.next(listEnd); u; u = r.next(listEnd)) {
+    if (u === T1_BYTES) values.push(read(r.delimited()));
+    else r.skip(u);
+  }
+  return values;
 }
 
 /** Adds to a repeated field that is absent until its first element. */
