@@ -13,6 +13,7 @@ import { createApp } from './app.ts';
 import { ConfigError, type EdgeConfig, parseConfig, readConfigText } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import {
+  CIRCUIT_STATE_VALUES,
   type ExportResult,
   exportGroups,
   forwardWithRetry,
@@ -35,7 +36,6 @@ const DEFAULT_MAX_RETRIES = 3;
 const LOAD_DEADLINE_MS = 10_000;
 /** The longest delay a Queue retry may ask for. */
 const MAX_RETRY_DELAY_SECONDS = 12 * 60 * 60;
-const CIRCUIT_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 
 const fetchTransport: Transport = async (url, body, headers, timeoutMs) => {
   // A redirect is the upstream's answer, not somewhere to send the spans, the tenant and the token: it is final,
@@ -114,7 +114,7 @@ async function reload(env: Env, last: Instance | undefined) {
     queueDepth: () => 0,
     queueBytes: () => 0,
     upstreamUp: () => (breakers.state(Date.now()) === 'closed' ? 1 : 0),
-    circuitState: () => CIRCUIT_STATES[breakers.state(Date.now())],
+    circuitState: () => CIRCUIT_STATE_VALUES[breakers.state(Date.now())],
   });
   const app = createApp(
     config,

@@ -22,13 +22,12 @@ import { requestBody } from './adapter/node/requestBody.ts';
 import { createApp } from './app.ts';
 import { ConfigError, configFromEnv, type EdgeConfig, hashKey, parseConfig, readConfigText } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { type ExportResult, forwardWithRetry, TenantBreakers } from './pipeline/forward.ts';
+import { CIRCUIT_STATE_VALUES, type ExportResult, forwardWithRetry, TenantBreakers } from './pipeline/forward.ts';
 import { reject } from './pipeline/rejection.ts';
 import { registerForwardGauges } from './telemetry/edgeMetrics.ts';
 import { createTelemetry, exportMetrics } from './telemetry/telemetry.ts';
 import { clientAddress, trustedPeers } from './trustedPeers.ts';
 
-const CIRCUIT_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 /** Geography from a proxy is a country or region name or code; anything longer is not one. */
 const GEO_HEADER_MAX_LENGTH = 64;
 /**
@@ -123,7 +122,7 @@ export async function startNodeServer(
     queueDepth: () => queue.depth,
     queueBytes: () => queue.bytes,
     upstreamUp: () => upstreamUp,
-    circuitState: () => CIRCUIT_STATES[breakers.state(Date.now())],
+    circuitState: () => CIRCUIT_STATE_VALUES[breakers.state(Date.now())],
   });
 
   const app = createApp(

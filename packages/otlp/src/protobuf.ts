@@ -186,14 +186,13 @@ class Reader {
     // one is written as its first 17, still the wrong length for validation to reject its span, and never
     // spread into a call whose arguments would overflow the stack (62,552 bytes did).
     const length = Math.min(end - this.pos, MAX_HEX_BYTES);
-    const codes = hexCodes;
     for (let i = 0; i < length; i++) {
       const byte = this.buf[this.pos + i] as number;
-      codes[2 * i] = HEX_DIGITS[byte >>> 4] as number;
-      codes[2 * i + 1] = HEX_DIGITS[byte & 15] as number;
+      hexCodes[2 * i] = HEX_DIGITS[byte >>> 4] as number;
+      hexCodes[2 * i + 1] = HEX_DIGITS[byte & 15] as number;
     }
     this.pos = end;
-    return String.fromCharCode.apply(null, codes.subarray(0, length * 2) as unknown as number[]);
+    return String.fromCharCode.apply(null, hexCodes.subarray(0, length * 2) as unknown as number[]);
   }
 
   /**

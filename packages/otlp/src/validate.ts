@@ -243,28 +243,26 @@ class Validator {
     const flags = uint32(raw.flags);
     if (flags) out.flags = flags;
     if (hasAttributes(raw)) this.attributesInto(out, raw);
-    if (Array.isArray(raw.events)) {
-      const events: SpanEvent[] = [];
-      for (const rawEvent of raw.events.slice(0, this.limits.maxEventsPerSpan)) {
-        const event = this.event(rawEvent);
-        // An event outside the accepted time range is dropped (and counted), not the span that carries it.
-        if (this.inRange(Number(event.timeUnixNano))) events.push(event);
-      }
-      if (events.length) out.events = events;
-      const dropped = droppedCount(raw.droppedEventsCount, raw.events.length - events.length);
-      if (dropped) out.droppedEventsCount = dropped;
-    } else if (uint32(raw.droppedEventsCount)) out.droppedEventsCount = uint32(raw.droppedEventsCount);
-    if (Array.isArray(raw.links)) {
-      const links: SpanLink[] = [];
-      for (const rawLink of raw.links.slice(0, this.limits.maxLinksPerSpan)) {
-        // A malformed link is dropped (and counted), not the span that carries it.
-        const link = this.link(rawLink);
-        if (link) links.push(link);
-      }
-      if (links.length) out.links = links;
-      const dropped = droppedCount(raw.droppedLinksCount, raw.links.length - links.length);
-      if (dropped) out.droppedLinksCount = dropped;
-    } else if (uint32(raw.droppedLinksCount)) out.droppedLinksCount = uint32(raw.droppedLinksCount);
+    const rawEvents: unknown[] = Array.isArray(raw.events) ? raw.events : [];
+    const events: SpanEvent[] = [];
+    for (const rawEvent of rawEvents.slice(0, this.limits.maxEventsPerSpan)) {
+      const event = this.event(rawEvent);
+      // An event outside the accepted time range is dropped (and counted), not the span that carries it.
+      if (this.inRange(Number(event.timeUnixNano))) events.push(event);
+    }
+    if (events.length) out.events = events;
+    const droppedEvents = droppedCount(raw.droppedEventsCount, rawEvents.length - events.length);
+    if (droppedEvents) out.droppedEventsCount = droppedEvents;
+    const rawLinks: unknown[] = Array.isArray(raw.links) ? raw.links : [];
+    const links: SpanLink[] = [];
+    for (const rawLink of rawLinks.slice(0, this.limits.maxLinksPerSpan)) {
+      // A malformed link is dropped (and counted), not the span that carries it.
+      const link = this.link(rawLink);
+      if (link) links.push(link);
+    }
+    if (links.length) out.links = links;
+    const droppedLinks = droppedCount(raw.droppedLinksCount, rawLinks.length - links.length);
+    if (droppedLinks) out.droppedLinksCount = droppedLinks;
     if (isRecord(raw.status)) out.status = this.status(raw.status);
     return out;
   }

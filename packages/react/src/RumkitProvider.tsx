@@ -22,7 +22,7 @@ export interface RumkitProviderProps {
   config: RumkitConfig;
   /**
    * The `init` that starts the agent: `@rumkit/browser`'s by default; `@rumkit/browser/zone`'s for an app whose
-   * spans must stay active across `await`, timers and event listeners.
+   * spans must stay active across timers, promise callbacks and event listeners (not a native `await`).
    */
   init?: (config: RumkitConfig) => RumkitAgent;
   children?: ReactNode;

@@ -22,33 +22,20 @@ export function withSpan<T>(tracer: Tracer, name: string, work: (span: Span) => 
       fail(span, error);
       throw error;
     }
-    if (result instanceof Promise) {
-      // The caller gets the promise `work` returned, with whatever else it carries (a ky promise's `.json()`):
-      // the span ends on a branch of its own, which takes the rejection it records, so that branch leaves no
-      // unhandled rejection of its own.
-      result.then(
-        () => span.end(),
-        (error: unknown) => fail(span, error),
-      );
-      return result;
-    }
     if (!isPromiseLike(result)) {
       span.end();
       return result;
     }
-    // Another thenable may start its work on every `then` (a query builder runs its query each time it is
-    // awaited): it is awaited once, now, while the span is active, and the caller gets a promise of its outcome.
-    const outcome = new Promise((resolve, reject) => result.then(resolve, reject));
-    return outcome.then(
-      (value) => {
-        span.end();
-        return value;
-      },
-      (error: unknown) => {
-        fail(span, error);
-        throw error;
-      },
-    ) as T;
+    // The caller gets the promise `work` returned, with whatever else it carries (a ky promise's `.json()`). Another
+    // thenable may start its work on every `then` (a query builder runs its query each time it is awaited): it is
+    // awaited once, now, while the span is active, and the caller gets a promise of its outcome instead.
+    const settled = result instanceof Promise ? result : new Promise((resolve, reject) => result.then(resolve, reject));
+    // The span ends on a branch of its own, which takes the rejection it records: no unhandled rejection of its own.
+    settled.then(
+      () => span.end(),
+      (error: unknown) => fail(span, error),
+    );
+    return settled as T;
   });
 }
 

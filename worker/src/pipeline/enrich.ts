@@ -14,7 +14,7 @@
  * Geography is what the platform tells (`request.cf` on Workers, configured proxy headers on Node) and
  * never finer than a region; the client address itself is never added.
  */
-import type { AnyValue, ExportTraceServiceRequest, KeyValue } from '@rumkit/otlp';
+import type { AnyValue, ExportTraceServiceRequest, KeyValue, Span } from '@rumkit/otlp';
 import Bowser from 'bowser';
 import type { EdgeConfig } from '../config.ts';
 
@@ -110,23 +110,19 @@ export function createEnricher(config: EdgeConfig['enrich']): Enricher {
             if (span.attributes?.some((kv) => EDGE_ONLY.has(kv.key))) {
               span.attributes = span.attributes.filter((kv) => !EDGE_ONLY.has(kv.key));
             }
+            if (shiftNs !== 0n) shiftTimestamps(span, shiftNs);
           }
         }
-        if (shiftNs !== 0n) shiftTimestamps(rs, shiftNs);
       }
     },
   };
 }
 
-function shiftTimestamps(rs: ExportTraceServiceRequest['resourceSpans'][number], shiftNs: bigint): void {
+function shiftTimestamps(span: Span, shiftNs: bigint): void {
   const shift = (ns: string) => (BigInt(ns) + shiftNs).toString();
-  for (const ss of rs.scopeSpans) {
-    for (const span of ss.spans) {
-      span.startTimeUnixNano = shift(span.startTimeUnixNano);
-      span.endTimeUnixNano = shift(span.endTimeUnixNano);
-      for (const event of span.events ?? []) event.timeUnixNano = shift(event.timeUnixNano);
-    }
-  }
+  span.startTimeUnixNano = shift(span.startTimeUnixNano);
+  span.endTimeUnixNano = shift(span.endTimeUnixNano);
+  for (const event of span.events ?? []) event.timeUnixNano = shift(event.timeUnixNano);
 }
 
 function str(key: string, value: string | undefined): KeyValue[] {

@@ -319,7 +319,11 @@ export function queueRetryDelaySeconds(attempt: number, retryAfterMs: number, ra
 
 export type CircuitState = 'closed' | 'half_open' | 'open';
 
-const SEVERITY: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
+/** A state as the circuit gauge reports it, which also orders them from best to worst. */
+export const CIRCUIT_STATE_VALUES = { closed: 0, half_open: 1, open: 2 } as const satisfies Record<
+  CircuitState,
+  number
+>;
 
 /**
  * A circuit breaker per tenant: an upstream that refuses one tenant (Tempo and hosted OTLP gateways answer 429
@@ -348,7 +352,7 @@ export class TenantBreakers {
     let worst: CircuitState = 'closed';
     for (const breaker of this.#breakers.values()) {
       const state = breaker.state(nowMs);
-      if (SEVERITY[state] > SEVERITY[worst]) worst = state;
+      if (CIRCUIT_STATE_VALUES[state] > CIRCUIT_STATE_VALUES[worst]) worst = state;
     }
     return worst;
   }

@@ -102,7 +102,6 @@ export class ForwardQueue {
   /** In arrival order; a Set so that removing a delivered batch does not search the backlog. */
   readonly #memory = new Set<Item>();
   readonly #tenants = new Map<string, TenantUse>();
-  #spooledCount = 0;
   #lock: SpoolLock | undefined;
   #memoryBytes = 0;
   #spoolBytes = 0;
@@ -161,7 +160,9 @@ export class ForwardQueue {
   }
 
   get depth(): number {
-    return this.#memory.size + this.#spooledCount;
+    let spooled = 0;
+    for (const use of this.#tenants.values()) spooled += use.spooled.length;
+    return this.#memory.size + spooled;
   }
 
   get bytes(): number {
@@ -242,7 +243,6 @@ export class ForwardQueue {
     use.spooled.push(spooled);
     use.spoolBytes += spooled.bytes;
     this.#spoolBytes += spooled.bytes;
-    this.#spooledCount++;
   }
 
   /**
@@ -355,13 +355,12 @@ export class ForwardQueue {
    */
   #refill(): void {
     const dir = this.#options.spoolDir;
-    while (dir && this.#spooledCount > 0) {
+    while (dir) {
       const use = this.#nextSpooled();
       if (!use) break;
       const { file, bytes } = use.spooled.shift() as Spooled;
       use.spoolBytes -= bytes;
       this.#spoolBytes -= bytes;
-      this.#spooledCount--;
       const [, at, , tenant, spans, written, extension] = SPOOL_NAME.exec(file) as unknown as string[];
       let body: Uint8Array;
       try {
